@@ -1,0 +1,47 @@
+"""Every public estimator through skmm's common checks (and sklearn's)."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmm.text import Word2VecVectorizer
+from skmm.utils import all_estimators
+from skmm.utils.estimator_checks import yield_checks
+
+# Small, fast settings for estimators whose defaults are sized for real data.
+_FAST_PARAMS = {
+    Word2VecVectorizer: dict(vector_size=8, min_count=1, epochs=2),
+}
+
+
+def _instances():
+    for _, cls in all_estimators():
+        yield cls(**_FAST_PARAMS.get(cls, {}))
+
+
+def _raw(estimator):
+    return getattr(estimator, "_skmm_input_kind", None) is not None
+
+
+RAW = [e for e in _instances() if _raw(e)]
+NUMERIC = [e for e in _instances() if not _raw(e)]
+
+
+def test_discovery_finds_estimators():
+    names = [name for name, _ in all_estimators()]
+    assert "Word2VecVectorizer" in names
+
+
+@pytest.mark.parametrize(
+    "estimator, check",
+    [(e, c) for e in _instances() for c in yield_checks(e)],
+    ids=lambda x: getattr(x, "__name__", type(x).__name__),
+)
+def test_skmm_checks(estimator, check):
+    check(type(estimator).__name__, estimator)
+
+
+if NUMERIC:
+
+    @parametrize_with_checks(NUMERIC)
+    def test_sklearn_checks(estimator, check):
+        check(estimator)
