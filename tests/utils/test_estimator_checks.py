@@ -1,0 +1,91 @@
+"""skmm's common checks catch the faults they claim to catch."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from skmm.utils._validation import check_documents
+from skmm.utils.estimator_checks import (
+    check_bad_input_errors,
+    check_estimator,
+    check_feature_names_out_length,
+    check_fit_idempotent,
+    check_input_not_mutated,
+    make_raw_input,
+)
+
+
+class _LengthVectorizer(TransformerMixin, BaseEstimator):
+    """A correct toy text transformer: document length and a fitted offset."""
+
+    _skmm_input_kind = "text"
+
+    def __init__(self, *, random_state=None):
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        self.offset_ = np.random.default_rng(self.random_state).random()
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        documents = check_documents(X)
+        return np.array([[len(d) + self.offset_] for d in documents])
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array(["length"], dtype=object)
+
+
+class _Unseeded(_LengthVectorizer):
+    def fit(self, X, y=None):
+        self.offset_ = np.random.default_rng().random()
+        return self
+
+
+class _Mutating(_LengthVectorizer):
+    def transform(self, X):
+        result = super().transform(X)
+        X[0] = X[0].upper()
+        return result
+
+
+class _TooManyNames(_LengthVectorizer):
+    def get_feature_names_out(self, input_features=None):
+        return np.array(["length", "extra"], dtype=object)
+
+
+class _Permissive(_LengthVectorizer):
+    def transform(self, X):
+        return np.array([[len(str(d)) + self.offset_] for d in X])
+
+
+def test_correct_estimator_passes():
+    check_estimator(_LengthVectorizer())
+
+
+@pytest.mark.parametrize(
+    "estimator, check",
+    [
+        (_Unseeded(), check_fit_idempotent),
+        (_Mutating(), check_input_not_mutated),
+        (_TooManyNames(), check_feature_names_out_length),
+    ],
+)
+def test_checks_catch_faults(estimator, check):
+    X, y = make_raw_input("text")
+    with pytest.raises(AssertionError):
+        check(type(estimator).__name__, estimator, X, y)
+
+
+def test_bad_input_check_catches_permissive_estimator():
+    X, y = make_raw_input("text")
+    with pytest.raises(AssertionError, match="accepted bad input"):
+        check_bad_input_errors(
+            "_Permissive", _Permissive(), X, y, [([None], ValueError, "missing")]
+        )
+
+
+def test_unknown_input_kind():
+    with pytest.raises(ValueError, match="Unknown input kind"):
+        make_raw_input("smell")
