@@ -169,7 +169,6 @@ def check_bad_input_errors(name, estimator, X, y, bad_inputs):
 
 def yield_checks(estimator):
     """Yield ``check(name, estimator)`` callables for one estimator."""
-    name = type(estimator).__name__
     for check in (
         check_estimator_cloneable,
         check_estimator_repr,
@@ -192,7 +191,6 @@ def yield_checks(estimator):
     ):
         yield _bind(check, X, y)
     yield _bind(check_bad_input_errors, X, y, bad())
-    del name
 
 
 def _bind(check, *args):
