@@ -262,6 +262,8 @@ see gensim
         self : object
         """
         poolings = self._poolings()
+        for stale in ("idf_", "_unseen_idf"):
+            self.__dict__.pop(stale, None)
         documents = check_documents(X)
         tokens = self._tokenize(documents)
         self.wv_ = self._load_pretrained() if self.pretrained is not None else (
@@ -351,7 +353,8 @@ see gensim
                 f"{n_empty} of {len(documents)} documents have no word with a "
                 "vector; they were given zero vectors.",
                 EmptyDocumentWarning,
-                stacklevel=2,
+                # transform is wrapped by scikit-learn's set_output machinery.
+                stacklevel=3,
             )
         return out
 
