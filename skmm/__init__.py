@@ -7,8 +7,12 @@ tunes them.
 
 Subpackages
 -----------
+audio
+    Audio reading (soundfile, soxr) and librosa-exact MFCC features.
 datasets
     Loaders for real multimodal data and the embedded demo data set.
+encode
+    Encoders from sets of local descriptors to one vector per sample.
 text
     Text features (Word2Vec/FastText document vectors).
 utils
@@ -17,12 +21,12 @@ utils
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["datasets", "text", "utils", "__version__"]
+__all__ = ["audio", "datasets", "encode", "text", "utils", "__version__"]
 
 
 def __getattr__(name):
     # Subpackages load on first use so that ``import skmm`` stays cheap.
-    if name in {"datasets", "text", "utils"}:
+    if name in {"audio", "datasets", "encode", "text", "utils"}:
         import importlib
 
         return importlib.import_module(f"skmm.{name}")

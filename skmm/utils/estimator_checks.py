@@ -57,7 +57,63 @@ def _bad_text():
     ]
 
 
-_INPUT_KINDS = {"text": (_make_text, _bad_text)}
+def _make_waveforms(n_samples, rng, sr=22050):
+    """Short float32 clips whose pitch depends on a binary label."""
+    y = np.arange(n_samples) % 2
+    clips = []
+    for label in y:
+        n = int(rng.integers(sr // 8, sr // 3))
+        t = np.arange(n) / sr
+        pitch = (440.0 if label == 0 else 1760.0) * rng.uniform(0.95, 1.05)
+        clip = 0.5 * np.sin(2 * np.pi * pitch * t) + 0.05 * rng.standard_normal(n)
+        clips.append(clip.astype(np.float32))
+    return clips, y
+
+
+def _bad_waveforms():
+    """Bad clips, each at position 1 among good ones."""
+    good = np.zeros(4096, dtype=np.float32)
+    cube = np.zeros((2, 2, 4096), dtype=np.float32)
+    with_nan = good.copy()
+    with_nan[100] = np.nan
+    return [
+        ([good, with_nan, good], ValueError, "sample 1"),
+        ([good, np.float32(0.5), good], ValueError, "sample 1"),
+        ([good, cube, good], ValueError, "sample 1"),
+        ([good, np.zeros(0, dtype=np.float32), good], ValueError, "sample 1"),
+        ([good, None, good], ValueError, "sample 1"),
+    ]
+
+
+def _make_descriptor_sets(n_samples, rng, n_features=6):
+    """Sets of local descriptors whose distribution depends on a binary label."""
+    y = np.arange(n_samples) % 2
+    sets = []
+    for label in y:
+        n_local = int(rng.integers(5, 30))
+        centre = np.where(np.arange(n_features) % 2 == label, 1.0, -1.0)
+        sets.append(centre + rng.standard_normal((n_local, n_features)))
+    return sets, y
+
+
+def _bad_descriptor_sets():
+    """Bad descriptor sets, each at position 1 among good ones."""
+    good = np.zeros((5, 6))
+    with_nan = good.copy()
+    with_nan[2, 3] = np.nan
+    return [
+        ([good, with_nan, good], ValueError, "sample 1"),
+        ([good, np.zeros((5, 4)), good], ValueError, "sample 1"),
+        ([good, np.zeros(6), good], ValueError, "sample 1"),
+        ([good, None, good], ValueError, "sample 1"),
+    ]
+
+
+_INPUT_KINDS = {
+    "text": (_make_text, _bad_text),
+    "waveform": (_make_waveforms, _bad_waveforms),
+    "descriptor_set": (_make_descriptor_sets, _bad_descriptor_sets),
+}
 
 
 def make_raw_input(kind, n_samples=40, random_state=0):
@@ -65,8 +121,9 @@ def make_raw_input(kind, n_samples=40, random_state=0):
 
     Parameters
     ----------
-    kind : {"text"}
-        The kind of raw input.
+    kind : {"text", "waveform", "descriptor_set"}
+        The kind of raw input: documents, float32 clips at 22,050 Hz, or
+        sets of local descriptors (one ``(n_local, 6)`` array per sample).
     n_samples : int, default=40
     random_state : int, default=0
 
@@ -90,13 +147,38 @@ def _with_fixed_seed(estimator):
 
 
 def _output(estimator, X):
+    """The estimator's output on ``X``: a 2-D array, or a list of arrays for
+    estimators that return one array per sample (readers, descriptor sets).
+    """
     for method in ("transform", "predict_proba", "predict"):
         if hasattr(estimator, method):
             result = getattr(estimator, method)(X)
+            if isinstance(result, list):
+                return [None if r is None else np.asarray(r) for r in result]
             return result.toarray() if hasattr(result, "toarray") else np.asarray(
                 result
             )
     raise TypeError(f"{type(estimator).__name__} has no transform or predict.")
+
+
+def _assert_same_output(actual, expected, name):
+    if isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), name
+        for a, e in zip(actual, expected, strict=True):
+            np.testing.assert_array_equal(a, e, err_msg=name)
+            assert (a is None) == (e is None), name
+            if e is not None:
+                assert a.dtype == e.dtype, name
+    else:
+        np.testing.assert_array_equal(actual, expected, err_msg=name)
+
+
+def _output_width(result):
+    if isinstance(result, list):
+        widths = {r.shape[1] for r in result if r is not None and r.ndim == 2}
+        assert len(widths) <= 1, f"ragged descriptor widths {widths}"
+        return widths.pop() if widths else None
+    return result.shape[1]
 
 
 def check_get_set_params_roundtrip(name, estimator, X, y):
@@ -123,7 +205,7 @@ def check_pickle_identical_output(name, estimator, X, y):
     fitted = _with_fixed_seed(estimator).fit(X, y)
     expected = _output(fitted, X)
     restored = pickle.loads(pickle.dumps(fitted))
-    np.testing.assert_array_equal(_output(restored, X), expected, err_msg=name)
+    _assert_same_output(_output(restored, X), expected, name)
 
 
 def check_fit_idempotent(name, estimator, X, y):
@@ -132,7 +214,7 @@ def check_fit_idempotent(name, estimator, X, y):
     refit = _with_fixed_seed(estimator)
     refit.fit(X, y)
     second = _output(refit.fit(X, y), X)
-    np.testing.assert_array_equal(first, second, err_msg=name)
+    _assert_same_output(second, first, name)
 
 
 def check_input_not_mutated(name, estimator, X, y):
@@ -140,8 +222,22 @@ def check_input_not_mutated(name, estimator, X, y):
     X_before, y_before = copy.deepcopy(X), copy.deepcopy(y)
     fitted = _with_fixed_seed(estimator).fit(X, y)
     _output(fitted, X)
-    assert X == X_before if isinstance(X, list) else np.array_equal(X, X_before)
+    assert _same_input(X, X_before), f"{name} changed its input."
     np.testing.assert_array_equal(y, y_before)
+
+
+def _same_input(X, X_before):
+    if isinstance(X, list):
+        return len(X) == len(X_before) and all(
+            _same_input(a, b) for a, b in zip(X, X_before, strict=True)
+        )
+    if isinstance(X, np.ndarray):
+        return (
+            isinstance(X_before, np.ndarray)
+            and X.dtype == X_before.dtype
+            and np.array_equal(X, X_before, equal_nan=X.dtype.kind in "fc")
+        )
+    return X == X_before
 
 
 def check_feature_names_out_length(name, estimator, X, y):
@@ -150,7 +246,9 @@ def check_feature_names_out_length(name, estimator, X, y):
     if not hasattr(fitted, "get_feature_names_out"):
         return
     names = fitted.get_feature_names_out()
-    width = _output(fitted, X).shape[1]
+    width = _output_width(_output(fitted, X))
+    if width is None:
+        return
     assert len(names) == width, (name, len(names), width)
     assert len(set(names)) == len(names), f"{name}: duplicate feature names"
 
