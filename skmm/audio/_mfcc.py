@@ -1,0 +1,581 @@
+"""MFCC features equal to ``librosa.feature.mfcc``, computed in batches."""
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from skmm.audio._validation import check_waveforms
+from skmm.utils._device import resolve_device
+
+_PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric", "empty")
+_DELTA_MODES = {"nearest": 0, "mirror": 1, "wrap": 2, "interp": 3, "constant": 4}
+# Frames per batch are capped so that the framed batch stays near this many
+# bytes: big enough for the FFT and BLAS to run at full speed, small enough
+# that extraction holds little beyond the decoded audio.
+_BATCH_BYTES = {"cpu": 8 * 2**20, "cuda": 512 * 2**20}
+
+
+@dataclass(frozen=True)
+class _Constants:
+    """Everything a kernel needs that depends only on the parameters."""
+
+    window: np.ndarray  # (n_fft,), the analysis window padded to n_fft
+    mel_basis_t: np.ndarray  # (n_bins, n_mels), librosa's filter bank
+    dct_t: np.ndarray  # (n_mels, n_mfcc), DCT rows with the lifter folded in
+    delta_filters: tuple  # (order, kernel, head, tail) for each delta order
+    delta_mode: int
+    max_frames: int  # frames per batch
+
+
+def _dct_matrix(n_mels, n_mfcc, dct_type, norm, lifter):
+    """The first ``n_mfcc`` rows of scipy's DCT as a matrix, liftered."""
+    import scipy.fft
+
+    basis = scipy.fft.dct(np.eye(n_mels), type=dct_type, norm=norm, axis=0)
+    basis = basis[:n_mfcc]
+    if lifter > 0:
+        lift = 1 + (lifter / 2) * np.sin(np.pi * np.arange(1, n_mfcc + 1) / lifter)
+        basis = basis * lift[:, None]
+    return basis
+
+
+def _savgol_filters(width, order):
+    """Interior kernel and edge matrices of ``savgol_filter(..., deriv=order,
+    polyorder=order, mode="interp")``, read off scipy itself."""
+    from scipy.signal import savgol_coeffs, savgol_filter
+
+    kernel = savgol_coeffs(width, order, deriv=order, use="dot")
+    # savgol_filter is linear: filtering the identity gives its matrix on a
+    # signal of exactly ``width`` frames, whose first and last rows are the
+    # polynomial fits "interp" uses at the edges.
+    matrix = savgol_filter(
+        np.eye(width), width, order, deriv=order, axis=0, mode="interp"
+    )
+    half = width // 2
+    return (
+        kernel,
+        np.ascontiguousarray(matrix[:half]),
+        np.ascontiguousarray(matrix[width - half :]),
+    )
+
+
+class MFCC(TransformerMixin, BaseEstimator):
+    """Mel-frequency cepstral coefficients, equal to ``librosa.feature.mfcc``.
+
+    Each clip's frames are computed exactly as ``librosa.feature.mfcc`` does
+    (STFT, power, librosa's mel filter bank, decibels with a ``top_db``
+    floor, DCT, lifter), but many clips at a time: frames of all clips in a
+    batch are framed and windowed by a Numba kernel, transformed by one
+    ``scipy.fft.rfft`` call with worker threads, and projected onto the mel
+    filters and the DCT basis by BLAS. With ``device="cuda"`` the same
+    computation runs on the GPU with CuPy.
+
+    With ``pooling=None`` the output is a *descriptor set*: one
+    ``(n_frames, n_coefficients)`` array per clip, equal to
+    ``librosa.feature.mfcc(...).T`` (plus deltas when asked for), ready for
+    the encoders of :mod:`skmm.encode`. The default pools the frames of each
+    clip into their mean and standard deviation, one fixed-length row per
+    clip, so that ``make_pipeline(AudioReader(), MFCC(), SVC())`` works.
+
+    Parameters
+    ----------
+    sr : int, default=22050
+        Sample rate of the input in Hz. Waveforms that carry their own rate
+        (:class:`~skmm.audio.Waveform`, as :class:`~skmm.audio.AudioReader`
+        returns) must agree with it, else ``transform`` raises.
+    n_mfcc : int, default=20
+        Number of cepstral coefficients.
+    n_fft : int, default=2048
+        FFT length; odd lengths are allowed.
+    hop_length : int, default=512
+        Samples between successive frames.
+    win_length : int, default=None
+        Window length, at most ``n_fft``; the window is zero-padded to
+        ``n_fft`` in the middle. None means ``n_fft``.
+    window : str, tuple, float, callable or array-like, default="hann"
+        Anything ``librosa.filters.get_window`` accepts.
+    center : bool, default=True
+        Pad each clip by ``n_fft // 2`` on both sides so that frame ``t`` is
+        centred on sample ``t * hop_length``. When False, a clip shorter than
+        ``n_fft`` raises (as librosa does).
+    pad_mode : str, default="constant"
+        ``numpy.pad`` mode for the centring padding.
+    power : float, default=2.0
+        Exponent of the magnitude spectrogram (2 for power, 1 for magnitude).
+    n_mels : int, default=128
+        Number of mel bands.
+    fmin : float, default=0.0
+        Lowest frequency of the mel filter bank, in Hz.
+    fmax : float, default=None
+        Highest frequency of the mel filter bank; None means ``sr / 2``.
+    htk : bool, default=False
+        Use the HTK mel scale instead of Slaney's.
+    mel_norm : {"slaney"}, float or None, default="slaney"
+        Normalisation of the mel filters (``norm`` of
+        ``librosa.filters.mel``; ``mel_norm`` of ``librosa.feature.mfcc``).
+    dct_type : {1, 2, 3, 4}, default=2
+        Discrete cosine transform type.
+    norm : {"ortho"} or None, default="ortho"
+        DCT normalisation.
+    lifter : float, default=0
+        Cepstral liftering coefficient; 0 disables liftering.
+    top_db : float or None, default=80.0
+        Floor of each clip's log-mel spectrogram at its maximum minus
+        ``top_db`` decibels, as ``librosa.power_to_db`` (which
+        ``librosa.feature.mfcc`` calls with its default 80). None disables
+        the floor.
+    deltas : {0, 1, 2} or bool, default=False
+        Append deltas of the coefficients along frames, as
+        ``librosa.feature.delta``: 1 appends first-order deltas, 2 (or True)
+        first- and second-order deltas.
+    delta_width : int, default=9
+        Number of frames over which deltas are computed (odd, at least 3).
+    delta_mode : {"interp", "nearest", "mirror", "wrap", "constant"}, \
+            default="interp"
+        Edge handling of ``librosa.feature.delta``. With "interp", a clip
+        with fewer than ``delta_width`` frames raises (as librosa does); the
+        other modes accept clips of any length.
+    pooling : tuple of str or None, default=("mean", "std")
+        Statistics over the frames of each clip, concatenated statistic by
+        statistic (any of :class:`~skmm.encode.StatsPooling`'s). None returns
+        the frames themselves as a descriptor set.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to compute. "cuda" needs CuPy and a CUDA device; "auto" takes
+        the GPU when there is one.
+
+    Attributes
+    ----------
+    n_coefficients_ : int
+        Width of each frame's descriptor: ``n_mfcc`` times one plus the
+        number of delta orders.
+    device_ : {"cpu", "cuda"}
+        The device ``transform`` computes on.
+
+    See Also
+    --------
+    skmm.audio.AudioReader : Read files or arrays into waveforms.
+    skmm.encode.StatsPooling : Pool descriptor sets into fixed-length rows.
+    librosa.feature.mfcc : The reference this transformer equals.
+
+    Notes
+    -----
+    Kernels use all cores: Numba's thread count (``numba.set_num_threads``)
+    also sets the FFT's workers. Input float32 clips give float32
+    coefficients, float64 clips float64. A centred clip shorter than
+    ``n_fft`` gives the same numbers as librosa, without librosa's warning.
+
+    References
+    ----------
+    .. [1] B. McFee et al., "librosa: Audio and Music Signal Analysis in
+       Python", Proc. SciPy, 2015.
+    .. [2] S. Davis and P. Mermelstein, "Comparison of parametric
+       representations for monosyllabic word recognition in continuously
+       spoken sentences", IEEE Trans. ASSP 28(4), 1980.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.audio import MFCC
+    >>> rng = np.random.default_rng(0)
+    >>> clips = [rng.standard_normal(n).astype(np.float32) for n in (8000, 12000)]
+    >>> MFCC(sr=16000, n_mfcc=13).fit_transform(clips).shape
+    (2, 26)
+    >>> frames = MFCC(sr=16000, n_mfcc=13, pooling=None).fit_transform(clips)
+    >>> [f.shape for f in frames]
+    [(16, 13), (24, 13)]
+    """
+
+    _skmm_input_kind = "waveform"
+
+    _parameter_constraints: dict = {
+        "sr": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_mfcc": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_fft": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hop_length": [Interval(numbers.Integral, 1, None, closed="left")],
+        "win_length": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "window": "no_validation",
+        "center": ["boolean"],
+        "pad_mode": [StrOptions(set(_PAD_MODES))],
+        "power": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_mels": [Interval(numbers.Integral, 1, None, closed="left")],
+        "fmin": [Interval(numbers.Real, 0, None, closed="left")],
+        "fmax": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "htk": ["boolean"],
+        "mel_norm": [StrOptions({"slaney"}), numbers.Real, None],
+        "dct_type": [Interval(numbers.Integral, 1, 4, closed="both")],
+        "norm": [StrOptions({"ortho"}), None],
+        "lifter": [Interval(numbers.Real, 0, None, closed="left")],
+        "top_db": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "deltas": ["boolean", Interval(numbers.Integral, 0, 2, closed="both")],
+        "delta_width": [Interval(numbers.Integral, 3, None, closed="left")],
+        "delta_mode": [StrOptions(set(_DELTA_MODES))],
+        "pooling": [tuple, list, None],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        sr=22050,
+        n_mfcc=20,
+        n_fft=2048,
+        hop_length=512,
+        win_length=None,
+        window="hann",
+        center=True,
+        pad_mode="constant",
+        power=2.0,
+        n_mels=128,
+        fmin=0.0,
+        fmax=None,
+        htk=False,
+        mel_norm="slaney",
+        dct_type=2,
+        norm="ortho",
+        lifter=0,
+        top_db=80.0,
+        deltas=False,
+        delta_width=9,
+        delta_mode="interp",
+        pooling=("mean", "std"),
+        device="cpu",
+    ):
+        self.sr = sr
+        self.n_mfcc = n_mfcc
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.win_length = win_length
+        self.window = window
+        self.center = center
+        self.pad_mode = pad_mode
+        self.power = power
+        self.n_mels = n_mels
+        self.fmin = fmin
+        self.fmax = fmax
+        self.htk = htk
+        self.mel_norm = mel_norm
+        self.dct_type = dct_type
+        self.norm = norm
+        self.lifter = lifter
+        self.top_db = top_db
+        self.deltas = deltas
+        self.delta_width = delta_width
+        self.delta_mode = delta_mode
+        self.pooling = pooling
+        self.device = device
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.requires_fit = True
+        return tags
+
+    def _delta_orders(self):
+        return (1, 2) if self.deltas is True else tuple(range(1, int(self.deltas) + 1))
+
+    def _check_params(self):
+        if self.win_length is not None and self.win_length > self.n_fft:
+            raise ValueError(
+                f"win_length={self.win_length} must be at most n_fft={self.n_fft}."
+            )
+        if self.fmax is not None and self.fmax > self.sr / 2:
+            # librosa allows it (empty filters, with a warning); it is
+            # almost always a mistaken sample rate.
+            raise ValueError(
+                f"fmax={self.fmax} is above the Nyquist frequency {self.sr / 2} "
+                f"of sr={self.sr}."
+            )
+        if self.n_mfcc > self.n_mels:
+            raise ValueError(
+                f"n_mfcc={self.n_mfcc} must be at most n_mels={self.n_mels}."
+            )
+        if self.dct_type == 1 and self.n_mels < 2:
+            raise ValueError("dct_type=1 needs n_mels of at least 2.")
+        if self.delta_width % 2 == 0:
+            raise ValueError(f"delta_width={self.delta_width} must be odd.")
+        if self.pooling is not None:
+            from skmm.encode._pooling import _check_stats
+
+            _check_stats(self.pooling)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X=None, y=None):
+        """Check the parameters and resolve the device; learns nothing.
+
+        Parameters
+        ----------
+        X : ignored
+        y : ignored
+
+        Returns
+        -------
+        self : MFCC
+        """
+        self._check_params()
+        self.device_ = resolve_device(self.device)
+        self.n_coefficients_ = self.n_mfcc * (1 + len(self._delta_orders()))
+        return self
+
+    def _constants(self, dtype, device="cpu"):
+        import librosa
+
+        n_fft = self.n_fft
+        window = librosa.filters.get_window(
+            self.window, self.win_length or n_fft, fftbins=True
+        )
+        window = librosa.util.pad_center(window, size=n_fft).astype(dtype)
+        mel_basis = librosa.filters.mel(
+            sr=self.sr,
+            n_fft=n_fft,
+            n_mels=self.n_mels,
+            fmin=self.fmin,
+            fmax=self.fmax,
+            htk=self.htk,
+            norm=self.mel_norm,
+            dtype=np.float32,
+        )
+        dct = _dct_matrix(
+            self.n_mels, self.n_mfcc, self.dct_type, self.norm, self.lifter
+        )
+        filters = tuple(
+            (order, *_savgol_filters(self.delta_width, order))
+            for order in self._delta_orders()
+        )
+        return _Constants(
+            window=window,
+            mel_basis_t=np.ascontiguousarray(mel_basis.T, dtype=dtype),
+            dct_t=np.ascontiguousarray(dct.T, dtype=dtype),
+            delta_filters=filters,
+            delta_mode=_DELTA_MODES[self.delta_mode],
+            max_frames=max(
+                1, _BATCH_BYTES[device] // (n_fft * np.dtype(dtype).itemsize)
+            ),
+        )
+
+    def _frame_counts(self, waves):
+        lengths = np.fromiter((w.shape[0] for w in waves), np.int64, len(waves))
+        if self.center:
+            padded = lengths + 2 * (self.n_fft // 2)
+        else:
+            padded = lengths
+            short = np.flatnonzero(lengths < self.n_fft)
+            if short.size:
+                i = int(short[0])
+                raise ValueError(
+                    f"Audio sample {i} has {lengths[i]} samples, fewer than "
+                    f"n_fft={self.n_fft}, and center=False leaves no frame "
+                    f"(librosa raises too); pad it or use center=True."
+                )
+        return 1 + (padded - self.n_fft) // self.hop_length
+
+    def _check_sample_rates(self, rates):
+        for i, rate in enumerate(rates):
+            if rate is not None and rate != self.sr:
+                raise ValueError(
+                    f"Audio sample {i} has sample rate {rate} Hz but "
+                    f"MFCC(sr={self.sr}); read the audio with "
+                    f"AudioReader(sr={self.sr}) or set MFCC(sr={rate})."
+                )
+
+    def transform(self, X):
+        """Compute the MFCCs of each clip.
+
+        Parameters
+        ----------
+        X : list of 1-D float arrays, pandas Series or one-column DataFrame
+            One mono waveform per sample (float32 or float64), sampled at
+            ``sr``.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features) or list of ndarray
+            Pooled statistics, one row per clip; or, with ``pooling=None``,
+            one ``(n_frames, n_coefficients_)`` array per clip.
+        """
+        check_is_fitted(self)
+        waves, rates = check_waveforms(X, name="Audio")
+        self._check_sample_rates(rates)
+        n_frames = self._frame_counts(waves)
+        dtype = np.result_type(np.float32, *{w.dtype for w in waves})
+        if self.delta_mode == "interp" and self.deltas:
+            short = np.flatnonzero(n_frames < self.delta_width)
+            if short.size:
+                i = int(short[0])
+                raise ValueError(
+                    f"Audio sample {i} gives {n_frames[i]} frames, fewer than "
+                    f"delta_width={self.delta_width}, which delta_mode='interp' "
+                    "needs (librosa raises too); use a smaller delta_width, "
+                    "a smaller hop_length or another delta_mode."
+                )
+        constants = self._constants(dtype, self.device_)
+        if self.device_ == "cuda":
+            from skmm.audio import _mfcc_cupy
+
+            compute_batch = _mfcc_cupy.mfcc_batch
+        else:
+            compute_batch = _mfcc_batch_cpu
+
+        outputs = []
+        for batch in _batches(n_frames, constants.max_frames):
+            frames = self._compute(waves, batch, n_frames, constants, compute_batch)
+            outputs.append(frames)
+        return self._assemble(outputs, n_frames, dtype)
+
+    def _compute(self, waves, batch, n_frames, constants, compute_batch):
+        """MFCC frames (with deltas) of the clips in ``batch``, stacked."""
+        signal, frame_starts, frame_offsets = self._frame_layout(
+            [waves[i] for i in batch], n_frames[batch]
+        )
+        top_db = -1.0 if self.top_db is None else float(self.top_db)
+        return compute_batch(
+            signal, frame_starts, frame_offsets, constants, self.power, top_db
+        )
+
+    def _frame_layout(self, clips, n_frames):
+        """Concatenate the (padded) clips and locate every frame in them."""
+        pad = self.n_fft // 2 if self.center else 0
+        dtype = np.result_type(np.float32, *{c.dtype for c in clips})
+        lengths = np.array([c.shape[0] + 2 * pad for c in clips], dtype=np.int64)
+        starts = np.zeros(len(clips) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        signal = np.empty(starts[-1], dtype=dtype)
+        for clip, begin, end in zip(clips, starts[:-1], starts[1:], strict=True):
+            if pad and self.pad_mode != "constant":
+                signal[begin:end] = np.pad(clip, pad, mode=self.pad_mode)
+            else:
+                signal[begin : begin + pad] = 0
+                signal[begin + pad : end - pad] = clip
+                signal[end - pad : end] = 0
+        frame_offsets = np.zeros(len(clips) + 1, dtype=np.int64)
+        np.cumsum(n_frames, out=frame_offsets[1:])
+        clip_of_frame = np.repeat(np.arange(len(clips)), n_frames)
+        frame_starts = starts[:-1][clip_of_frame] + self.hop_length * (
+            np.arange(frame_offsets[-1]) - frame_offsets[:-1][clip_of_frame]
+        )
+        return signal, frame_starts, frame_offsets
+
+    def _assemble(self, outputs, n_frames, dtype):
+        if self.pooling is None:
+            clips = []
+            for frames, offsets in outputs:
+                clips.extend(
+                    frames[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)
+                )
+            return clips
+        from skmm.encode._pooling import pool_flat
+
+        return np.concatenate(
+            [
+                pool_flat(frames, offsets, tuple(self.pooling))
+                for frames, offsets in outputs
+            ]
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        ``mfcc{i}``, then ``delta_mfcc{i}`` and ``delta2_mfcc{i}`` when deltas
+        are appended; pooled statistics prefix each with the statistic
+        (``mean_mfcc0``, ..., ``std_mfcc0``, ...).
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        prefixes = ["", "delta_", "delta2_"][: 1 + len(self._delta_orders())]
+        frame_names = [f"{p}mfcc{i}" for p in prefixes for i in range(self.n_mfcc)]
+        if self.pooling is None:
+            return np.asarray(frame_names, dtype=object)
+        return np.asarray(
+            [f"{stat}_{name}" for stat in self.pooling for name in frame_names],
+            dtype=object,
+        )
+
+
+def _batches(n_frames, max_frames):
+    """Group consecutive clips into batches of at most ``max_frames`` frames
+    (a longer clip makes a batch of its own)."""
+    batch, total = [], 0
+    for i, count in enumerate(n_frames):
+        if batch and total + count > max_frames:
+            yield np.asarray(batch)
+            batch, total = [], 0
+        batch.append(i)
+        total += int(count)
+    if batch:
+        yield np.asarray(batch)
+
+
+def _mfcc_batch_cpu(signal, frame_starts, frame_offsets, constants, power, top_db):
+    """MFCC frames of one batch on the CPU; returns ``(frames, frame_offsets)``.
+
+    A batch of one clip longer than ``constants.max_frames`` frames is
+    processed in chunks of frames, flooring at the clip's maximum once all
+    chunks are in.
+    """
+    import numba
+    import scipy.fft
+
+    from skmm.audio import _mfcc_numba as kernels
+
+    dtype = signal.dtype
+    window = constants.window.astype(dtype, copy=False)
+    mel_basis_t = constants.mel_basis_t.astype(dtype, copy=False)
+    n_total = frame_starts.shape[0]
+    n_mels = mel_basis_t.shape[1]
+    workers = numba.get_num_threads()
+    db = np.empty((n_total, n_mels), dtype=dtype)
+    chunk = constants.max_frames
+    single_long = frame_offsets.shape[0] == 2 and n_total > chunk
+    frames = np.empty((min(n_total, chunk), window.shape[0]), dtype=dtype)
+    power_buf = None
+    peak = np.empty(len(frame_offsets) - 1, dtype=np.float64)
+    overall_peak = -np.inf
+    for begin in range(0, n_total, chunk):
+        end = min(begin + chunk, n_total)
+        block = frames[: end - begin]
+        kernels.frame_and_window(signal, frame_starts[begin:end], window, block)
+        spectrum = scipy.fft.rfft(block, axis=1, workers=workers)
+        if power_buf is None or power_buf.shape[0] < end - begin:
+            power_buf = np.empty(spectrum.shape, dtype=dtype)
+        spec_power = power_buf[: end - begin]
+        kernels.power_spectrum(spectrum, float(power), spec_power)
+        del spectrum
+        mel = db[begin:end]
+        np.matmul(spec_power, mel_basis_t, out=mel)
+        if single_long:
+            local = np.array([0, end - begin], dtype=np.int64)
+            kernels.power_to_db(mel, local, 1e-10, -1.0, peak)
+            overall_peak = max(overall_peak, peak[0])
+        else:
+            kernels.power_to_db(mel, frame_offsets, 1e-10, top_db, peak)
+    if single_long and top_db >= 0:
+        kernels.floor_db(db, overall_peak - top_db)
+    coefficients = db @ constants.dct_t.astype(dtype, copy=False)
+    del db
+    if constants.delta_filters:
+        parts = [coefficients]
+        for _, kernel, head, tail in constants.delta_filters:
+            delta = np.empty_like(coefficients)
+            kernels.savgol_deltas(
+                coefficients,
+                frame_offsets,
+                kernel,
+                head,
+                tail,
+                constants.delta_mode,
+                delta,
+            )
+            parts.append(delta)
+        coefficients = np.concatenate(parts, axis=1)
+    return coefficients, frame_offsets

@@ -1,0 +1,107 @@
+"""MFCC of a batch of clips on the GPU with CuPy.
+
+The computation is written against an array module ``xp`` (CuPy on the GPU)
+using only operations NumPy shares, so that the same code runs under NumPy
+in the CPU test suite and CuPy on a device: cuFFT for the FFT, cuBLAS for the
+mel and DCT projections, gathers for framing and deltas, ``maximum.at`` for
+each clip's peak.
+"""
+
+import numpy as np
+
+# Frames gathered at once: bounds the ``(frames, n_fft)`` index matrix.
+_GATHER_ELEMENTS = 2**26
+
+
+def _delta_gather(frame_offsets, delta_filter, mode):
+    """Host-side ``(indices, coefficients)``, each ``(n_frames, width)``, so
+    that ``delta[t] = sum_k coefficients[t, k] * data[indices[t, k]]``
+    reproduces ``_mfcc_numba.savgol_deltas``."""
+    _, kernel, head, tail = delta_filter
+    width = kernel.shape[0]
+    half = width // 2
+    counts = np.diff(frame_offsets)
+    begins = np.repeat(frame_offsets[:-1], counts)
+    n = np.repeat(counts, counts)
+    t = np.arange(frame_offsets[-1]) - begins
+    source = t[:, None] - half + np.arange(width)[None, :]
+    n_col = n[:, None]
+    coefficients = np.broadcast_to(kernel, source.shape).copy()
+    if mode == 0:  # nearest
+        source = np.clip(source, 0, n_col - 1)
+    elif mode == 1:  # mirror
+        period = np.maximum(2 * n_col - 2, 1)
+        folded = np.abs(source) % period
+        source = np.where(folded < n_col, folded, period - folded)
+        source = np.where(n_col == 1, 0, source)
+    elif mode == 2:  # wrap
+        source = source % n_col
+    else:  # constant zero (4), and the interior of interp (3)
+        outside = (source < 0) | (source >= n_col)
+        coefficients[outside] = 0.0
+        source = np.clip(source, 0, n_col - 1)
+    if mode == 3:
+        at_head = t < half
+        at_tail = (t >= n - half) & ~at_head
+        coefficients[at_head] = head[t[at_head]]
+        source[at_head] = np.arange(width)
+        tail_rows = t[at_tail] - (n[at_tail] - half)
+        coefficients[at_tail] = tail[tail_rows]
+        source[at_tail] = (n[at_tail] - width)[:, None] + np.arange(width)
+    return begins[:, None] + source, coefficients
+
+
+def mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, xp=None):
+    """MFCC frames of one batch; returns ``(frames, frame_offsets)`` on the host.
+
+    Same contract as ``_mfcc._mfcc_batch_cpu``. ``xp`` defaults to CuPy.
+    """
+    if xp is None:
+        import cupy as xp
+    dtype = signal.dtype
+    n_total = frame_starts.shape[0]
+    n_clips = frame_offsets.shape[0] - 1
+    n_fft = constants.window.shape[0]
+    device_signal = xp.asarray(signal)
+    window = xp.asarray(constants.window.astype(dtype, copy=False))
+    mel_basis_t = xp.asarray(constants.mel_basis_t.astype(dtype, copy=False))
+    starts = xp.asarray(frame_starts)
+    taps = xp.arange(n_fft, dtype=starts.dtype)
+
+    db = xp.empty((n_total, mel_basis_t.shape[1]), dtype=dtype)
+    step = max(1, _GATHER_ELEMENTS // n_fft)
+    for begin in range(0, n_total, step):
+        end = min(begin + step, n_total)
+        frames = device_signal[starts[begin:end, None] + taps[None, :]]
+        frames *= window
+        spectrum = xp.fft.rfft(frames, axis=1)
+        del frames
+        magnitude = spectrum.real**2 + spectrum.imag**2
+        del spectrum
+        if power != 2.0:
+            magnitude = xp.sqrt(magnitude) ** power
+        db[begin:end] = magnitude.astype(dtype, copy=False) @ mel_basis_t
+        del magnitude
+    db = 10.0 * xp.log10(xp.maximum(db, 1e-10))
+    db = db.astype(dtype, copy=False)
+    if top_db >= 0:
+        counts = np.diff(frame_offsets)
+        clip_of_frame = xp.asarray(np.repeat(np.arange(n_clips), counts))
+        peak = xp.full(n_clips, -np.inf, dtype=dtype)
+        xp.maximum.at(peak, clip_of_frame, db.max(axis=1))
+        floor = (peak - dtype.type(top_db))[clip_of_frame]
+        db = xp.maximum(db, floor[:, None])
+    coefficients = db @ xp.asarray(constants.dct_t.astype(dtype, copy=False))
+    del db
+    parts = [coefficients]
+    for delta_filter in constants.delta_filters:
+        indices, weights = _delta_gather(
+            frame_offsets, delta_filter, constants.delta_mode
+        )
+        weights = xp.asarray(weights.astype(dtype))
+        gathered = coefficients[xp.asarray(indices)]  # (frames, width, n_mfcc)
+        parts.append((weights[:, :, None] * gathered).sum(axis=1))
+    result = xp.concatenate(parts, axis=1) if len(parts) > 1 else coefficients
+    if hasattr(result, "get"):
+        result = result.get()
+    return np.ascontiguousarray(result), frame_offsets
