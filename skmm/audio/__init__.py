@@ -1,5 +1,7 @@
 """Audio: reading waveforms and librosa-exact MFCC features."""
 
+from skmm.audio._mfcc import MFCC
+from skmm.audio._reader import AudioReader
 from skmm.audio._waveform import Waveform
 
-__all__ = ["Waveform"]
+__all__ = ["MFCC", "AudioReader", "Waveform"]
