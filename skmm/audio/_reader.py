@@ -143,7 +143,7 @@ def _resample(samples, orig_sr, target_sr, res_type):
 
 def _read_cell(cell, where, options):
     """One input cell as a Waveform; raises a ``_SAMPLE_ERRORS`` error naming it."""
-    sr, mono, offset, duration, res_type = options
+    sr, mono, offset, duration, res_type, trim = options
     if isinstance(cell, str | os.PathLike):
         path = os.fspath(cell)
         where = f"{where} ({path!r})"
@@ -166,6 +166,13 @@ def _read_cell(cell, where, options):
     if sr is not None and rate != sr:
         samples = _resample(samples, rate, sr, res_type)
         rate = sr
+    if trim is not None:
+        import librosa
+
+        top_db, frame_length, hop_length = trim
+        samples, _ = librosa.effects.trim(
+            samples, top_db=top_db, frame_length=frame_length, hop_length=hop_length
+        )
     return Waveform(np.ascontiguousarray(samples), sr=rate)
 
 
@@ -225,6 +232,19 @@ default="soxr_hq"
         context; -1 means all processors.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``) while reading.
+    trim_db : float or None, default=None
+        Trim leading and trailing silence after resampling, as
+        ``librosa.effects.trim(y, top_db=trim_db, frame_length=...,
+        hop_length=...)``: frames more than ``trim_db`` decibels below the
+        clip's loudest frame are cut from both ends. None keeps every sample.
+        Trimming helps features pooled over a clip (spoken words surrounded by
+        silence): see ``benchmarks/bench_audio.py``.
+    trim_frame_length : int, default=2048
+        Frame length of the silence detector (``frame_length`` of
+        ``librosa.effects.trim``).
+    trim_hop_length : int, default=512
+        Hop of the silence detector (``hop_length`` of
+        ``librosa.effects.trim``).
 
     See Also
     --------
@@ -290,6 +310,9 @@ default="soxr_hq"
         "on_error": [StrOptions({"raise", "missing"})],
         "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
+        "trim_db": [None, Interval(numbers.Real, 0, None, closed="neither")],
+        "trim_frame_length": [Interval(numbers.Integral, 1, None, closed="left")],
+        "trim_hop_length": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -303,6 +326,9 @@ default="soxr_hq"
         on_error="raise",
         n_jobs=None,
         verbose=False,
+        trim_db=None,
+        trim_frame_length=2048,
+        trim_hop_length=512,
     ):
         self.sr = sr
         self.mono = mono
@@ -312,6 +338,9 @@ default="soxr_hq"
         self.on_error = on_error
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.trim_db = trim_db
+        self.trim_frame_length = trim_frame_length
+        self.trim_hop_length = trim_hop_length
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
@@ -398,7 +427,12 @@ default="soxr_hq"
 
         With ``stop_at_error``, reading stops after the first error.
         """
-        options = (self.sr, self.mono, self.offset, self.duration, self.res_type)
+        trim = None
+        if self.trim_db is not None:
+            trim = (self.trim_db, self.trim_frame_length, self.trim_hop_length)
+        options = (
+            self.sr, self.mono, self.offset, self.duration, self.res_type, trim
+        )
         n_workers = effective_n_jobs(self.n_jobs)
         # Chunks amortise joblib's per-task cost (reading a short clip takes
         # well under a millisecond) and keep every worker busy to the end.

@@ -134,6 +134,30 @@ def test_fsdd_clips_match_librosa_load_with_options(params):
         _assert_matches_librosa(path, **params)
 
 
+@pytest.mark.parametrize(
+    "trim", [dict(trim_db=20), dict(trim_db=40, trim_frame_length=512,
+                                    trim_hop_length=128)]
+)
+def test_trim_matches_librosa_effects_trim(audio_files, trim):
+    rng = np.random.default_rng(3)
+    quiet = 1e-4 * rng.standard_normal(3000)
+    loud = 0.5 * np.sin(np.arange(6000) / 7.0)
+    clip = np.concatenate([quiet, loud, quiet]).astype(np.float32)
+    path = audio_files["pcm16.wav"]
+    for cell in (clip, path):
+        [wave] = _read([cell], sr=16000, **trim)
+        [untrimmed] = _read([cell], sr=16000)
+        expected, _ = librosa.effects.trim(
+            untrimmed, top_db=trim["trim_db"],
+            frame_length=trim.get("trim_frame_length", 2048),
+            hop_length=trim.get("trim_hop_length", 512),
+        )
+        np.testing.assert_array_equal(wave, expected)
+        assert wave.sr == 16000
+    [wave] = _read([clip], sr=16000, **trim)
+    assert 6000 <= wave.size < clip.size
+
+
 # Arrays, Waveforms and (samples, sr) tuples ----------------------------------
 
 
