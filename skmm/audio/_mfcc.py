@@ -25,6 +25,9 @@ class _Constants:
 
     window: np.ndarray  # (n_fft,), the analysis window padded to n_fft
     mel_basis_t: np.ndarray  # (n_bins, n_mels), librosa's filter bank
+    mel_basis: np.ndarray  # (n_mels, n_bins), the same, row-major
+    mel_lo: np.ndarray  # (n_mels,), first non-zero bin of each filter
+    mel_hi: np.ndarray  # (n_mels,), one past the last non-zero bin
     dct_t: np.ndarray  # (n_mels, n_mfcc), DCT rows with the lifter folded in
     delta_filters: tuple  # (order, kernel, head, tail) for each delta order
     delta_mode: int
@@ -346,9 +349,18 @@ class MFCC(TransformerMixin, BaseEstimator):
             (order, *_savgol_filters(self.delta_width, order))
             for order in self._delta_orders()
         )
+        nonzero = mel_basis != 0
+        has_support = nonzero.any(axis=1)
+        mel_lo = np.where(has_support, nonzero.argmax(axis=1), 0)
+        mel_hi = np.where(
+            has_support, nonzero.shape[1] - nonzero[:, ::-1].argmax(axis=1), 0
+        )
         return _Constants(
             window=window,
             mel_basis_t=np.ascontiguousarray(mel_basis.T, dtype=dtype),
+            mel_basis=np.ascontiguousarray(mel_basis, dtype=dtype),
+            mel_lo=mel_lo.astype(np.int64),
+            mel_hi=mel_hi.astype(np.int64),
             dct_t=np.ascontiguousarray(dct.T, dtype=dtype),
             delta_filters=filters,
             delta_mode=_DELTA_MODES[self.delta_mode],
@@ -530,15 +542,13 @@ def _mfcc_batch_cpu(signal, frame_starts, frame_offsets, constants, power, top_d
 
     dtype = signal.dtype
     window = constants.window.astype(dtype, copy=False)
-    mel_basis_t = constants.mel_basis_t.astype(dtype, copy=False)
+    mel_basis = constants.mel_basis.astype(dtype, copy=False)
     n_total = frame_starts.shape[0]
-    n_mels = mel_basis_t.shape[1]
     workers = numba.get_num_threads()
-    db = np.empty((n_total, n_mels), dtype=dtype)
+    db = np.empty((n_total, mel_basis.shape[0]), dtype=dtype)
     chunk = constants.max_frames
     single_long = frame_offsets.shape[0] == 2 and n_total > chunk
     frames = np.empty((min(n_total, chunk), window.shape[0]), dtype=dtype)
-    power_buf = None
     peak = np.empty(len(frame_offsets) - 1, dtype=np.float64)
     overall_peak = -np.inf
     for begin in range(0, n_total, chunk):
@@ -546,13 +556,11 @@ def _mfcc_batch_cpu(signal, frame_starts, frame_offsets, constants, power, top_d
         block = frames[: end - begin]
         kernels.frame_and_window(signal, frame_starts[begin:end], window, block)
         spectrum = scipy.fft.rfft(block, axis=1, workers=workers)
-        if power_buf is None or power_buf.shape[0] < end - begin:
-            power_buf = np.empty(spectrum.shape, dtype=dtype)
-        spec_power = power_buf[: end - begin]
-        kernels.power_spectrum(spectrum, float(power), spec_power)
-        del spectrum
         mel = db[begin:end]
-        np.matmul(spec_power, mel_basis_t, out=mel)
+        kernels.mel_power(
+            spectrum, float(power), mel_basis, constants.mel_lo, constants.mel_hi, mel
+        )
+        del spectrum
         if single_long:
             local = np.array([0, end - begin], dtype=np.int64)
             kernels.power_to_db(mel, local, 1e-10, -1.0, peak)

@@ -2,8 +2,12 @@
 
 Every kernel works on many clips at once. Frames of all clips in a batch are
 rows of one matrix; ``frame_offsets[i]:frame_offsets[i + 1]`` are clip ``i``'s
-rows. The FFT (scipy.fft) and the projections (BLAS) run between these kernels
-in ``_mfcc.py``.
+rows. The FFT (scipy.fft, with worker threads) and the DCT (BLAS) run between
+these kernels in ``_mfcc.py``.
+
+The kernels are serial on purpose: measured on two cores, ``parallel=True``
+made a batch three to four times slower, its threads competing with the FFT's
+workers and BLAS's threads, which already use every core.
 """
 
 import numpy as np
@@ -21,19 +25,36 @@ def frame_and_window(signal, frame_starts, window, out):
 
 
 @njit(cache=True, nogil=True)
-def power_spectrum(spectrum, power, out):
-    """``out = |spectrum| ** power`` for a complex matrix, row-parallel."""
+def mel_power(spectrum, power, mel_basis, lo, hi, out):
+    """``out = |spectrum| ** power @ mel_basis.T``, using the filters' support.
+
+    Each mel filter is non-zero only on bins ``lo[m]:hi[m]`` (a triangle), so
+    the projection costs a few multiply-adds per bin instead of ``n_mels``
+    (what a dense BLAS product spends). The power spectrum of a frame is
+    formed once in a row buffer and never stored.
+    """
     n_frames, n_bins = spectrum.shape
+    n_mels = mel_basis.shape[0]
+    row = np.empty(n_bins, dtype=out.dtype)
+    first = lo.min()
+    last = hi.max()
     for f in range(n_frames):
-        for k in range(n_bins):
-            value = spectrum[f, k]
-            squared = value.real * value.real + value.imag * value.imag
-            if power == 2.0:
-                out[f, k] = squared
-            elif power == 1.0:
-                out[f, k] = np.sqrt(squared)
-            else:
-                out[f, k] = np.sqrt(squared) ** power
+        if power == 2.0:
+            for k in range(first, last):
+                value = spectrum[f, k]
+                row[k] = value.real * value.real + value.imag * value.imag
+        else:
+            for k in range(first, last):
+                value = spectrum[f, k]
+                row[k] = np.sqrt(value.real * value.real + value.imag * value.imag)
+            if power != 1.0:
+                for k in range(first, last):
+                    row[k] = row[k] ** power
+        for m in range(n_mels):
+            acc = row[0] * 0
+            for k in range(lo[m], hi[m]):
+                acc += mel_basis[m, k] * row[k]
+            out[f, m] = acc
 
 
 @njit(cache=True, nogil=True)
