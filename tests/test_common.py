@@ -3,6 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skmm.encode import VLAD, BagOfWords, FisherVector
 from skmm.text import Word2VecVectorizer
 from skmm.utils import all_estimators
 from skmm.utils.estimator_checks import yield_checks
@@ -10,6 +11,9 @@ from skmm.utils.estimator_checks import yield_checks
 # Small, fast settings for estimators whose defaults are sized for real data.
 _FAST_PARAMS = {
     Word2VecVectorizer: dict(vector_size=8, min_count=1, epochs=2),
+    BagOfWords: dict(n_words=4),
+    VLAD: dict(n_clusters=4),
+    FisherVector: dict(n_components=2),
 }
 
 
@@ -28,7 +32,11 @@ NUMERIC = [e for e in _instances() if not _raw(e)]
 
 def test_discovery_finds_estimators():
     names = [name for name, _ in all_estimators()]
-    assert "Word2VecVectorizer" in names
+    for expected in (
+        "Word2VecVectorizer", "AudioReader", "MFCC", "StatsPooling", "BagOfWords",
+        "VLAD", "FisherVector",
+    ):
+        assert expected in names
 
 
 @pytest.mark.parametrize(

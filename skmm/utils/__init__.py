@@ -1,6 +1,6 @@
 """Utilities shared by every modality: validation, discovery, common checks."""
 
-from skmm.utils._validation import check_documents
+from skmm.utils._validation import check_descriptor_sets, check_documents
 from skmm.utils.discovery import all_estimators
 
-__all__ = ["all_estimators", "check_documents"]
+__all__ = ["all_estimators", "check_descriptor_sets", "check_documents"]

@@ -95,3 +95,92 @@ def check_documents(X):
             f"Text {name} is of type {type(document).__name__}; expected str."
         )
     return documents
+
+
+def check_descriptor_sets(X, *, n_features=None):
+    """Validate descriptor sets and return them as a list of 2-D float arrays.
+
+    Parameters
+    ----------
+    X : list, tuple, pandas Series, one-column DataFrame or 3-D ndarray
+        One ``(n_local, n_features)`` array of local descriptors per sample. A
+        3-D array ``(n_samples, n_local, n_features)`` is a batch of
+        equal-sized sets. An empty set may be ``(0, n_features)`` or any
+        empty array.
+    n_features : int, default=None
+        Required width of every set (the width seen in ``fit``); None takes
+        the width of the first non-empty set.
+
+    Returns
+    -------
+    sets : list of ndarray
+        One C-contiguous 2-D array per sample: float32 where the input is
+        float32, float64 otherwise (integers are converted). Empty sets have
+        shape ``(0, n_features)``.
+
+    Raises
+    ------
+    ValueError
+        If a set is missing (None, NaN), is not 2-D, holds NaN or infinity,
+        or has the wrong width; the message names the sample.
+    TypeError
+        If a set is not numeric; the message names the sample.
+    """
+    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 3:
+        X = list(X)
+    cells, labels = _as_column(X, kind="descriptor set")
+    sets = []
+    for position, cell in enumerate(cells):
+        if _is_missing(cell):
+            raise ValueError(
+                f"Descriptor set {_sample_label(position, labels)} is a missing "
+                f"value ({cell!r}). Drop or impute missing samples, or let a "
+                "late-fusion model route them around this estimator."
+            )
+        try:
+            array = np.asarray(cell)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"Descriptor set {_sample_label(position, labels)} is not a "
+                f"numeric array: {exc}"
+            ) from None
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Descriptor set {_sample_label(position, labels)} has dtype "
+                f"{array.dtype}; expected a numeric (float or integer) array."
+            )
+        dtype = np.float32 if array.dtype == np.float32 else np.float64
+        if array.size == 0 and array.ndim != 2:
+            sets.append(None)  # width filled in below
+            continue
+        if array.ndim != 2:
+            raise ValueError(
+                f"Descriptor set {_sample_label(position, labels)} has shape "
+                f"{array.shape}; expected a 2-D array (n_local, n_features)."
+            )
+        if n_features is None and array.shape[0] > 0:
+            n_features = array.shape[1]
+        if n_features is not None and array.shape[1] != n_features:
+            raise ValueError(
+                f"Descriptor set {_sample_label(position, labels)} has "
+                f"{array.shape[1]} features per descriptor; expected "
+                f"{n_features}."
+            )
+        array = np.ascontiguousarray(array, dtype=dtype)
+        if not np.isfinite(array).all():
+            raise ValueError(
+                f"Descriptor set {_sample_label(position, labels)} contains "
+                "NaN or infinity."
+            )
+        sets.append(array)
+    width = 0 if n_features is None else n_features
+    for position, array in enumerate(sets):
+        if array is None:
+            sets[position] = np.zeros((0, width), dtype=np.float64)
+        elif array.shape[1] != width:
+            # An empty (0, w) set seen before the first non-empty one.
+            raise ValueError(
+                f"Descriptor set {_sample_label(position, labels)} has "
+                f"{array.shape[1]} features per descriptor; expected {width}."
+            )
+    return sets

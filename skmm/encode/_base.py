@@ -1,0 +1,166 @@
+"""What every descriptor-set encoder shares: input stacking, codebook
+assignment dispatch, normalisation and the estimator base class."""
+
+import numba
+import numpy as np
+from joblib import effective_n_jobs
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from skmm.encode import _assign_numba
+from skmm.utils._validation import check_descriptor_sets
+
+
+def stack_sets(sets):
+    """Stack validated sets into ``(flat, offsets)``.
+
+    ``flat`` is float32 when every set is float32 and float64 otherwise; set
+    ``i`` is ``flat[offsets[i]:offsets[i + 1]]``.
+    """
+    lengths = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    non_empty = [s for s in sets if len(s)]
+    all_float32 = bool(non_empty) and all(s.dtype == np.float32 for s in non_empty)
+    dtype = np.float32 if all_float32 else np.float64
+    width = sets[0].shape[1] if sets else 0
+    if not non_empty:
+        return np.zeros((0, width), dtype=dtype), offsets
+    flat = np.concatenate(non_empty, axis=0, dtype=dtype)
+    return flat, offsets
+
+
+def nearest_centre(X, centres, *, device="cpu", n_jobs=None):
+    """Index of the nearest centre (squared Euclidean) of every row of ``X``.
+
+    Ties go to the lowest index, as in
+    ``sklearn.metrics.pairwise_distances_argmin``. Arithmetic runs in the
+    dtype of ``X`` (float32 or float64).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float32 or float64
+    centres : ndarray of shape (k, d)
+    device : {"cpu", "cuda"}, default="cpu"
+    n_jobs : int, default=None
+        Threads for the CPU kernel; None uses Numba's default (all cores).
+
+    Returns
+    -------
+    labels : ndarray of shape (n,), int64
+    """
+    X = np.ascontiguousarray(X)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    centres = np.ascontiguousarray(centres, dtype=X.dtype)
+    if device == "cuda":
+        from skmm.encode import _assign_cupy
+
+        return _assign_cupy.nearest_centre(X, centres)
+    labels = np.empty(X.shape[0], dtype=np.int64)
+    if X.shape[0] == 0:
+        return labels
+    centres_t = np.ascontiguousarray(centres.T)
+    centre_sq_norms = np.einsum("ij,ij->i", centres, centres)
+    with _numba_threads(n_jobs):
+        if X.shape[1] >= _assign_numba._GEMM_MIN_FEATURES:
+            # The row blocks run in parallel; BLAS threads would fight them.
+            with threadpool_limits(limits=1, user_api="blas"):
+                _assign_numba.assign_gemm(X, centres_t, centre_sq_norms, labels)
+        else:
+            _assign_numba.assign_direct(X, centres_t, centre_sq_norms, labels)
+    return labels
+
+
+class _numba_threads:
+    """Run Numba's parallel kernels on ``n_jobs`` threads (thread-local)."""
+
+    def __init__(self, n_jobs):
+        self.n_jobs = n_jobs
+
+    def __enter__(self):
+        self.previous = numba.get_num_threads()
+        if self.n_jobs is not None:
+            wanted = effective_n_jobs(self.n_jobs)
+            numba.set_num_threads(max(1, min(wanted, numba.config.NUMBA_NUM_THREADS)))
+
+    def __exit__(self, *exc):
+        numba.set_num_threads(self.previous)
+
+
+def power_normalise(out, power, norm):
+    """Signed power ``sign(z)|z|^power`` then row normalisation, in place.
+
+    All-zero rows (empty sets) stay zero.
+    """
+    if power != 1:
+        np.copysign(np.abs(out) ** power, out, out=out)
+    if norm is not None:
+        if norm == "l1":
+            scale = np.abs(out).sum(axis=1)
+        else:
+            scale = np.sqrt(np.einsum("ij,ij->i", out, out))
+        scale[scale == 0] = 1.0
+        out /= scale[:, None]
+    return out
+
+
+def training_sample(flat, max_descriptors, rng):
+    """At most ``max_descriptors`` rows of ``flat``, drawn without replacement
+    (kept in their original order)."""
+    if max_descriptors is None or flat.shape[0] <= max_descriptors:
+        return flat
+    rows = np.sort(rng.choice(flat.shape[0], size=max_descriptors, replace=False))
+    return flat[rows]
+
+
+def check_enough_descriptors(flat, n_clusters, name):
+    if flat.shape[0] < n_clusters:
+        raise ValueError(
+            f"{name}={n_clusters} needs at least as many training descriptors, "
+            f"got {flat.shape[0]}; lower {name} or give more data."
+        )
+
+
+class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
+    """Base class: validation, tags and feature names for set encoders."""
+
+    _skmm_input_kind = "descriptor_set"
+
+    def _check_sets(self, X, *, reset):
+        if reset:
+            sets = check_descriptor_sets(X)
+            flat, offsets = stack_sets(sets)
+            self.n_descriptor_features_ = flat.shape[1]
+            return flat, offsets
+        check_is_fitted(self)
+        sets = check_descriptor_sets(X, n_features=self.n_descriptor_features_)
+        return stack_sets(sets)
+
+    def _feature_prefix(self):
+        return type(self).__name__.lower()
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names, ``{prefix}{i}`` for ``i < n_features_out_``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; descriptor sets have no input feature names.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        prefix = self._feature_prefix()
+        return np.asarray(
+            [f"{prefix}{i}" for i in range(self.n_features_out_)], dtype=object
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags

@@ -1,0 +1,233 @@
+"""Statistics pooling: a set of local descriptors becomes their statistics."""
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from skmm.encode._base import _DescriptorSetEncoder
+from skmm.encode._pooling_numba import set_medians, set_moments
+from skmm.utils._validation import _as_column, _sample_label
+
+STATS = ("mean", "std", "var", "min", "max", "median", "skew", "kurtosis")
+
+
+def _check_stats(stats):
+    stats = (stats,) if isinstance(stats, str) else tuple(stats)
+    if not stats or any(s not in STATS for s in stats):
+        raise ValueError(
+            f"stats must be one of {STATS} or a non-empty sequence of them, got "
+            f"{stats!r}."
+        )
+    if len(set(stats)) != len(stats):
+        raise ValueError(f"stats must not repeat a statistic, got {stats!r}.")
+    return stats
+
+
+def pool_flat(flat, offsets, stats=("mean", "std")):
+    """Statistics of every descriptor set in a stacked array.
+
+    Parameters
+    ----------
+    flat : ndarray of shape (total_local, d)
+        All sets stacked; float32, float64 or integer.
+    offsets : ndarray of shape (n_sets + 1,), int64
+        Set ``i`` is ``flat[offsets[i]:offsets[i + 1]]``; non-decreasing,
+        starting at 0 and ending at ``total_local``.
+    stats : str or sequence of str, default=("mean", "std")
+        Any of "mean", "std", "var" (biased, ``ddof=0``), "min", "max",
+        "median", "skew" and "kurtosis" (as ``scipy.stats.skew`` and
+        ``scipy.stats.kurtosis`` by default: biased, Fisher's excess
+        kurtosis). A column without spread has skew and kurtosis 0 (SciPy
+        gives NaN).
+
+    Returns
+    -------
+    pooled : ndarray of shape (n_sets, len(stats) * d), float64
+        Stat-major: the first ``d`` columns hold the first statistic.
+
+    Raises
+    ------
+    ValueError
+        If a set is empty (its index is named) or ``offsets`` is malformed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.encode import pool_flat
+    >>> flat = np.array([[1.0], [3.0], [10.0]])
+    >>> pool_flat(flat, np.array([0, 2, 3]), ("mean", "max"))
+    array([[ 2.,  3.],
+           [10., 10.]])
+    """
+    stats = _check_stats(stats)
+    flat = np.asarray(flat)
+    if flat.ndim != 2:
+        raise ValueError(f"flat must be 2-D, got shape {flat.shape}.")
+    if flat.dtype not in (np.float32, np.float64):
+        flat = flat.astype(np.float64)
+    flat = np.ascontiguousarray(flat)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    if (
+        offsets.ndim != 1
+        or offsets.shape[0] < 1
+        or offsets[0] != 0
+        or offsets[-1] != flat.shape[0]
+        or np.any(np.diff(offsets) < 0)
+    ):
+        raise ValueError(
+            "offsets must be a non-decreasing 1-D array from 0 to "
+            f"len(flat)={flat.shape[0]}."
+        )
+    empty = np.flatnonzero(np.diff(offsets) == 0)
+    if empty.size:
+        raise ValueError(
+            f"Descriptor set {empty[0]} is empty; statistics of an empty set "
+            "are undefined."
+        )
+    n_sets, d = offsets.shape[0] - 1, flat.shape[1]
+    higher = "skew" in stats or "kurtosis" in stats
+    extrema = "min" in stats or "max" in stats
+
+    def buffer(wanted):
+        return np.zeros((n_sets if wanted else 0, d), dtype=np.float64)
+
+    mean, var = buffer(True), buffer(True)
+    m3, m4, low, high = buffer(higher), buffer(higher), buffer(extrema), buffer(extrema)
+    set_moments(flat, offsets, higher, extrema, mean, var, m3, m4, low, high)
+    blocks = {"mean": mean, "var": var, "min": low, "max": high}
+    if "std" in stats:
+        blocks["std"] = np.sqrt(var)
+    if "median" in stats:
+        blocks["median"] = buffer(True)
+        set_medians(flat, offsets, blocks["median"])
+    if higher:
+        spread = var > 0
+        safe = np.where(spread, var, 1.0)
+        blocks["skew"] = np.where(spread, m3 / safe**1.5, 0.0)
+        blocks["kurtosis"] = np.where(spread, m4 / safe**2 - 3.0, 0.0)
+    return np.concatenate([blocks[s] for s in stats], axis=1)
+
+
+class StatsPooling(_DescriptorSetEncoder):
+    """Pool each descriptor set into statistics of its local descriptors.
+
+    The statistics of every descriptor dimension over a sample's local
+    descriptors (MFCC frames of a clip, SIFT descriptors of an image) are
+    concatenated, stat-major, into one vector per sample.
+
+    Parameters
+    ----------
+    stats : str or sequence of str, default=("mean", "std")
+        Statistics to compute: "mean", "std", "var" (biased, ``ddof=0`` as
+        NumPy), "min", "max", "median", "skew" and "kurtosis" (as
+        ``scipy.stats.skew`` and ``scipy.stats.kurtosis`` with their
+        defaults: biased, Fisher's excess kurtosis). A dimension without
+        spread gets skew and kurtosis 0, where SciPy gives NaN.
+
+    Attributes
+    ----------
+    n_descriptor_features_ : int
+        Width ``d`` of the local descriptors seen in ``fit``.
+    n_features_out_ : int
+        ``len(stats) * d``.
+
+    See Also
+    --------
+    pool_flat : The same statistics for stacked sets, without an estimator.
+    BagOfWords, VLAD, FisherVector : Codebook-based encoders.
+
+    Notes
+    -----
+    Statistics are computed in float64 and returned as float64. An empty set
+    has no statistics: ``transform`` raises ``ValueError`` naming the
+    sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.encode import StatsPooling
+    >>> sets = [np.array([[0.0, 1.0], [2.0, 3.0]]), np.array([[4.0, 4.0]])]
+    >>> pooling = StatsPooling(stats=("mean", "max")).fit(sets)
+    >>> pooling.transform(sets)
+    array([[1., 2., 2., 3.],
+           [4., 4., 4., 4.]])
+    >>> pooling.get_feature_names_out().tolist()
+    ['mean0', 'mean1', 'max0', 'max1']
+    """
+
+    _parameter_constraints: dict = {
+        "stats": [StrOptions(set(STATS)), list, tuple],
+    }
+
+    def __init__(self, *, stats=("mean", "std")):
+        self.stats = stats
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Record the descriptor width; pooling has nothing to learn.
+
+        Parameters
+        ----------
+        X : list of ndarray of shape (n_local, d), pandas Series or 3-D array
+            Descriptor sets, one per sample.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        stats = _check_stats(self.stats)
+        self._check_sets(X, reset=True)
+        self.n_features_out_ = len(stats) * self.n_descriptor_features_
+        return self
+
+    def transform(self, X):
+        """Pool each sample's descriptors.
+
+        Parameters
+        ----------
+        X : list of ndarray of shape (n_local, d), pandas Series or 3-D array
+            Descriptor sets, one per sample.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out_), float64
+        """
+        check_is_fitted(self)
+        flat, offsets = self._check_sets(X, reset=False)
+        empty = np.flatnonzero(np.diff(offsets) == 0)
+        if empty.size:
+            labels = (
+                _as_column(X, kind="descriptor set")[1]
+                if not isinstance(X, np.ndarray)
+                else None
+            )
+            raise ValueError(
+                f"Descriptor set {_sample_label(int(empty[0]), labels)} is empty; "
+                "StatsPooling needs at least one descriptor per sample."
+            )
+        return pool_flat(flat, offsets, _check_stats(self.stats))
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names, ``{stat}{i}`` (``mean0``, ..., ``std0``, ...).
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; descriptor sets have no input feature names.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        return np.asarray(
+            [
+                f"{stat}{i}"
+                for stat in _check_stats(self.stats)
+                for i in range(self.n_descriptor_features_)
+            ],
+            dtype=object,
+        )

@@ -1,0 +1,160 @@
+"""BagOfWords against KMeans-style predict + bincount references."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import pairwise_distances_argmin
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+from skmm.encode import BagOfWords
+from skmm.utils._device import cuda_is_available
+from skmm.utils.estimator_checks import check_estimator
+
+
+def _sets(seed, n_samples=30, d=5, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return [
+        rng.normal(size=(int(rng.integers(3, 40)), d)).astype(dtype)
+        for _ in range(n_samples)
+    ]
+
+
+def _separable(seed, n_samples=60, d=6):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n_samples) % 2
+    sets = [
+        np.where(np.arange(d) % 2 == label, 2.0, -2.0)
+        + rng.normal(size=(int(rng.integers(5, 30)), d))
+        for label in y
+    ]
+    return sets, y
+
+
+def _reference_counts(bow, sets):
+    counts = np.zeros((len(sets), bow.n_words))
+    for i, descriptors in enumerate(sets):
+        if len(descriptors):
+            labels = bow.kmeans_.predict(descriptors.astype(bow.codebook_.dtype))
+            counts[i] = np.bincount(labels, minlength=bow.n_words)
+    return counts
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize(
+    "params, post",
+    [
+        (dict(norm=None), lambda h: h),
+        (dict(norm="l1"), lambda h: h / h.sum(axis=1, keepdims=True)),
+        (
+            dict(norm="l2", power=0.5),
+            lambda h: np.sqrt(h / h.sum(axis=1, keepdims=True)),
+        ),
+        (
+            dict(norm="l1", power=0.5),
+            lambda h: np.sqrt(h) / np.sqrt(h).sum(axis=1, keepdims=True),
+        ),
+    ],
+)
+def test_hard_matches_kmeans_predict(seed, params, post):
+    sets = _sets(seed)
+    bow = BagOfWords(n_words=7, random_state=seed, **params).fit(sets)
+    assert bow.codebook_.shape == (7, 5)
+    np.testing.assert_allclose(
+        bow.transform(sets), post(_reference_counts(bow, sets)), rtol=1e-12
+    )
+
+
+def test_float32_and_subsampling():
+    sets = _sets(2, dtype=np.float32)
+    bow = BagOfWords(n_words=6, norm=None, max_descriptors=50, random_state=0)
+    histograms = bow.fit(sets).transform(sets)
+    assert histograms.dtype == np.float64
+    assert bow.kmeans_.n_features_in_ == 5
+    flat = np.concatenate(sets)
+    labels = pairwise_distances_argmin(flat, bow.codebook_)
+    assert np.mean(np.argmax(histograms, axis=1) >= 0) == 1
+    assert histograms.sum() == len(labels)
+    assert np.mean(labels == bow.kmeans_.predict(flat)) > 0.999
+
+
+@pytest.mark.parametrize("bandwidth", ["auto", 0.7])
+def test_soft_assignment_matches_reference(bandwidth):
+    sets = _sets(3)
+    bow = BagOfWords(
+        n_words=5, assignment="soft", bandwidth=bandwidth, norm=None, random_state=0
+    ).fit(sets)
+    sigma = bow.bandwidth_
+    if bandwidth == "auto":
+        flat = np.concatenate(sets)
+        sq = ((flat[:, None] - bow.codebook_[None]) ** 2).sum(axis=2)
+        np.testing.assert_allclose(sigma, np.sqrt(sq.min(axis=1).mean()))
+    expected = []
+    for descriptors in sets:
+        sq = ((descriptors[:, None] - bow.codebook_[None]) ** 2).sum(axis=2)
+        w = np.exp(-sq / (2 * sigma**2))
+        expected.append((w / w.sum(axis=1, keepdims=True)).sum(axis=0))
+    np.testing.assert_allclose(bow.transform(sets), np.array(expected), rtol=1e-10)
+
+
+@pytest.mark.parametrize("assignment", ["hard", "soft"])
+def test_empty_set_gives_zero_histogram(assignment):
+    sets = _sets(4)
+    bow = BagOfWords(n_words=4, assignment=assignment, random_state=0).fit(sets)
+    out = bow.transform([np.zeros((0, 5)), sets[0], [], sets[1]])
+    np.testing.assert_array_equal(out[[0, 2]], 0.0)
+    np.testing.assert_allclose(out[[1, 3]], bow.transform(sets[:2]))
+
+
+def test_partial_fit():
+    sets = _sets(5, n_samples=40)
+    bow = BagOfWords(n_words=4, random_state=0)
+    for start in range(0, 40, 10):
+        bow.partial_fit(sets[start : start + 10])
+    assert bow.codebook_.shape == (4, 5)
+    assert bow.transform(sets).shape == (40, 4)
+
+
+def test_bad_input_and_too_few_descriptors():
+    sets = _sets(6)
+    bow = BagOfWords(n_words=4, random_state=0).fit(sets)
+    with pytest.raises(ValueError, match="sample 2"):
+        bow.transform([sets[0], sets[1], np.zeros((3, 4))])
+    with pytest.raises(ValueError, match="missing.*|sample 1"):
+        bow.transform(pd.Series([sets[0], None]))
+    with pytest.raises(ValueError, match="n_words=500"):
+        BagOfWords(n_words=500).fit(sets[:2])
+
+
+def test_pipeline_series_and_pickle():
+    sets, y = _separable(0)
+    model = make_pipeline(BagOfWords(n_words=8, random_state=0), LinearSVC())
+    model.fit(pd.Series(sets), y)
+    assert model.score(sets, y) == 1.0
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(sets), model.predict(sets))
+    names = model[0].get_feature_names_out()
+    assert names.tolist() == [f"bagofwords{i}" for i in range(8)]
+
+
+@pytest.mark.parametrize(
+    "params", [dict(n_words=4), dict(n_words=4, assignment="soft", power=0.5)]
+)
+def test_common_checks(params):
+    check_estimator(BagOfWords(**params))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not cuda_is_available(), reason="needs CuPy and a CUDA device")
+@pytest.mark.parametrize("assignment", ["hard", "soft"])
+def test_gpu_matches_cpu(assignment):
+    sets = _sets(7, n_samples=50, d=13)
+    cpu = BagOfWords(n_words=16, assignment=assignment, random_state=0).fit(sets)
+    gpu = BagOfWords(
+        n_words=16, assignment=assignment, random_state=0, device="cuda"
+    ).fit(sets)
+    assert gpu.device_ == "cuda"
+    np.testing.assert_allclose(gpu.codebook_, cpu.codebook_)
+    np.testing.assert_allclose(gpu.transform(sets), cpu.transform(sets), atol=1e-10)

@@ -1,0 +1,119 @@
+"""StatsPooling and pool_flat against NumPy and scipy.stats."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from skmm.encode import StatsPooling, pool_flat
+from skmm.utils.estimator_checks import check_estimator
+
+ALL = ("mean", "std", "var", "min", "max", "median", "skew", "kurtosis")
+REFERENCE = {
+    "mean": lambda a: a.mean(axis=0),
+    "std": lambda a: a.std(axis=0),
+    "var": lambda a: a.var(axis=0),
+    "min": lambda a: a.min(axis=0),
+    "max": lambda a: a.max(axis=0),
+    "median": lambda a: np.median(a, axis=0),
+    "skew": lambda a: sps.skew(a, axis=0),
+    "kurtosis": lambda a: sps.kurtosis(a, axis=0),
+}
+
+
+def _sets(seed, n=25, d=5, dtype=np.float64, offset=0.0):
+    rng = np.random.default_rng(seed)
+    return [
+        (offset + rng.gamma(2.0, size=(int(rng.integers(2, 40)), d))).astype(dtype)
+        for _ in range(n)
+    ]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize(
+    "stats", [("mean", "std"), ALL, ("kurtosis", "median", "min"), ("var",)]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_matches_numpy_and_scipy(seed, stats, dtype):
+    sets = _sets(seed, dtype=dtype) if dtype != np.int64 else [
+        (10 * s).astype(np.int64) for s in _sets(seed)
+    ]
+    pooled = StatsPooling(stats=stats).fit(sets).transform(sets)
+    assert pooled.dtype == np.float64
+    expected = np.stack(
+        [
+            np.concatenate([REFERENCE[s](a.astype(np.float64)) for s in stats])
+            for a in sets
+        ]
+    )
+    np.testing.assert_allclose(pooled, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_variance_accurate_with_large_offset():
+    sets = _sets(2, offset=1e6)
+    pooled = StatsPooling(stats=("std",)).fit(sets).transform(sets)
+    expected = np.stack([a.std(axis=0) for a in sets])
+    np.testing.assert_allclose(pooled, expected, rtol=1e-6)
+
+
+def test_pool_flat_matches_estimator():
+    sets = _sets(3)
+    flat = np.concatenate(sets)
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])])
+    np.testing.assert_array_equal(
+        pool_flat(flat, offsets, ALL), StatsPooling(stats=ALL).fit(sets).transform(sets)
+    )
+
+
+def test_constant_column_has_zero_skew_and_kurtosis():
+    pooled = pool_flat(np.ones((4, 2)), np.array([0, 4]), ("std", "skew", "kurtosis"))
+    np.testing.assert_array_equal(pooled, 0.0)
+
+
+def test_empty_set_raises():
+    with pytest.raises(ValueError, match="set 1 is empty"):
+        pool_flat(np.ones((4, 2)), np.array([0, 2, 2, 4]))
+    sets = _sets(4, n=3)
+    pooling = StatsPooling().fit(sets)
+    with pytest.raises(ValueError, match="sample 1 .*empty"):
+        pooling.transform([sets[0], np.zeros((0, 5)), sets[2]])
+    series = pd.Series([sets[0], np.zeros((0, 5))], index=[10, 20])
+    with pytest.raises(ValueError, match="index label 20"):
+        pooling.transform(series)
+
+
+def test_bad_offsets_and_stats():
+    with pytest.raises(ValueError, match="offsets"):
+        pool_flat(np.ones((4, 2)), np.array([0, 3]))
+    with pytest.raises(ValueError, match="stats"):
+        pool_flat(np.ones((4, 2)), np.array([0, 4]), ("mean", "mode"))
+    with pytest.raises(ValueError, match="stats"):
+        StatsPooling(stats=("mean", "mean")).fit(_sets(0))
+
+
+def test_inputs_series_3d_and_names():
+    sets = _sets(5, d=3)
+    pooling = StatsPooling(stats=("mean", "std")).fit(sets)
+    expected = pooling.transform(sets)
+    np.testing.assert_array_equal(pooling.transform(pd.Series(sets)), expected)
+    np.testing.assert_array_equal(
+        pooling.transform(pd.DataFrame({"mfcc": sets})), expected
+    )
+    cube = np.stack([s[:2] for s in sets])
+    np.testing.assert_array_equal(
+        pooling.transform(cube), pooling.transform(list(cube))
+    )
+    assert pooling.get_feature_names_out().tolist() == [
+        "mean0", "mean1", "mean2", "std0", "std1", "std2"
+    ]
+    restored = pickle.loads(pickle.dumps(pooling))
+    np.testing.assert_array_equal(restored.transform(sets), expected)
+    out = pooling.set_output(transform="pandas").transform(sets)
+    assert list(out.columns) == pooling.get_feature_names_out().tolist()
+
+
+@pytest.mark.parametrize("stats", [("mean", "std"), ALL])
+def test_common_checks(stats):
+    check_estimator(StatsPooling(stats=stats))

@@ -1,0 +1,121 @@
+"""VLAD against a plain NumPy reference loop."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+from skmm.encode import VLAD
+from skmm.utils._device import cuda_is_available
+from skmm.utils.estimator_checks import check_estimator
+
+
+def _sets(seed, n_samples=30, d=5, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return [
+        rng.normal(size=(int(rng.integers(3, 40)), d)).astype(dtype)
+        for _ in range(n_samples)
+    ]
+
+
+def _reference(descriptors, centres, intra_norm, power, norm):
+    """VLAD of one set, written out plainly."""
+    k, d = centres.shape
+    v = np.zeros((k, d))
+    for x in descriptors.astype(np.float64):
+        distances = [np.sum((x - c) ** 2) for c in centres.astype(np.float64)]
+        nearest = int(np.argmin(distances))
+        v[nearest] += x - centres[nearest]
+    if intra_norm:
+        for c in range(k):
+            length = np.linalg.norm(v[c])
+            if length > 0:
+                v[c] /= length
+    v = v.ravel()
+    v = np.sign(v) * np.abs(v) ** power
+    if norm == "l2" and np.linalg.norm(v) > 0:
+        v /= np.linalg.norm(v)
+    if norm == "l1" and np.abs(v).sum() > 0:
+        v /= np.abs(v).sum()
+    return v
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(),
+        dict(intra_norm=False, power=1.0),
+        dict(intra_norm=False, power=0.5, norm=None),
+        dict(intra_norm=True, power=0.3, norm="l1"),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_reference(seed, params, dtype):
+    sets = _sets(seed, dtype=dtype)
+    vlad = VLAD(n_clusters=6, random_state=seed, **params).fit(sets)
+    full = dict(intra_norm=True, power=0.5, norm="l2") | params
+    expected = np.stack([_reference(s, vlad.codebook_, **full) for s in sets])
+    codes = vlad.transform(sets)
+    assert codes.dtype == np.float64
+    np.testing.assert_allclose(codes, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_empty_set_is_zero_and_unassigned_centres_stay_zero():
+    sets = _sets(2)
+    vlad = VLAD(n_clusters=5, random_state=0).fit(sets)
+    out = vlad.transform([np.zeros((0, 5)), sets[0][:1]])
+    np.testing.assert_array_equal(out[0], 0.0)
+    assert np.count_nonzero(np.abs(out[1].reshape(5, 5)).sum(axis=1)) == 1
+    np.testing.assert_allclose(np.linalg.norm(out[1]), 1.0)
+
+
+def test_3d_input_and_bad_width():
+    rng = np.random.default_rng(3)
+    cube = rng.normal(size=(20, 8, 4))
+    vlad = VLAD(n_clusters=3, random_state=0).fit(cube)
+    np.testing.assert_array_equal(vlad.transform(cube), vlad.transform(list(cube)))
+    assert vlad.get_feature_names_out().tolist() == [f"vlad{i}" for i in range(12)]
+    with pytest.raises(ValueError, match="sample 0"):
+        vlad.transform([np.zeros((2, 5))])
+    with pytest.raises(ValueError, match="sample 1"):
+        vlad.transform([cube[0], np.zeros(4)])
+    with pytest.raises(ValueError, match="sample 1"):
+        vlad.transform([cube[0], np.full((2, 4), np.inf)])
+
+
+def test_pipeline_series_and_pickle():
+    # Two blobs shared by both classes; the class shifts descriptors within
+    # them, which only residual (first-order) statistics see.
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 2
+    sets = []
+    for label in y:
+        n = int(rng.integers(5, 30))
+        blob = np.where(rng.random(n) < 0.5, 3.0, -3.0)
+        descriptors = rng.normal(scale=0.5, size=(n, 6))
+        descriptors[:, 1] += blob
+        descriptors[:, 0] += 1.0 if label else -1.0
+        sets.append(descriptors)
+    model = make_pipeline(VLAD(n_clusters=2, random_state=0), LinearSVC())
+    model.fit(pd.Series(sets, index=np.arange(60) * 3), y)
+    assert model.score(sets, y) == 1.0
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(sets), model.predict(sets))
+
+
+def test_common_checks():
+    check_estimator(VLAD(n_clusters=4))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not cuda_is_available(), reason="needs CuPy and a CUDA device")
+def test_gpu_matches_cpu():
+    sets = _sets(4, n_samples=50, d=13)
+    cpu = VLAD(n_clusters=8, random_state=0).fit(sets)
+    gpu = VLAD(n_clusters=8, random_state=0, device="cuda").fit(sets)
+    assert gpu.device_ == "cuda"
+    np.testing.assert_allclose(gpu.transform(sets), cpu.transform(sets), atol=1e-10)
