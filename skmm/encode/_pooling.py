@@ -1,8 +1,10 @@
 """Statistics pooling: a set of local descriptors becomes their statistics."""
 
+import numbers
+
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.encode._base import _DescriptorSetEncoder
@@ -109,6 +111,50 @@ def pool_flat(flat, offsets, stats=("mean", "std")):
     return np.concatenate([blocks[s] for s in stats], axis=1)
 
 
+def _check_segments(segments):
+    segments = (segments,) if isinstance(segments, numbers.Integral) else segments
+    segments = tuple(segments)
+    if not segments or any(
+        not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1
+        for k in segments
+    ):
+        raise ValueError(
+            "segments must be a positive integer or a non-empty sequence of "
+            f"them, got {segments!r}."
+        )
+    return segments
+
+
+def segment_layout(offsets, n_segments):
+    """Rows and offsets of ``n_segments`` consecutive parts of every set.
+
+    Part ``j`` of a set of ``n`` descriptors is rows ``round(j n / k)`` to
+    ``round((j + 1) n / k)``; a part that would be empty (a set shorter than
+    ``k``) takes the one row at its start instead, so every part of a
+    non-empty set has at least one descriptor.
+
+    Returns
+    -------
+    rows : ndarray of shape (total,), int64
+        Indices into the stacked descriptors, part after part.
+    part_offsets : ndarray of shape (n_sets * n_segments + 1,), int64
+    """
+    lengths = np.diff(offsets)
+    j = np.arange(n_segments + 1)
+    bounds = np.rint(lengths[:, None] * j[None, :] / n_segments).astype(np.int64)
+    starts = np.minimum(bounds[:, :-1], np.maximum(lengths[:, None] - 1, 0))
+    ends = np.maximum(bounds[:, 1:], starts + (lengths[:, None] > 0))
+    starts = starts + offsets[:-1, None]
+    ends = ends + offsets[:-1, None]
+    sizes = (ends - starts).ravel()
+    part_offsets = np.zeros(sizes.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=part_offsets[1:])
+    rows = np.repeat(starts.ravel() - part_offsets[:-1], sizes) + np.arange(
+        part_offsets[-1]
+    )
+    return rows, part_offsets
+
+
 class StatsPooling(_DescriptorSetEncoder):
     """Pool each descriptor set into statistics of its local descriptors.
 
@@ -124,13 +170,20 @@ class StatsPooling(_DescriptorSetEncoder):
         ``scipy.stats.skew`` and ``scipy.stats.kurtosis`` with their
         defaults: biased, Fisher's excess kurtosis). A dimension without
         spread gets skew and kurtosis 0, where SciPy gives NaN.
+    segments : int or sequence of int, default=1
+        A temporal pyramid for ordered sets (MFCC frames): for each ``k``,
+        split the set into ``k`` consecutive parts of (nearly) equal length
+        and pool each part; ``segments=(1, 5)`` gives the statistics of the
+        whole clip followed by those of its five fifths. The default pools the
+        whole set. Parts of a set shorter than ``k`` repeat its descriptors.
+        Unordered sets (keypoint descriptors) should keep 1.
 
     Attributes
     ----------
     n_descriptor_features_ : int
         Width ``d`` of the local descriptors seen in ``fit``.
     n_features_out_ : int
-        ``len(stats) * d``.
+        ``sum(segments) * len(stats) * d``.
 
     See Also
     --------
@@ -154,14 +207,22 @@ class StatsPooling(_DescriptorSetEncoder):
            [4., 4., 4., 4.]])
     >>> pooling.get_feature_names_out().tolist()
     ['mean0', 'mean1', 'max0', 'max1']
+
+    Means of the first and second halves of each set of frames:
+
+    >>> frames = [np.arange(8.0).reshape(4, 2)]
+    >>> StatsPooling(stats="mean", segments=2).fit_transform(frames)
+    array([[1., 2., 5., 6.]])
     """
 
     _parameter_constraints: dict = {
         "stats": [StrOptions(set(STATS)), list, tuple],
+        "segments": [Interval(numbers.Integral, 1, None, closed="left"), list, tuple],
     }
 
-    def __init__(self, *, stats=("mean", "std")):
+    def __init__(self, *, stats=("mean", "std"), segments=1):
         self.stats = stats
+        self.segments = segments
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -179,8 +240,11 @@ class StatsPooling(_DescriptorSetEncoder):
         self : object
         """
         stats = _check_stats(self.stats)
+        segments = _check_segments(self.segments)
         self._check_sets(X, reset=True)
-        self.n_features_out_ = len(stats) * self.n_descriptor_features_
+        self.n_features_out_ = (
+            sum(segments) * len(stats) * self.n_descriptor_features_
+        )
         return self
 
     def transform(self, X):
@@ -208,10 +272,21 @@ class StatsPooling(_DescriptorSetEncoder):
                 f"Descriptor set {_sample_label(int(empty[0]), labels)} is empty; "
                 "StatsPooling needs at least one descriptor per sample."
             )
-        return pool_flat(flat, offsets, _check_stats(self.stats))
+        stats = _check_stats(self.stats)
+        blocks = []
+        for k in _check_segments(self.segments):
+            if k == 1:
+                blocks.append(pool_flat(flat, offsets, stats))
+                continue
+            rows, part_offsets = segment_layout(offsets, k)
+            pooled = pool_flat(flat[rows], part_offsets, stats)
+            blocks.append(pooled.reshape(len(offsets) - 1, -1))
+        return np.concatenate(blocks, axis=1)
 
     def get_feature_names_out(self, input_features=None):
-        """Output feature names, ``{stat}{i}`` (``mean0``, ..., ``std0``, ...).
+        """Output feature names, ``{stat}{i}`` (``mean0``, ..., ``std0``, ...);
+        with segments, parts of ``k`` segments are named
+        ``seg{k}.{j}_{stat}{i}``.
 
         Parameters
         ----------
@@ -223,11 +298,15 @@ class StatsPooling(_DescriptorSetEncoder):
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self)
-        return np.asarray(
-            [
-                f"{stat}{i}"
-                for stat in _check_stats(self.stats)
-                for i in range(self.n_descriptor_features_)
-            ],
-            dtype=object,
-        )
+        names = [
+            f"{stat}{i}"
+            for stat in _check_stats(self.stats)
+            for i in range(self.n_descriptor_features_)
+        ]
+        out = []
+        for k in _check_segments(self.segments):
+            if k == 1:
+                out.extend(names)
+            else:
+                out.extend(f"seg{k}.{j}_{name}" for j in range(k) for name in names)
+        return np.asarray(out, dtype=object)

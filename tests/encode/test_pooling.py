@@ -117,3 +117,51 @@ def test_inputs_series_3d_and_names():
 @pytest.mark.parametrize("stats", [("mean", "std"), ALL])
 def test_common_checks(stats):
     check_estimator(StatsPooling(stats=stats))
+
+
+def _reference_segments(descriptors, k, stats):
+    """Pool k consecutive parts of one set with NumPy, by the documented rule."""
+    n = len(descriptors)
+    rows = []
+    for j in range(k):
+        start = min(round(j * n / k), n - 1)
+        end = max(round((j + 1) * n / k), start + 1)
+        part = descriptors[start:end]
+        rows.append(np.concatenate([getattr(np, s)(part, axis=0) for s in stats]))
+    return np.concatenate(rows)
+
+
+@pytest.mark.parametrize("segments", [2, 3, (1, 4), [1, 2, 5]])
+def test_segments_pool_consecutive_parts(segments):
+    rng = np.random.default_rng(7)
+    # Lengths cover sets shorter than, equal to and longer than the parts.
+    sets = [rng.standard_normal((n, 3)) for n in (1, 2, 3, 5, 8, 21, 40)]
+    stats = ("mean", "std", "max")
+    pooling = StatsPooling(stats=stats, segments=segments).fit(sets)
+    got = pooling.transform(sets)
+    levels = (segments,) if isinstance(segments, int) else tuple(segments)
+    for row, descriptors in zip(got, sets, strict=True):
+        expected = np.concatenate(
+            [_reference_segments(descriptors, k, stats) for k in levels]
+        )
+        np.testing.assert_allclose(row, expected, rtol=1e-12, atol=1e-12)
+    names = pooling.get_feature_names_out()
+    assert len(names) == got.shape[1] == pooling.n_features_out_
+    assert len(set(names)) == len(names)
+
+
+def test_segments_feature_names_and_bad_values():
+    sets = [np.zeros((4, 2))]
+    pooling = StatsPooling(stats="mean", segments=(1, 2)).fit(sets)
+    names = pooling.get_feature_names_out()
+    assert list(names) == [
+        "mean0", "mean1", "seg2.0_mean0", "seg2.0_mean1", "seg2.1_mean0",
+        "seg2.1_mean1",
+    ]
+    for bad in (0, (1, 0), (), (1.5,), (True,)):
+        with pytest.raises(ValueError, match="segments"):
+            StatsPooling(segments=bad).fit(sets)
+
+
+def test_segments_in_the_common_checks():
+    check_estimator(StatsPooling(stats=("mean", "min"), segments=(1, 3)))
