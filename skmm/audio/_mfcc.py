@@ -1,5 +1,6 @@
 """MFCC features equal to ``librosa.feature.mfcc``, computed in batches."""
 
+import functools
 import numbers
 from dataclasses import dataclass
 
@@ -24,10 +25,10 @@ class _Constants:
     """Everything a kernel needs that depends only on the parameters."""
 
     window: np.ndarray  # (n_fft,), the analysis window padded to n_fft
+    window_taps: np.ndarray | None  # the window as a spectral filter, if short
+    hop_length: int
     mel_basis_t: np.ndarray  # (n_bins, n_mels), librosa's filter bank
-    mel_basis: np.ndarray  # (n_mels, n_bins), the same, row-major
-    mel_lo: np.ndarray  # (n_mels,), first non-zero bin of each filter
-    mel_hi: np.ndarray  # (n_mels,), one past the last non-zero bin
+    mel_sparse: tuple | None  # (weights, lo, hi, offsets) when sparse pays
     dct_t: np.ndarray  # (n_mels, n_mfcc), DCT rows with the lifter folded in
     delta_filters: tuple  # (order, kernel, head, tail) for each delta order
     delta_mode: int
@@ -44,6 +45,55 @@ def _dct_matrix(n_mels, n_mfcc, dct_type, norm, lifter):
         lift = 1 + (lifter / 2) * np.sin(np.pi * np.arange(1, n_mfcc + 1) / lifter)
         basis = basis * lift[:, None]
     return basis
+
+
+def _spectral_taps(window, max_half_width=4):
+    """The window as a short circular filter on the spectrum, or None.
+
+    A window whose DFT has only ``2 m + 1`` non-zero coefficients around 0
+    (cosine-sum windows: Hann, Hamming, Blackman, at full ``n_fft`` length)
+    can be applied after the FFT as ``taps[0] X[k] + sum_m taps[m] (X[k - m]
+    + X[k + m])``. Returns ``taps`` (float64, ``m + 1`` values), or None when
+    the window is not of that kind (then frames are windowed before the FFT).
+    """
+    n = window.shape[0]
+    if n < 4 * max_half_width:
+        return None
+    coefficients = np.fft.fft(window.astype(np.float64)) / n
+    scale = np.abs(coefficients).max()
+    support = np.flatnonzero(np.abs(coefficients) > 1e-12 * scale)
+    distance = np.minimum(support, n - support)
+    if distance.max() > max_half_width:
+        return None
+    half_width = int(distance.max())
+    taps = coefficients[: half_width + 1]
+    mirrored = coefficients[n - np.arange(1, half_width + 1)]
+    if np.abs(taps.imag).max() > 1e-12 * scale or not np.allclose(
+        taps[1:].real, mirrored.real, rtol=0, atol=1e-12 * scale
+    ):
+        return None
+    return taps.real.copy()
+
+
+def _sparse_filters(mel_basis, dtype):
+    """Each filter's support and values, when projecting over supports is
+    measured to beat a dense BLAS product (filters much narrower than the
+    number of bands: librosa's default 128 bands at ``n_fft=2048``); else
+    None."""
+    nonzero = mel_basis != 0
+    has_support = nonzero.any(axis=1)
+    lo = np.where(has_support, nonzero.argmax(axis=1), 0).astype(np.int64)
+    hi = np.where(
+        has_support, nonzero.shape[1] - nonzero[:, ::-1].argmax(axis=1), 0
+    ).astype(np.int64)
+    if (hi - lo).mean() * 4 > mel_basis.shape[0]:
+        return None
+    offsets = np.zeros(mel_basis.shape[0] + 1, dtype=np.int64)
+    np.cumsum(hi - lo, out=offsets[1:])
+    weights = np.concatenate(
+        [mel_basis[m, lo[m] : hi[m]] for m in range(mel_basis.shape[0])]
+    ).astype(dtype)
+    return weights, lo, hi, offsets
 
 
 def _savgol_filters(width, order):
@@ -331,7 +381,7 @@ class MFCC(TransformerMixin, BaseEstimator):
         window = librosa.filters.get_window(
             self.window, self.win_length or n_fft, fftbins=True
         )
-        window = librosa.util.pad_center(window, size=n_fft).astype(dtype)
+        window = librosa.util.pad_center(window, size=n_fft)
         mel_basis = librosa.filters.mel(
             sr=self.sr,
             n_fft=n_fft,
@@ -349,18 +399,12 @@ class MFCC(TransformerMixin, BaseEstimator):
             (order, *_savgol_filters(self.delta_width, order))
             for order in self._delta_orders()
         )
-        nonzero = mel_basis != 0
-        has_support = nonzero.any(axis=1)
-        mel_lo = np.where(has_support, nonzero.argmax(axis=1), 0)
-        mel_hi = np.where(
-            has_support, nonzero.shape[1] - nonzero[:, ::-1].argmax(axis=1), 0
-        )
         return _Constants(
-            window=window,
+            window=window.astype(dtype),
+            window_taps=_spectral_taps(window),
+            hop_length=self.hop_length,
             mel_basis_t=np.ascontiguousarray(mel_basis.T, dtype=dtype),
-            mel_basis=np.ascontiguousarray(mel_basis, dtype=dtype),
-            mel_lo=mel_lo.astype(np.int64),
-            mel_hi=mel_hi.astype(np.int64),
+            mel_sparse=_sparse_filters(mel_basis, dtype),
             dct_t=np.ascontiguousarray(dct.T, dtype=dtype),
             delta_filters=filters,
             delta_mode=_DELTA_MODES[self.delta_mode],
@@ -432,11 +476,47 @@ class MFCC(TransformerMixin, BaseEstimator):
         else:
             compute_batch = _mfcc_batch_cpu
 
-        outputs = []
-        for batch in _batches(n_frames, constants.max_frames):
-            frames = self._compute(waves, batch, n_frames, constants, compute_batch)
-            outputs.append(frames)
+        batches = list(_batches(n_frames, constants.max_frames))
+        if self.device_ == "cuda":
+            outputs = [
+                self._compute(waves, b, n_frames, constants, compute_batch)
+                for b in batches
+            ]
+        else:
+            outputs = self._compute_on_cpu_threads(waves, batches, n_frames, constants)
         return self._assemble(outputs, n_frames, dtype)
+
+    def _compute_on_cpu_threads(self, waves, batches, n_frames, constants):
+        """Run batches on one thread per core, each with a serial pipeline.
+
+        Every stage (Numba kernels, the FFT, BLAS, NumPy's ufuncs) releases the
+        GIL, so threads that each take whole batches keep all cores busy
+        without the oversubscription of multi-threaded FFT and BLAS calls
+        competing with each other. One long clip is split into chunks of
+        frames instead, which the threads share.
+        """
+        import numba
+        from threadpoolctl import threadpool_limits
+
+        n_threads = numba.get_num_threads()
+        with threadpool_limits(limits=1, user_api="blas"):
+            if n_threads == 1 or len(batches) == 1:
+                run = functools.partial(
+                    _mfcc_batch_cpu, n_threads=n_threads
+                )
+                return [
+                    self._compute(waves, b, n_frames, constants, run) for b in batches
+                ]
+            from concurrent.futures import ThreadPoolExecutor
+
+            run = functools.partial(_mfcc_batch_cpu, n_threads=1)
+            with ThreadPoolExecutor(n_threads) as pool:
+                return list(
+                    pool.map(
+                        lambda b: self._compute(waves, b, n_frames, constants, run),
+                        batches,
+                    )
+                )
 
     def _compute(self, waves, batch, n_frames, constants, compute_batch):
         """MFCC frames (with deltas) of the clips in ``batch``, stacked."""
@@ -449,24 +529,30 @@ class MFCC(TransformerMixin, BaseEstimator):
         )
 
     def _frame_layout(self, clips, n_frames):
-        """Concatenate the (padded) clips and locate every frame in them."""
+        """Concatenate the (padded) clips and locate every frame in them.
+
+        Each clip starts at a multiple of ``hop_length``, so that every frame
+        of the batch starts at a multiple of it too: one strided view of the
+        signal then holds every frame, for the FFT to read in place.
+        """
         pad = self.n_fft // 2 if self.center else 0
+        hop = self.hop_length
         dtype = np.result_type(np.float32, *{c.dtype for c in clips})
         lengths = np.array([c.shape[0] + 2 * pad for c in clips], dtype=np.int64)
+        slots = -(-lengths // hop) * hop
         starts = np.zeros(len(clips) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=starts[1:])
-        signal = np.empty(starts[-1], dtype=dtype)
-        for clip, begin, end in zip(clips, starts[:-1], starts[1:], strict=True):
+        np.cumsum(slots, out=starts[1:])
+        signal = np.zeros(starts[-1] + self.n_fft, dtype=dtype)
+        for clip, begin, length in zip(clips, starts[:-1], lengths, strict=True):
+            end = begin + length
             if pad and self.pad_mode != "constant":
                 signal[begin:end] = np.pad(clip, pad, mode=self.pad_mode)
             else:
-                signal[begin : begin + pad] = 0
                 signal[begin + pad : end - pad] = clip
-                signal[end - pad : end] = 0
         frame_offsets = np.zeros(len(clips) + 1, dtype=np.int64)
         np.cumsum(n_frames, out=frame_offsets[1:])
         clip_of_frame = np.repeat(np.arange(len(clips)), n_frames)
-        frame_starts = starts[:-1][clip_of_frame] + self.hop_length * (
+        frame_starts = starts[:-1][clip_of_frame] + hop * (
             np.arange(frame_offsets[-1]) - frame_offsets[:-1][clip_of_frame]
         )
         return signal, frame_starts, frame_offsets
@@ -514,6 +600,50 @@ class MFCC(TransformerMixin, BaseEstimator):
         )
 
 
+def _log_mel_chunk(signal, frame_starts, constants, power, mel_basis_t, db, bounds):
+    """Mel power spectrogram of frames ``begin:end`` into ``db[begin:end]``."""
+    import scipy.fft
+    from numpy.lib.stride_tricks import as_strided
+
+    from skmm.audio import _mfcc_numba as kernels
+
+    begin, end = bounds
+    dtype = signal.dtype
+    n_fft = constants.window.shape[0]
+    starts = frame_starts[begin:end]
+    taps = constants.window_taps
+    if taps is None:
+        frames = np.empty((end - begin, n_fft), dtype=dtype)
+        window = constants.window.astype(dtype, copy=False)
+        kernels.frame_and_window(signal, starts, window, frames)
+        spectrum = scipy.fft.rfft(frames, axis=1, workers=1)
+        del frames
+        rows, taps = np.arange(end - begin), np.ones(1, dtype=dtype)
+    else:
+        # Every hop position from the chunk's first frame to its last, read in
+        # place; positions between two clips are transformed and skipped.
+        hop = constants.hop_length
+        first = int(starts[0])
+        view = as_strided(
+            signal[first:],
+            shape=(int(starts[-1] - first) // hop + 1, n_fft),
+            strides=(hop * signal.itemsize, signal.itemsize),
+            writeable=False,
+        )
+        spectrum = scipy.fft.rfft(view, axis=1, workers=1)
+        rows, taps = (starts - first) // hop, taps.astype(dtype)
+    powers = np.empty((end - begin, n_fft // 2 + 1), dtype=dtype)
+    kernels.windowed_power(spectrum, rows, taps, n_fft, float(power), powers)
+    del spectrum
+    if constants.mel_sparse is None:
+        np.matmul(powers, mel_basis_t, out=db[begin:end])
+    else:
+        weights, lo, hi, offsets = constants.mel_sparse
+        kernels.sparse_mel(
+            powers, weights.astype(dtype, copy=False), lo, hi, offsets, db[begin:end]
+        )
+
+
 def _batches(n_frames, max_frames):
     """Group consecutive clips into batches of at most ``max_frames`` frames
     (a longer clip makes a batch of its own)."""
@@ -528,50 +658,46 @@ def _batches(n_frames, max_frames):
         yield np.asarray(batch)
 
 
-def _mfcc_batch_cpu(signal, frame_starts, frame_offsets, constants, power, top_db):
+def _mfcc_batch_cpu(
+    signal, frame_starts, frame_offsets, constants, power, top_db, n_threads=1
+):
     """MFCC frames of one batch on the CPU; returns ``(frames, frame_offsets)``.
 
-    A batch of one clip longer than ``constants.max_frames`` frames is
-    processed in chunks of frames, flooring at the clip's maximum once all
-    chunks are in.
+    ``frame_starts`` are multiples of the hop (see ``MFCC._frame_layout``).
+    Frames go through the FFT in chunks; the log-mel spectrogram of the whole
+    batch is kept, so that a long clip split across chunks is floored at its
+    own maximum. ``n_threads`` threads share the chunks.
     """
-    import numba
-    import scipy.fft
-
-    from skmm.audio import _mfcc_numba as kernels
-
     dtype = signal.dtype
-    window = constants.window.astype(dtype, copy=False)
-    mel_basis = constants.mel_basis.astype(dtype, copy=False)
     n_total = frame_starts.shape[0]
-    workers = numba.get_num_threads()
-    db = np.empty((n_total, mel_basis.shape[0]), dtype=dtype)
-    chunk = constants.max_frames
-    single_long = frame_offsets.shape[0] == 2 and n_total > chunk
-    frames = np.empty((min(n_total, chunk), window.shape[0]), dtype=dtype)
-    peak = np.empty(len(frame_offsets) - 1, dtype=np.float64)
-    overall_peak = -np.inf
-    for begin in range(0, n_total, chunk):
-        end = min(begin + chunk, n_total)
-        block = frames[: end - begin]
-        kernels.frame_and_window(signal, frame_starts[begin:end], window, block)
-        spectrum = scipy.fft.rfft(block, axis=1, workers=workers)
-        mel = db[begin:end]
-        kernels.mel_power(
-            spectrum, float(power), mel_basis, constants.mel_lo, constants.mel_hi, mel
-        )
-        del spectrum
-        if single_long:
-            local = np.array([0, end - begin], dtype=np.int64)
-            kernels.power_to_db(mel, local, 1e-10, -1.0, peak)
-            overall_peak = max(overall_peak, peak[0])
-        else:
-            kernels.power_to_db(mel, frame_offsets, 1e-10, top_db, peak)
-    if single_long and top_db >= 0:
-        kernels.floor_db(db, overall_peak - top_db)
+    mel_basis_t = constants.mel_basis_t.astype(dtype, copy=False)
+    db = np.empty((n_total, mel_basis_t.shape[1]), dtype=dtype)
+    chunk = max(1, min(constants.max_frames, -(-n_total // n_threads)))
+    bounds = [(b, min(b + chunk, n_total)) for b in range(0, n_total, chunk)]
+    job = functools.partial(
+        _log_mel_chunk, signal, frame_starts, constants, power, mel_basis_t, db
+    )
+    if n_threads > 1 and len(bounds) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(job, bounds))
+    else:
+        for bound in bounds:
+            job(bound)
+    # 10 log10(x) as ln(x) 10 / ln(10): NumPy's log is vectorised, log10 not.
+    np.maximum(db, 1e-10, out=db)
+    np.log(db, out=db)
+    db *= 10.0 / np.log(10.0)
+    if top_db >= 0:
+        from skmm.audio import _mfcc_numba as kernels
+
+        kernels.floor_at_peak(db, frame_offsets, top_db)
     coefficients = db @ constants.dct_t.astype(dtype, copy=False)
     del db
     if constants.delta_filters:
+        from skmm.audio import _mfcc_numba as kernels
+
         parts = [coefficients]
         for _, kernel, head, tail in constants.delta_filters:
             delta = np.empty_like(coefficients)

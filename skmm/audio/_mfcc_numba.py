@@ -24,76 +24,110 @@ def frame_and_window(signal, frame_starts, window, out):
             out[f, k] = window[k] * signal[start + k]
 
 
-@njit(cache=True, nogil=True)
-def mel_power(spectrum, power, mel_basis, lo, hi, out):
-    """``out = |spectrum| ** power @ mel_basis.T``, using the filters' support.
+@njit(cache=True, nogil=True, inline="always")
+def _bin(spectrum, row, k, n_fft):
+    """Bin ``k`` of a real signal's spectrum for any integer ``k``, from the
+    stored half (``rfft``) by conjugate symmetry and periodicity."""
+    k = k % n_fft
+    if k < spectrum.shape[1]:
+        return spectrum[row, k]
+    return np.conj(spectrum[row, n_fft - k])
 
-    Each mel filter is non-zero only on bins ``lo[m]:hi[m]`` (a triangle), so
-    the projection costs a few multiply-adds per bin instead of ``n_mels``
-    (what a dense BLAS product spends). The power spectrum of a frame is
-    formed once in a row buffer and never stored.
+
+@njit(cache=True, nogil=True)
+def windowed_power(spectrum, rows, taps, n_fft, power, out):
+    """``out[f] = |(spectrum[rows[f]] circularly filtered by taps)| ** power``.
+
+    Multiplying a frame by a cosine-sum window (Hann, Hamming, Blackman) is a
+    circular convolution of its spectrum with a few taps: ``taps[0] X[k] +
+    sum_m taps[m] (X[k - m] + X[k + m])``. Windowing after the FFT lets the
+    FFT read overlapping frames straight from the signal (a strided view)
+    instead of a framed copy. ``taps = [1.0]`` leaves the spectrum as it is.
+    The common widths (0, 1, 2) have their own loops, which vectorise.
     """
-    n_frames, n_bins = spectrum.shape
-    n_mels = mel_basis.shape[0]
-    row = np.empty(n_bins, dtype=out.dtype)
-    first = lo.min()
-    last = hi.max()
-    for f in range(n_frames):
-        if power == 2.0:
-            for k in range(first, last):
-                value = spectrum[f, k]
-                row[k] = value.real * value.real + value.imag * value.imag
+    n_bins = spectrum.shape[1]
+    half_width = taps.shape[0] - 1
+    c0 = taps[0]
+    c1 = taps[1] if half_width >= 1 else c0 * 0
+    c2 = taps[2] if half_width >= 2 else c0 * 0
+    for f in range(rows.shape[0]):
+        row = rows[f]
+        x = spectrum[row]
+        if half_width == 0:
+            for k in range(n_bins):
+                z = c0 * x[k]
+                out[f, k] = z.real * z.real + z.imag * z.imag
+        elif half_width == 1:
+            for k in range(1, n_bins - 1):
+                z = c0 * x[k] + c1 * (x[k - 1] + x[k + 1])
+                out[f, k] = z.real * z.real + z.imag * z.imag
+        elif half_width == 2:
+            for k in range(2, n_bins - 2):
+                z = c0 * x[k] + c1 * (x[k - 1] + x[k + 1]) + c2 * (x[k - 2] + x[k + 2])
+                out[f, k] = z.real * z.real + z.imag * z.imag
         else:
-            for k in range(first, last):
-                value = spectrum[f, k]
-                row[k] = np.sqrt(value.real * value.real + value.imag * value.imag)
-            if power != 1.0:
-                for k in range(first, last):
-                    row[k] = row[k] ** power
+            for k in range(half_width, n_bins - half_width):
+                z = c0 * x[k]
+                for m in range(1, half_width + 1):
+                    z += taps[m] * (x[k - m] + x[k + m])
+                out[f, k] = z.real * z.real + z.imag * z.imag
+        # Bins within half_width of either end wrap around the spectrum.
+        for k in range(n_bins):
+            if half_width <= k < n_bins - half_width:
+                continue
+            z = c0 * x[k]
+            for m in range(1, half_width + 1):
+                z += taps[m] * (
+                    _bin(spectrum, row, k - m, n_fft) + _bin(spectrum, row, k + m, n_fft)
+                )
+            out[f, k] = z.real * z.real + z.imag * z.imag
+        if power == 1.0:
+            for k in range(n_bins):
+                out[f, k] = np.sqrt(out[f, k])
+        elif power != 2.0:
+            for k in range(n_bins):
+                out[f, k] = np.sqrt(out[f, k]) ** power
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def sparse_mel(powers, weights, lo, hi, offsets, out):
+    """``out = powers @ mel_basis.T`` over each filter's support only.
+
+    Filter ``m`` is non-zero on bins ``lo[m]:hi[m]``, its values stored at
+    ``weights[offsets[m]:offsets[m + 1]]``. With many bins and mel bands
+    (``n_fft=2048, n_mels=128``) this is several times less work than a dense
+    product; ``fastmath`` lets the short sums vectorise (their rounding
+    differs from BLAS's by a few units in the last place).
+    """
+    n_frames, n_mels = out.shape
+    for f in range(n_frames):
+        row = powers[f]
         for m in range(n_mels):
             acc = row[0] * 0
+            start = offsets[m] - lo[m]
             for k in range(lo[m], hi[m]):
-                acc += mel_basis[m, k] * row[k]
+                acc += weights[start + k] * row[k]
             out[f, m] = acc
 
 
 @njit(cache=True, nogil=True)
-def power_to_db(mel, frame_offsets, amin, top_db, clip_max):
-    """In place ``10 log10(max(amin, mel))``, then floor each clip at its
-    maximum minus ``top_db`` (``top_db < 0`` means no floor), as
-    ``librosa.power_to_db(ref=1.0)`` does per clip.
-
-    ``clip_max`` (one per clip) receives each clip's maximum in decibels; a
-    clip whose maximum was computed in an earlier call (a long clip split
-    across batches) passes ``frame_offsets`` of one clip and ``top_db < 0``,
-    and is floored later with :func:`floor_db`.
-    """
-    n_clips = frame_offsets.shape[0] - 1
-    n_mels = mel.shape[1]
-    for c in range(n_clips):
-        peak = -np.inf
-        for f in range(frame_offsets[c], frame_offsets[c + 1]):
+def floor_at_peak(db, frame_offsets, top_db):
+    """Floor each clip's decibels at its maximum minus ``top_db``, in place,
+    as ``librosa.power_to_db`` does for one clip."""
+    n_mels = db.shape[1]
+    for c in range(frame_offsets.shape[0] - 1):
+        begin, end = frame_offsets[c], frame_offsets[c + 1]
+        if begin == end:
+            continue
+        peak = db[begin, 0]
+        for f in range(begin, end):
             for m in range(n_mels):
-                value = 10.0 * np.log10(max(amin, mel[f, m]))
-                mel[f, m] = value
-                if value > peak:
-                    peak = value
-        clip_max[c] = peak
-        if top_db >= 0.0:
-            floor = peak - top_db
-            for f in range(frame_offsets[c], frame_offsets[c + 1]):
-                for m in range(n_mels):
-                    if mel[f, m] < floor:
-                        mel[f, m] = floor
-
-
-@njit(cache=True, nogil=True)
-def floor_db(db, floor):
-    """In place ``max(db, floor)``."""
-    flat = db.reshape(-1)
-    for i in range(flat.shape[0]):
-        if flat[i] < floor:
-            flat[i] = floor
+                peak = max(peak, db[f, m])
+        floor = peak - top_db
+        for f in range(begin, end):
+            for m in range(n_mels):
+                if db[f, m] < floor:
+                    db[f, m] = floor
 
 
 @njit(cache=True, nogil=True)
