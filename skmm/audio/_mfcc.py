@@ -501,9 +501,7 @@ class MFCC(TransformerMixin, BaseEstimator):
         n_threads = numba.get_num_threads()
         with threadpool_limits(limits=1, user_api="blas"):
             if n_threads == 1 or len(batches) == 1:
-                run = functools.partial(
-                    _mfcc_batch_cpu, n_threads=n_threads
-                )
+                run = functools.partial(_mfcc_batch_cpu, n_threads=n_threads)
                 return [
                     self._compute(waves, b, n_frames, constants, run) for b in batches
                 ]

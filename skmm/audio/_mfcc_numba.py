@@ -78,7 +78,8 @@ def windowed_power(spectrum, rows, taps, n_fft, power, out):
             z = c0 * x[k]
             for m in range(1, half_width + 1):
                 z += taps[m] * (
-                    _bin(spectrum, row, k - m, n_fft) + _bin(spectrum, row, k + m, n_fft)
+                    _bin(spectrum, row, k - m, n_fft)
+                    + _bin(spectrum, row, k + m, n_fft)
                 )
             out[f, k] = z.real * z.real + z.imag * z.imag
         if power == 1.0:

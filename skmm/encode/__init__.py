@@ -4,9 +4,26 @@ The same encoders serve every modality that produces descriptor sets: SIFT
 descriptors of an image, MFCC frames of a clip.
 """
 
-from skmm.encode._bow import BagOfWords
-from skmm.encode._fisher import FisherVector
-from skmm.encode._pooling import StatsPooling, pool_flat
-from skmm.encode._vlad import VLAD
+import importlib
 
 __all__ = ["VLAD", "BagOfWords", "FisherVector", "StatsPooling", "pool_flat"]
+
+_MODULES = {
+    "BagOfWords": "_bow",
+    "FisherVector": "_fisher",
+    "StatsPooling": "_pooling",
+    "VLAD": "_vlad",
+    "pool_flat": "_pooling",
+}
+
+
+def __getattr__(name):
+    # Each encoder loads on first use: MFCC's pooling imports
+    # skmm.encode._pooling without paying for scikit-learn's clustering.
+    if name in _MODULES:
+        return getattr(importlib.import_module(f"skmm.encode.{_MODULES[name]}"), name)
+    raise AttributeError(f"module 'skmm.encode' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
