@@ -85,6 +85,9 @@ SETTINGS = [
     dict(sr=8000, n_fft=256, hop_length=64, n_mels=40, deltas=1, delta_mode="constant"),
     dict(sr=44100, n_fft=4096, hop_length=1024, n_mels=96, n_mfcc=30, center=False),
     dict(sr=22050, n_fft=2048, hop_length=2048, htk=True, n_mfcc=40),
+    dict(sr=16000, n_fft=512, hop_length=100, window="blackman", n_mels=40),
+    dict(sr=16000, n_fft=512, hop_length=128, window=("kaiser", 8.0), n_mels=40),
+    dict(sr=16000, n_fft=1024, hop_length=256, window="hamming", n_mels=64),
 ]
 
 
@@ -132,6 +135,29 @@ def test_frames_equal_librosa_on_fsdd(setting):
     frames = MFCC(pooling=None, **setting).fit_transform(clips)
     for clip, got in zip(clips, frames, strict=True):
         assert relative_error(got, librosa_mfcc(clip, **setting)) <= 1e-5
+
+
+@pytest.mark.parametrize(
+    "window, win_length, n_taps",
+    [("hann", None, 2), ("hamming", None, 2), ("blackman", None, 3),
+     (("kaiser", 8.0), None, None), ("hann", 400, None), ("boxcar", None, 1)],
+)
+def test_cosine_windows_are_applied_as_spectral_taps(window, win_length, n_taps):
+    n_fft = 512
+    samples = librosa.filters.get_window(window, win_length or n_fft, fftbins=True)
+    taps = _mfcc._spectral_taps(librosa.util.pad_center(samples, size=n_fft))
+    if n_taps is None:
+        assert taps is None
+        return
+    assert taps.shape == (n_taps,)
+    # The taps filter a spectrum exactly as the window multiplies the frame.
+    rng = np.random.default_rng(0)
+    frame = rng.standard_normal(n_fft)
+    spectrum = np.fft.fft(frame)
+    filtered = taps[0] * spectrum
+    for m in range(1, n_taps):
+        filtered += taps[m] * (np.roll(spectrum, m) + np.roll(spectrum, -m))
+    np.testing.assert_allclose(filtered, np.fft.fft(frame * samples), atol=1e-9)
 
 
 def test_float64_input_gives_float64_close_to_librosa():
