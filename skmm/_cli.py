@@ -18,25 +18,15 @@ def stack_images(X):
     return np.stack([np.asarray(img, dtype=np.float64).ravel() for img in _column(X)])
 
 
-def log_power_spectrum(X, sample_rate=8000):
-    """Log Welch power spectrum of each waveform (a stand-in until MFCC lands)."""
-    from scipy.signal import welch
-
-    rows = []
-    for wave in _column(X):
-        wave = np.asarray(wave, dtype=np.float64)
-        _, power = welch(wave, fs=sample_rate, nperseg=min(256, len(wave)), nfft=256)
-        rows.append(np.log(power + 1e-12))
-    return np.stack(rows)
-
-
-def _pipelines(columns, random_state):
+def _pipelines(columns, random_state, speech=False):
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+    from skmm.audio import MFCC, AudioReader
+    from skmm.encode import StatsPooling
     from skmm.text import Word2VecVectorizer
 
     def classifier():
@@ -59,10 +49,31 @@ def _pipelines(columns, random_state):
             "image",
             make_pipeline(FunctionTransformer(stack_images), StandardScaler()),
         )
-    if "audio" in columns:
-        blocks["audio (log spectrum)"] = (
+    if "audio" in columns and not speech:
+        # DTMF tones at 8 kHz: fine frequency resolution, statistics of frames.
+        blocks["audio (MFCC)"] = (
             "audio",
-            make_pipeline(FunctionTransformer(log_power_spectrum), StandardScaler()),
+            make_pipeline(
+                MFCC(sr=8000, n_fft=1024, hop_length=256, n_mels=64, n_mfcc=40),
+                StandardScaler(),
+            ),
+        )
+    if "audio" in columns and speech:
+        # Spoken digits at 8 kHz: trim silence, MFCC frames with deltas,
+        # statistics of the whole word and of its five fifths.
+        blocks["audio (MFCC)"] = (
+            "audio",
+            make_pipeline(
+                AudioReader(
+                    sr=8000, trim_db=20, trim_frame_length=512, trim_hop_length=128
+                ),
+                MFCC(
+                    sr=8000, n_fft=512, hop_length=64, n_mels=40, deltas=True,
+                    delta_mode="nearest", pooling=None,
+                ),
+                StatsPooling(stats=("mean", "std", "min", "max"), segments=(1, 5)),
+                StandardScaler(),
+            ),
         )
     models = {
         label: make_pipeline(
@@ -109,7 +120,8 @@ def demo(data_dir=None, n_jobs=None, random_state=0):
     X, y = bunch.data, bunch.target
     print(f"{title}: {len(y)} samples, modalities {list(X.columns)}")
     print(f"{'pipeline':<28} {'accuracy':>17} {'seconds':>8}")
-    for label, model in _pipelines(list(X.columns), random_state).items():
+    speech = data_dir is not None
+    for label, model in _pipelines(list(X.columns), random_state, speech).items():
         start = time.perf_counter()
         scores = cross_val_score(model, X, y, cv=cv, groups=groups, n_jobs=n_jobs)
         elapsed = time.perf_counter() - start
