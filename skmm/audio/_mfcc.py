@@ -216,10 +216,20 @@ class MFCC(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Kernels use all cores: Numba's thread count (``numba.set_num_threads``)
-    also sets the FFT's workers. Input float32 clips give float32
-    coefficients, float64 clips float64. A centred clip shorter than
-    ``n_fft`` gives the same numbers as librosa, without librosa's warning.
+    On the CPU, clips are grouped into batches of a few megabytes of frames,
+    and one thread per core (Numba's thread count, ``numba.set_num_threads``)
+    takes whole batches, each running the FFT, BLAS and the Numba kernels
+    serially; a long clip is split into chunks of frames the same way. Peak
+    memory beyond the input and output stays near one batch per thread.
+
+    Cosine-sum windows at full length (Hann, Hamming, Blackman) are applied
+    after the FFT, as a short filter on the spectrum, which lets the FFT read
+    overlapping frames straight from the signal; other windows are applied to
+    framed copies. Both give librosa's numbers to float32 rounding.
+
+    Input float32 clips give float32 coefficients, float64 clips float64. A
+    centred clip shorter than ``n_fft`` gives the same numbers as librosa,
+    without librosa's warning.
 
     References
     ----------
