@@ -35,6 +35,16 @@ def _bin(spectrum, row, k, n_fft):
 
 
 @njit(cache=True, nogil=True)
+def _edge_power(spectrum, row, k, taps, n_fft):
+    z = taps[0] * spectrum[row, k]
+    for m in range(1, taps.shape[0]):
+        z += taps[m] * (
+            _bin(spectrum, row, k - m, n_fft) + _bin(spectrum, row, k + m, n_fft)
+        )
+    return z.real * z.real + z.imag * z.imag
+
+
+@njit(cache=True, nogil=True)
 def windowed_power(spectrum, rows, taps, n_fft, power, out):
     """``out[f] = |(spectrum[rows[f]] circularly filtered by taps)| ** power``.
 
@@ -53,35 +63,30 @@ def windowed_power(spectrum, rows, taps, n_fft, power, out):
     for f in range(rows.shape[0]):
         row = rows[f]
         x = spectrum[row]
+        o = out[f]
         if half_width == 0:
             for k in range(n_bins):
                 z = c0 * x[k]
-                out[f, k] = z.real * z.real + z.imag * z.imag
+                o[k] = z.real * z.real + z.imag * z.imag
         elif half_width == 1:
             for k in range(1, n_bins - 1):
                 z = c0 * x[k] + c1 * (x[k - 1] + x[k + 1])
-                out[f, k] = z.real * z.real + z.imag * z.imag
+                o[k] = z.real * z.real + z.imag * z.imag
         elif half_width == 2:
             for k in range(2, n_bins - 2):
                 z = c0 * x[k] + c1 * (x[k - 1] + x[k + 1]) + c2 * (x[k - 2] + x[k + 2])
-                out[f, k] = z.real * z.real + z.imag * z.imag
+                o[k] = z.real * z.real + z.imag * z.imag
         else:
             for k in range(half_width, n_bins - half_width):
                 z = c0 * x[k]
                 for m in range(1, half_width + 1):
                     z += taps[m] * (x[k - m] + x[k + m])
-                out[f, k] = z.real * z.real + z.imag * z.imag
+                o[k] = z.real * z.real + z.imag * z.imag
         # Bins within half_width of either end wrap around the spectrum.
-        for k in range(n_bins):
-            if half_width <= k < n_bins - half_width:
-                continue
-            z = c0 * x[k]
-            for m in range(1, half_width + 1):
-                z += taps[m] * (
-                    _bin(spectrum, row, k - m, n_fft)
-                    + _bin(spectrum, row, k + m, n_fft)
-                )
-            out[f, k] = z.real * z.real + z.imag * z.imag
+        for k in range(min(half_width, n_bins)):
+            out[f, k] = _edge_power(spectrum, row, k, taps, n_fft)
+        for k in range(max(half_width, n_bins - half_width), n_bins):
+            out[f, k] = _edge_power(spectrum, row, k, taps, n_fft)
         if power == 1.0:
             for k in range(n_bins):
                 out[f, k] = np.sqrt(out[f, k])
