@@ -11,6 +11,8 @@ audio
     Audio reading (soundfile, soxr) and librosa-exact MFCC features.
 datasets
     Loaders for real multimodal data and the embedded demo data set.
+image
+    Images: reading, HOG, SIFT and dense SIFT descriptors.
 encode
     Encoders from sets of local descriptors to one vector per sample.
 text
@@ -21,12 +23,12 @@ utils
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["audio", "datasets", "encode", "text", "utils", "__version__"]
+__all__ = ["audio", "datasets", "encode", "image", "text", "utils", "__version__"]
 
 
 def __getattr__(name):
     # Subpackages load on first use so that ``import skmm`` stays cheap.
-    if name in {"audio", "datasets", "encode", "text", "utils"}:
+    if name in {"audio", "datasets", "encode", "image", "text", "utils"}:
         import importlib
 
         return importlib.import_module(f"skmm.{name}")

@@ -109,10 +109,41 @@ def _bad_descriptor_sets():
     ]
 
 
+def _make_images(n_samples, rng, size=32):
+    """Float images in [0, 1] of horizontal (label 0) or vertical (label 1)
+    stripes of random period and phase, plus noise."""
+    y = np.arange(n_samples) % 2
+    coordinates = np.arange(size)
+    images = []
+    for label in y:
+        period = rng.uniform(4, 10)
+        phase = rng.uniform(0, 2 * np.pi)
+        wave = 0.5 + 0.4 * np.sin(2 * np.pi * coordinates / period + phase)
+        stripes = wave[:, None] if label == 0 else wave[None, :]
+        image = stripes + 0.05 * rng.standard_normal((size, size))
+        images.append(np.clip(image, 0, 1))
+    return images, y
+
+
+def _bad_images():
+    """Bad images, each at position 1 among good ones."""
+    good = np.full((32, 32), 0.5)
+    with_nan = good.copy()
+    with_nan[3, 4] = np.nan
+    return [
+        ([good, with_nan, good], ValueError, "sample 1"),
+        ([good, None, good], ValueError, "sample 1"),
+        ([good, np.zeros((0, 0)), good], ValueError, "sample 1"),
+        ([good, np.zeros(32), good], ValueError, "sample 1"),
+        ([good, np.zeros((2, 32, 32, 3)), good], ValueError, "sample 1"),
+    ]
+
+
 _INPUT_KINDS = {
     "text": (_make_text, _bad_text),
     "waveform": (_make_waveforms, _bad_waveforms),
     "descriptor_set": (_make_descriptor_sets, _bad_descriptor_sets),
+    "image": (_make_images, _bad_images),
 }
 
 
@@ -121,9 +152,10 @@ def make_raw_input(kind, n_samples=40, random_state=0):
 
     Parameters
     ----------
-    kind : {"text", "waveform", "descriptor_set"}
-        The kind of raw input: documents, float32 clips at 22,050 Hz, or
-        sets of local descriptors (one ``(n_local, 6)`` array per sample).
+    kind : {"text", "waveform", "descriptor_set", "image"}
+        The kind of raw input: documents, float32 clips at 22,050 Hz, sets
+        of local descriptors (one ``(n_local, 6)`` array per sample), or
+        32x32 float gray images.
     n_samples : int, default=40
     random_state : int, default=0
 

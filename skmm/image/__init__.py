@@ -1,0 +1,3 @@
+"""Images: reading, HOG, SIFT and dense SIFT descriptors."""
+
+__all__ = []

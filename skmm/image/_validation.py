@@ -1,0 +1,124 @@
+"""Validation of image input, shared by the image estimators."""
+
+import numbers
+
+import numpy as np
+
+from skmm.utils._validation import _as_column, _is_missing, _sample_label
+
+_CHANNELS = (1, 3, 4)
+
+
+def _missing_error(name, label, value):
+    return ValueError(
+        f"{name} {label} is a missing value ({value!r}). Drop or impute missing "
+        "images, read files with ImageReader(on_error='missing') and let a "
+        "late-fusion model route samples without an image around this estimator."
+    )
+
+
+def check_images(X, *, name="Image"):
+    """Validate decoded images and return them as a list of arrays.
+
+    Each sample must be a NumPy array of shape ``(height, width)`` (gray) or
+    ``(height, width, channels)`` with 1, 3 or 4 channels (channels last, as
+    scikit-image's ``channel_axis=-1``), of a real numeric dtype, with
+    finite values and at least one pixel. Arrays are neither copied nor
+    converted. A 3-D array ``(n, height, width)`` or a 4-D array ``(n,
+    height, width, channels)`` is a batch of equally sized images.
+
+    Parameters
+    ----------
+    X : list, tuple, 1-D object array, pandas Series, one-column DataFrame, \
+            or a 3-D/4-D ndarray
+        One image per sample, e.g. the output of
+        :class:`~skmm.image.ImageReader`.
+    name : str, default="Image"
+        How messages name the input ("Image sample 3 ...").
+
+    Returns
+    -------
+    images : list of ndarray
+        The arrays, unconverted.
+
+    Raises
+    ------
+    ValueError
+        If an image is missing (None/NaN), empty, of the wrong number of
+        dimensions or channels, or holds NaN or inf.
+    TypeError
+        If an image is not a NumPy array (a file path: read it with
+        :class:`~skmm.image.ImageReader` first) or not of a real numeric
+        dtype.
+
+    Every message names the sample by position (and index label).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.image._validation import check_images
+    >>> [image.shape for image in check_images(np.zeros((2, 8, 6)))]
+    [(8, 6), (8, 6)]
+    """
+    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim in (3, 4):
+        return list(X)
+    cells, labels = _as_column(X, kind="image")
+    for position, image in enumerate(cells):
+        if (
+            isinstance(image, np.ndarray)
+            and image.dtype.kind in "biuf"
+            and image.size
+            and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in _CHANNELS))
+            and (image.dtype.kind != "f" or np.isfinite(image).all())
+        ):
+            continue
+        label = _sample_label(position, labels)
+        where = f"{name} {label}"
+        if _is_missing(image):
+            raise _missing_error(name, label, image)
+        if isinstance(image, numbers.Number | np.generic):
+            image = np.asarray(image)
+        if not isinstance(image, np.ndarray):
+            raise TypeError(
+                f"{where} is of type {type(image).__name__}; expected an image "
+                "array. Read files with skmm.image.ImageReader first."
+            )
+        if image.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{where} has dtype {image.dtype}; expected a real numeric "
+                "image (uint8, integer or float)."
+            )
+        if image.ndim not in (2, 3):
+            raise ValueError(
+                f"{where} is an array of shape {image.shape}; expected "
+                "(height, width) or (height, width, channels)."
+            )
+        if image.ndim == 3 and image.shape[2] not in _CHANNELS:
+            raise ValueError(
+                f"{where} has shape {image.shape}: {image.shape[2]} channels in "
+                "the last axis; expected 1, 3 or 4 (channels last)."
+            )
+        if image.size == 0:
+            raise ValueError(f"{where} is empty, shape {image.shape}.")
+        n_bad = int(image.size - np.count_nonzero(np.isfinite(image)))
+        raise ValueError(
+            f"{where} holds {n_bad} non-finite pixel value(s) (NaN or inf)."
+        )
+    return cells
+
+
+def check_same_size(images, *, name="Image"):
+    """Raise unless every image has the height and width of the first.
+
+    Returns ``(height, width)``.
+    """
+    height, width = images[0].shape[:2]
+    for position, image in enumerate(images):
+        if image.shape[:2] != (height, width):
+            raise ValueError(
+                f"{name} sample {position} is {image.shape[0]}x{image.shape[1]} "
+                f"pixels but sample 0 is {height}x{width}; images in one call "
+                "must share one size. Resize them with "
+                f"ImageReader(size=({height}, {width})) first."
+            )
+    return height, width
