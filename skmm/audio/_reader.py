@@ -3,15 +3,12 @@
 import math
 import numbers
 import os
-import warnings
 
 import numpy as np
 import soundfile
 import soxr
-from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from skmm.audio._validation import (
     _check_rank,
@@ -19,15 +16,9 @@ from skmm.audio._validation import (
     _missing_error,
 )
 from skmm.audio._waveform import Waveform, sample_rate_of
-from skmm.exceptions import UnreadableSampleWarning
-from skmm.utils._validation import _as_column, _is_missing, _sample_label
+from skmm.utils._readers import SampleReader
 
 _RES_TYPES = ("soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq")
-# Errors that mean "this sample is bad", as opposed to a bug or a full disk.
-_SAMPLE_ERRORS = (FileNotFoundError, ValueError, TypeError)
-# How many failures the UnreadableSampleWarning spells out.
-_N_FAILURES_SHOWN = 3
-_MAX_CHUNK = 256
 
 
 def _decode(path, where, offset, duration):
@@ -142,7 +133,7 @@ def _resample(samples, orig_sr, target_sr, res_type):
 
 
 def _read_cell(cell, where, options):
-    """One input cell as a Waveform; raises a ``_SAMPLE_ERRORS`` error naming it."""
+    """One input cell as a Waveform; raises a ``SAMPLE_ERRORS`` error naming it."""
     sr, mono, offset, duration, res_type, trim = options
     if isinstance(cell, str | os.PathLike):
         path = os.fspath(cell)
@@ -176,20 +167,7 @@ def _read_cell(cell, where, options):
     return Waveform(np.ascontiguousarray(samples), sr=rate)
 
 
-def _read_chunk(cells, wheres, options, stop_at_error):
-    """Read cells in order; a bad cell's error takes its place in the output."""
-    outputs = []
-    for cell, where in zip(cells, wheres, strict=True):
-        try:
-            outputs.append(_read_cell(cell, where, options))
-        except _SAMPLE_ERRORS as error:
-            outputs.append(error)
-            if stop_at_error:
-                break
-    return outputs
-
-
-class AudioReader(TransformerMixin, BaseEstimator):
+class AudioReader(SampleReader):
     """Read audio files (or arrays) into mono float32 waveforms at one rate.
 
     Each sample becomes what ``librosa.load(path, sr=sr, mono=mono,
@@ -357,12 +335,8 @@ default="soxr_hq"
         -------
         self : object
         """
-        # skmm's common checks want transform to refuse an unfitted estimator.
         self._fitted = True
         return self
-
-    def __sklearn_is_fitted__(self):
-        return getattr(self, "_fitted", False)
 
     def transform(self, X):
         """Read every sample.
@@ -381,93 +355,17 @@ default="soxr_hq"
             multi-channel audio with ``mono=False``) at rate ``sr``. With
             ``on_error="missing"``, None for missing or unreadable samples.
         """
-        check_is_fitted(self)
-        cells, labels = _as_column(X, kind="audio")
-        raise_errors = self.on_error == "raise"
-        waveforms = [None] * len(cells)
-        positions = []
-        for position, cell in enumerate(cells):
-            if not _is_missing(cell):
-                positions.append(position)
-            elif raise_errors:
-                raise _missing_error("Audio", _sample_label(position, labels), cell)
+        return self._read_all(X)
 
-        failures = []
-        results = self._read(
-            [cells[p] for p in positions],
-            [f"Audio {_sample_label(p, labels)}" for p in positions],
-            stop_at_error=raise_errors,
-        )
-        try:
-            for position, result in zip(positions, results, strict=False):
-                if isinstance(result, Exception):
-                    if raise_errors:
-                        raise result
-                    failures.append(result)
-                else:
-                    waveforms[position] = result
-        finally:
-            # Stops parallel workers still reading after an error.
-            results.close()
-        if failures:
-            shown = "; ".join(str(error) for error in failures[:_N_FAILURES_SHOWN])
-            more = len(failures) - _N_FAILURES_SHOWN
-            warnings.warn(
-                f"{len(failures)} of {len(cells)} audio samples could not be read "
-                f"and are None in the output: {shown}"
-                + (f"; and {more} more." if more > 0 else ""),
-                UnreadableSampleWarning,
-                # transform is wrapped by scikit-learn's set_output machinery.
-                stacklevel=3,
-            )
-        return waveforms
+    _kind = "audio"
+    _unit = "clip"
+    _read_cell = staticmethod(_read_cell)
 
-    def _read(self, cells, wheres, *, stop_at_error):
-        """Yield one Waveform or error per cell, in order, possibly in parallel.
+    def _missing_error(self, label, value):
+        return _missing_error("Audio", label, value)
 
-        With ``stop_at_error``, reading stops after the first error.
-        """
+    def _options(self):
         trim = None
         if self.trim_db is not None:
             trim = (self.trim_db, self.trim_frame_length, self.trim_hop_length)
-        options = (
-            self.sr, self.mono, self.offset, self.duration, self.res_type, trim
-        )
-        n_workers = effective_n_jobs(self.n_jobs)
-        # Chunks amortise joblib's per-task cost (reading a short clip takes
-        # well under a millisecond) and keep every worker busy to the end.
-        size = max(1, min(_MAX_CHUNK, math.ceil(len(cells) / (4 * n_workers))))
-        tasks = [
-            (cells[start : start + size], wheres[start : start + size])
-            for start in range(0, len(cells), size)
-        ]
-        if n_workers == 1:
-            chunks = (_read_chunk(c, w, options, stop_at_error) for c, w in tasks)
-        else:
-            # Threads by default: soundfile and soxr release the GIL, and
-            # threads neither start processes nor pickle waveforms back.
-            chunks = Parallel(
-                n_jobs=self.n_jobs, prefer="threads", return_as="generator"
-            )(delayed(_read_chunk)(c, w, options, stop_at_error) for c, w in tasks)
-        progress = _progress_bar(len(cells)) if self.verbose else None
-        try:
-            for chunk in chunks:
-                yield from chunk
-                if progress is not None:
-                    progress.update(len(chunk))
-        finally:
-            chunks.close()
-            if progress is not None:
-                progress.close()
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags
-
-
-def _progress_bar(total):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="AudioReader", unit="clip")
+        return (self.sr, self.mono, self.offset, self.duration, self.res_type, trim)
