@@ -1,3 +1,5 @@
 """Images: reading, HOG, SIFT and dense SIFT descriptors."""
 
-__all__ = []
+from skmm.image._reader import ImageReader
+
+__all__ = ["ImageReader"]

@@ -1,0 +1,310 @@
+"""Read image files and arrays into gray or RGB arrays of one size, with OpenCV."""
+
+import numbers
+import os
+
+import cv2
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import StrOptions
+
+from skmm.image._validation import _missing_error
+from skmm.utils._readers import SampleReader
+
+_INTERPOLATIONS = {
+    "nearest": cv2.INTER_NEAREST,
+    "linear": cv2.INTER_LINEAR,
+    "cubic": cv2.INTER_CUBIC,
+    "area": cv2.INTER_AREA,
+    "lanczos": cv2.INTER_LANCZOS4,
+}
+_DTYPES = ("uint8", "float32", "float64")
+
+
+def _decode(path, where, color):
+    """The file's pixels as uint8, gray ``(h, w)`` or RGB ``(h, w, 3)``."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{where}: no such file.")
+    # imdecode on the file's bytes: unlike imread, it reads non-ASCII paths
+    # on every platform.
+    data = np.fromfile(path, dtype=np.uint8)
+    flag = cv2.IMREAD_GRAYSCALE if color == "gray" else cv2.IMREAD_COLOR
+    image = cv2.imdecode(data, flag) if data.size else None
+    if image is None:
+        raise ValueError(
+            f"{where}: OpenCV cannot decode it (not an image, corrupt or "
+            "truncated, or a format this OpenCV build does not read)."
+        )
+    if color == "rgb":
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
+
+
+def _to_float(image, where):
+    """Integer pixels scaled to [0, 1] by their dtype's range; floats as they are."""
+    if image.dtype.kind == "f":
+        return image.astype(np.float32, copy=False)
+    if image.dtype.kind == "b":
+        return image.astype(np.float32)
+    info = np.iinfo(image.dtype)
+    if info.min < 0:
+        raise TypeError(
+            f"{where} has signed integer pixels ({image.dtype}), which have no "
+            "defined range; "
+            "pass uint8 or uint16 pixels, or floats in [0, 1]."
+        )
+    return image.astype(np.float32) / np.float32(info.max)
+
+
+def _convert_array(image, where, color):
+    """An input array as gray ``(h, w)`` or RGB ``(h, w, 3)`` pixels, uint8 or
+    float32 (floats kept as they are, other integers scaled to [0, 1])."""
+    if isinstance(image, numbers.Number | np.generic):
+        image = np.asarray(image)
+    if image.dtype.kind not in "biuf":
+        raise TypeError(f"{where} has dtype {image.dtype}; expected numeric pixels.")
+    if image.ndim not in (2, 3) or (
+        image.ndim == 3 and image.shape[2] not in (1, 3, 4)
+    ):
+        raise ValueError(
+            f"{where} is an array of shape {image.shape}; expected (height, width) "
+            "or (height, width, channels) with 1, 3 or 4 channels last."
+        )
+    if image.size == 0:
+        raise ValueError(f"{where} is empty, shape {image.shape}.")
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        raise ValueError(f"{where} holds NaN or inf pixel values.")
+    if image.dtype != np.uint8:
+        image = _to_float(image, where)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = image[:, :, :3]  # alpha dropped, as OpenCV's IMREAD_COLOR does
+    if color == "gray" and image.ndim == 3:
+        image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    elif color == "rgb" and image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    return image
+
+
+def _resize(image, size, interpolation, keep_aspect, pad_value):
+    height, width = size
+    if image.shape[:2] == (height, width):
+        return image
+    if not keep_aspect:
+        return cv2.resize(image, (width, height), interpolation=interpolation)
+    scale = min(height / image.shape[0], width / image.shape[1])
+    inner_h = max(1, min(height, round(image.shape[0] * scale)))
+    inner_w = max(1, min(width, round(image.shape[1] * scale)))
+    inner = cv2.resize(image, (inner_w, inner_h), interpolation=interpolation)
+    top = (height - inner_h) // 2
+    left = (width - inner_w) // 2
+    padded = np.full((height, width, *image.shape[2:]), pad_value, dtype=inner.dtype)
+    padded[top : top + inner_h, left : left + inner_w] = inner
+    return padded
+
+
+def _finish(image, dtype):
+    """Pixels in the output dtype: uint8 0..255 or floats in [0, 1]."""
+    if dtype is None:
+        return image
+    if dtype == "uint8":
+        if image.dtype == np.uint8:
+            return image
+        return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+    if image.dtype == np.uint8:
+        return image.astype(dtype) / dtype(255)
+    return image.astype(dtype, copy=False)
+
+
+def _read_cell(cell, where, options):
+    """One input cell as an image array; raises a sample error naming it."""
+    color, size, interpolation, keep_aspect, pad_value, dtype = options
+    if isinstance(cell, str | os.PathLike):
+        path = os.fspath(cell)
+        where = f"{where} ({path!r})"
+        image = _decode(path, where, color)
+    elif isinstance(cell, np.ndarray | numbers.Number | np.generic):
+        image = _convert_array(cell, where, color)
+    else:
+        raise TypeError(
+            f"{where} is of type {type(cell).__name__}; expected a file path or "
+            "an image array."
+        )
+    if size is not None:
+        image = _resize(image, size, interpolation, keep_aspect, pad_value)
+    return np.ascontiguousarray(_finish(image, dtype))
+
+
+class ImageReader(SampleReader):
+    """Read image files (or arrays) into gray or RGB arrays, optionally resized.
+
+    Files are decoded by OpenCV (PNG, JPEG, TIFF, BMP and whatever else this
+    OpenCV build reads) into 8-bit pixels; arrays are converted the same way.
+    With ``size``, every image is resized by ``cv2.resize`` (optionally
+    keeping its aspect ratio and padding), so that extractors such as
+    :class:`~skmm.image.HOG` get images of one size. The output is a list
+    with one array per sample.
+
+    The reader learns nothing: ``fit`` only validates the parameters.
+
+    Parameters
+    ----------
+    color : {"gray", "rgb"}, default="gray"
+        Output channels: gray ``(height, width)`` or RGB ``(height, width,
+        3)``. Colour files and RGB(A) arrays become gray by OpenCV's
+        ``cvtColor`` (0.299 R + 0.587 G + 0.114 B); alpha is dropped.
+    size : tuple of (int, int) or None, default=None
+        ``(height, width)`` of every output image; None keeps each image's.
+    interpolation : {"area", "linear", "cubic", "nearest", "lanczos"}, \
+            default="area"
+        ``cv2.resize`` interpolation ("area" is OpenCV's advice for
+        shrinking, "cubic" or "linear" for enlarging).
+    keep_aspect : bool, default=False
+        Resize to fit inside ``size`` keeping the aspect ratio, and pad the
+        rest (centred) with ``pad_value``. False stretches to ``size``.
+    pad_value : float, default=0
+        Pixel value of the padding, in the output's scale (0..255 for uint8,
+        0..1 for floats).
+    dtype : {"uint8", "float32", "float64"} or None, default=None
+        Output pixels: "uint8" in 0..255, floats in [0, 1] (uint8 divided by
+        255). None keeps uint8 for files and uint8 arrays, and float32 for
+        other arrays (see Notes).
+    on_error : {"raise", "missing"}, default="raise"
+        What to do with a sample that cannot be read (missing file, corrupt
+        image, bad array) or is missing (None, NaN): raise an error naming
+        it, or return None in its place and count such samples in one
+        :class:`~skmm.exceptions.UnreadableSampleWarning` per call. Rows are
+        never dropped.
+    n_jobs : int or None, default=None
+        Images read in parallel by joblib (threads by default: OpenCV
+        releases the GIL). None means 1 unless in a
+        ``joblib.parallel_config`` context; -1 means all processors.
+    verbose : bool or int, default=False
+        Show a progress bar (``tqdm.auto``) while reading.
+
+    See Also
+    --------
+    cv2.imdecode : The decoder used for files.
+    cv2.resize : The resizing used with ``size``.
+    skmm.image.HOG : HOG features of images of one size.
+
+    Notes
+    -----
+    Each sample may be a file path (``str`` or ``os.PathLike``), a NumPy
+    array, or None/NaN (missing). Arrays are ``(height, width)`` or
+    ``(height, width, channels)`` with 1, 3 (RGB) or 4 (RGBA) channels last.
+    uint8 arrays stay uint8; float arrays are taken to be in [0, 1] and
+    become float32; unsigned integer arrays (uint16, ...) are scaled to [0,
+    1] by their range. Signed integer arrays, NaN or inf pixels, empty
+    arrays and other shapes raise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.image import ImageReader
+    >>> images = [np.zeros((30, 20), np.uint8), np.ones((10, 10, 3), np.uint8)]
+    >>> out = ImageReader(size=(16, 16), dtype="float32").fit_transform(images)
+    >>> [(image.shape, image.dtype.name) for image in out]
+    [((16, 16), 'float32'), ((16, 16), 'float32')]
+    """
+
+    _kind = "image"
+    _unit = "image"
+    _skmm_input_kind = "image"
+    _read_cell = staticmethod(_read_cell)
+
+    _parameter_constraints: dict = {
+        "color": [StrOptions({"gray", "rgb"})],
+        "size": [tuple, list, None],
+        "interpolation": [StrOptions(set(_INTERPOLATIONS))],
+        "keep_aspect": ["boolean"],
+        "pad_value": [numbers.Real],
+        "dtype": [StrOptions(set(_DTYPES)), None],
+        "on_error": [StrOptions({"raise", "missing"})],
+        "n_jobs": [None, numbers.Integral],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        color="gray",
+        size=None,
+        interpolation="area",
+        keep_aspect=False,
+        pad_value=0,
+        dtype=None,
+        on_error="raise",
+        n_jobs=None,
+        verbose=False,
+    ):
+        self.color = color
+        self.size = size
+        self.interpolation = interpolation
+        self.keep_aspect = keep_aspect
+        self.pad_value = pad_value
+        self.dtype = dtype
+        self.on_error = on_error
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X=None, y=None):
+        """Validate the parameters; nothing is learned and X is not read.
+
+        Parameters
+        ----------
+        X : ignored
+        y : ignored
+
+        Returns
+        -------
+        self : ImageReader
+        """
+        if self.size is not None:
+            size = tuple(self.size)
+            if len(size) != 2 or not all(
+                isinstance(s, numbers.Integral) and s >= 1 for s in size
+            ):
+                raise ValueError(
+                    f"size must be (height, width) of positive integers, got "
+                    f"{self.size!r}."
+                )
+        self._fitted = True
+        return self
+
+    def transform(self, X):
+        """Read every sample.
+
+        Parameters
+        ----------
+        X : list, tuple, 1-D object array, pandas Series or one-column DataFrame
+            One sample per cell: a file path, an image array, or None/NaN.
+
+        Returns
+        -------
+        images : list of ndarray
+            One per input sample, in input order; None for missing or
+            unreadable samples with ``on_error="missing"``.
+        """
+        if isinstance(X, np.ndarray) and X.dtype != object and X.ndim in (3, 4):
+            X = list(X)
+        return self._read_all(X)
+
+    def _missing_error(self, label, value):
+        return _missing_error("Image", label, value)
+
+    def _options(self):
+        size = None if self.size is None else tuple(int(s) for s in self.size)
+        dtype = None if self.dtype is None else np.dtype(self.dtype).type
+        if dtype is np.uint8:
+            dtype = "uint8"
+        return (
+            self.color,
+            size,
+            _INTERPOLATIONS[self.interpolation],
+            self.keep_aspect,
+            self.pad_value,
+            dtype,
+        )
