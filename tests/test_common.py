@@ -34,7 +34,7 @@ def test_discovery_finds_estimators():
     names = [name for name, _ in all_estimators()]
     for expected in (
         "Word2VecVectorizer", "AudioReader", "MFCC", "StatsPooling", "BagOfWords",
-        "VLAD", "FisherVector",
+        "VLAD", "FisherVector", "ImageReader", "HOG", "SIFT", "DenseSIFT",
     ):
         assert expected in names
 
