@@ -91,6 +91,23 @@ def _resize(image, size, interpolation, keep_aspect, pad_value):
     height, width = size
     if image.shape[:2] == (height, width):
         return image
+    if image.dtype.kind == "f" and interpolation in (
+        cv2.INTER_CUBIC,
+        cv2.INTER_LANCZOS4,
+    ):
+        # Cubic and Lanczos kernels overshoot; uint8 saturates, floats are
+        # clipped back to the range of the input image.
+        low, high = image.min(), image.max()
+        return np.clip(
+            _resize_unclipped(image, size, interpolation, keep_aspect, pad_value),
+            min(low, pad_value) if keep_aspect else low,
+            max(high, pad_value) if keep_aspect else high,
+        )
+    return _resize_unclipped(image, size, interpolation, keep_aspect, pad_value)
+
+
+def _resize_unclipped(image, size, interpolation, keep_aspect, pad_value):
+    height, width = size
     if not keep_aspect:
         return cv2.resize(image, (width, height), interpolation=interpolation)
     scale = min(height / image.shape[0], width / image.shape[1])
@@ -159,7 +176,9 @@ class ImageReader(SampleReader):
     interpolation : {"area", "linear", "cubic", "nearest", "lanczos"}, \
             default="area"
         ``cv2.resize`` interpolation ("area" is OpenCV's advice for
-        shrinking, "cubic" or "linear" for enlarging).
+        shrinking, "cubic" or "linear" for enlarging). Cubic and Lanczos
+        overshoot: uint8 pixels saturate, as in OpenCV, and float pixels are
+        clipped to the range of the image before resizing.
     keep_aspect : bool, default=False
         Resize to fit inside ``size`` keeping the aspect ratio, and pad the
         rest (centred) with ``pad_value``. False stretches to ``size``.

@@ -64,6 +64,17 @@ def test_resize_matches_cv2_resize(image_files, interpolation, size):
     assert image.shape == (*size, 3)
 
 
+@pytest.mark.parametrize("interpolation", ["cubic", "lanczos"])
+def test_float_overshoot_is_clipped_to_the_input_range(interpolation):
+    image = np.zeros((8, 8))
+    image[2:6, 2:6] = 1.0
+    [out] = _read([image], size=(32, 32), interpolation=interpolation)
+    unclipped = cv2.resize(image.astype(np.float32), (32, 32), interpolation={
+        "cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4}[interpolation])
+    assert unclipped.min() < 0 and unclipped.max() > 1
+    np.testing.assert_array_equal(out, np.clip(unclipped, 0, 1))
+
+
 def test_keep_aspect_pads_centred():
     image = np.full((20, 40), 200, np.uint8)
     [out] = _read([image], size=(40, 40), keep_aspect=True, pad_value=7)
