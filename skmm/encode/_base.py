@@ -128,6 +128,21 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
 
     _skmm_input_kind = "descriptor_set"
 
+    def _fit_sample(self, X, n_required, name):
+        """Validate ``X``, resolve the device and draw the training sample of
+        at most ``max_descriptors`` local descriptors; returns ``(sample,
+        rng)``."""
+        from sklearn.utils import check_random_state
+
+        from skmm.utils._device import resolve_device
+
+        flat, _ = self._check_sets(X, reset=True)
+        self.device_ = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        sample = training_sample(flat, self.max_descriptors, rng)
+        check_enough_descriptors(sample, n_required, name)
+        return sample, rng
+
     def _check_sets(self, X, *, reset):
         if reset:
             sets = check_descriptor_sets(X)

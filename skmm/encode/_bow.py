@@ -220,11 +220,7 @@ class BagOfWords(_DescriptorSetEncoder):
         -------
         self : object
         """
-        flat, _ = self._check_sets(X, reset=True)
-        self.device_ = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        sample = training_sample(flat, self.max_descriptors, rng)
-        check_enough_descriptors(sample, self.n_words, "n_words")
+        sample, rng = self._fit_sample(X, self.n_words, "n_words")
         self.kmeans_ = self._new_kmeans(rng).fit(sample)
         self._partial_rng = rng
         self._finish_fit(sample)

@@ -5,17 +5,13 @@ import numbers
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.mixture import GaussianMixture
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.encode._base import (
     _DescriptorSetEncoder,
-    check_enough_descriptors,
     power_normalise,
-    training_sample,
 )
-from skmm.utils._device import resolve_device
 
 # Rows per block of the (rows, n_components) posterior computation.
 _BLOCK_ELEMENTS = 1 << 22
@@ -202,11 +198,7 @@ class FisherVector(_DescriptorSetEncoder):
         -------
         self : object
         """
-        flat, _ = self._check_sets(X, reset=True)
-        self.device_ = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        sample = training_sample(flat, self.max_descriptors, rng)
-        check_enough_descriptors(sample, self.n_components, "n_components")
+        sample, rng = self._fit_sample(X, self.n_components, "n_components")
         self.gmm_ = GaussianMixture(
             n_components=self.n_components,
             covariance_type="diag",

@@ -5,19 +5,15 @@ import numbers
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.cluster import MiniBatchKMeans
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.encode._assign_numba import residual_sums
 from skmm.encode._base import (
     _DescriptorSetEncoder,
-    check_enough_descriptors,
     nearest_centre,
     power_normalise,
-    training_sample,
 )
-from skmm.utils._device import resolve_device
 
 
 class VLAD(_DescriptorSetEncoder):
@@ -161,11 +157,7 @@ class VLAD(_DescriptorSetEncoder):
         -------
         self : object
         """
-        flat, _ = self._check_sets(X, reset=True)
-        self.device_ = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        sample = training_sample(flat, self.max_descriptors, rng)
-        check_enough_descriptors(sample, self.n_clusters, "n_clusters")
+        sample, rng = self._fit_sample(X, self.n_clusters, "n_clusters")
         self.kmeans_ = MiniBatchKMeans(
             n_clusters=self.n_clusters,
             batch_size=self.batch_size,
