@@ -61,3 +61,37 @@ def test_make_av_digits_reproducible(av_digits):
 def test_make_av_digits_wrong_paths(tmp_path):
     with pytest.raises(FileNotFoundError, match="expected an FSDD folder"):
         make_av_digits(tmp_path / "fsdd", tmp_path / "mnist")
+
+
+@pytest.mark.data
+@needs_data
+@pytest.mark.parametrize("fraction", [0.5, 0.75])
+def test_degraded_images_lose_the_leading_components(av_digits, mnist, fraction):
+    degraded = make_av_digits(
+        FSDD_DIR, MNIST_DIR, random_state=0, image_energy_removed=fraction
+    )
+    assert degraded.data.shape == (3000, 2)
+    np.testing.assert_array_equal(degraded.mnist_index, av_digits.mnist_index)
+    image = degraded.data["image"].iloc[7]
+    assert image.dtype == np.float32 and image.shape == (28, 28)
+    # PCA of all MNIST images, independently of the implementation: the
+    # degraded images have no component left along the leading directions.
+    flat = mnist.images.reshape(len(mnist.images), -1).astype(np.float64)
+    centred = flat - flat.mean(axis=0)
+    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    share = np.cumsum(singular**2) / np.sum(singular**2)
+    n_removed = int(np.searchsorted(share, fraction) + 1)
+    assert f"the {n_removed} leading principal components" in degraded.DESCR
+    rows = np.stack(degraded.data["image"].to_numpy()[:50]).reshape(50, -1)
+    leading = (rows - flat.mean(axis=0)) @ vt[:n_removed].T
+    assert np.abs(leading).max() < 1e-2
+    kept = (rows - flat.mean(axis=0)) @ vt[n_removed : n_removed + 20].T
+    original = (flat[degraded.mnist_index[:50]] - flat.mean(axis=0)) @ vt[
+        n_removed : n_removed + 20
+    ].T
+    np.testing.assert_allclose(kept, original, atol=1e-2)
+
+
+def test_image_energy_removed_is_checked():
+    with pytest.raises(ValueError, match="image_energy_removed"):
+        make_av_digits(FSDD_DIR, MNIST_DIR, image_energy_removed=1.0)
