@@ -1,9 +1,12 @@
 """Every public estimator through skmm's common checks (and sklearn's)."""
 
 import pytest
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.naive_bayes import GaussianNB
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm.encode import VLAD, BagOfWords, FisherVector
+from skmm.fusion import LateFusionClassifier, LateFusionRegressor
 from skmm.text import Word2VecVectorizer
 from skmm.utils import all_estimators
 from skmm.utils.estimator_checks import yield_checks
@@ -14,6 +17,20 @@ _FAST_PARAMS = {
     BagOfWords: dict(n_words=4),
     VLAD: dict(n_clusters=4),
     FisherVector: dict(n_components=2),
+    # Required parameters: two modalities over interleaved columns, which any
+    # input width of scikit-learn's checks has.
+    LateFusionClassifier: dict(
+        estimators=[
+            ("a", LogisticRegression(), slice(0, None, 2)),
+            ("b", GaussianNB(), slice(0, None)),
+        ]
+    ),
+    LateFusionRegressor: dict(
+        estimators=[
+            ("a", Ridge(), slice(0, None, 2)),
+            ("b", LinearRegression(), slice(0, None)),
+        ]
+    ),
 }
 
 
@@ -33,8 +50,17 @@ NUMERIC = [e for e in _instances() if not _raw(e)]
 def test_discovery_finds_estimators():
     names = [name for name, _ in all_estimators()]
     for expected in (
-        "Word2VecVectorizer", "AudioReader", "MFCC", "StatsPooling", "BagOfWords",
-        "VLAD", "FisherVector", "ImageReader", "HOG", "SIFT", "DenseSIFT",
+        "Word2VecVectorizer",
+        "AudioReader",
+        "MFCC",
+        "StatsPooling",
+        "BagOfWords",
+        "VLAD",
+        "FisherVector",
+        "ImageReader",
+        "HOG",
+        "SIFT",
+        "DenseSIFT",
     ):
         assert expected in names
 
@@ -50,6 +76,11 @@ def test_skmm_checks(estimator, check):
 
 if NUMERIC:
 
+    # GaussianNB (inside LateFusionClassifier) warns on the log of a zero
+    # class prior in check_classifiers_one_label_sample_weights.
+    @pytest.mark.filterwarnings(
+        "ignore:divide by zero encountered in log:RuntimeWarning"
+    )
     @parametrize_with_checks(NUMERIC)
     def test_sklearn_checks(estimator, check):
         check(estimator)

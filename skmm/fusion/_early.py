@@ -1,0 +1,1078 @@
+"""Early fusion: act on the modality blocks of one fused feature matrix.
+
+A ``ColumnTransformer`` (or ``FeatureUnion``) over per-modality pipelines
+concatenates each modality's features side by side. The estimators here treat
+that matrix as a list of *blocks*, one per modality: :class:`BlockScaler`
+balances their scales, :class:`ProductFusion` multiplies them (tensor fusion)
+and :class:`ModalityImputer` fills the rows of a modality that was missing
+(as :class:`SkipMissing` leaves them) and says so in an indicator column.
+
+Every block estimator finds its blocks in one of three ways, first match
+wins:
+
+1. ``blocks`` given explicitly: ``[(name, columns), ...]`` where ``columns``
+   is a slice, integer indices or a boolean mask, or a dict ``{name:
+   columns}`` such as a fitted ``ColumnTransformer.output_indices_``;
+2. ``transformer`` given (a ``ColumnTransformer`` or ``FeatureUnion``): it is
+   fitted as the first step and its own layout (``output_indices_``, else the
+   ``name__`` prefixes of its feature names) gives the blocks. This is what
+   works in a ``Pipeline`` whatever the blocks' widths, and with sparse
+   output, which carries no column names to the next step;
+3. the input is a DataFrame (``set_output(transform="pandas")``) whose column
+   names all read ``name__feature``: one block per prefix.
+
+Otherwise the whole input is one block named ``"features"``.
+"""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.sparsefuncs import inplace_column_scale, mean_variance_axis
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
+
+from skmm.utils._validation import _is_missing
+
+__all__ = [
+    "BlockScaler",
+    "ModalityImputer",
+    "ProductFusion",
+    "SkipMissing",
+    "make_block_fusion",
+]
+
+_SINGLE_BLOCK = "features"
+
+
+def _as_indices(columns, n_features, name):
+    """Column indices of one block, from a slice, indices or a boolean mask."""
+    if isinstance(columns, slice):
+        return np.arange(n_features)[columns]
+    columns = np.asarray(columns)
+    if columns.dtype == bool:
+        if columns.shape != (n_features,):
+            raise ValueError(
+                f"Block {name!r}: boolean mask of shape {columns.shape} does not "
+                f"match the {n_features} input features."
+            )
+        return np.flatnonzero(columns)
+    if columns.ndim != 1 or (columns.size and columns.dtype.kind not in "iu"):
+        raise ValueError(
+            f"Block {name!r}: columns must be a slice, integer indices or a "
+            f"boolean mask, got {columns!r}."
+        )
+    columns = columns.astype(np.intp)
+    if columns.size and (columns.min() < 0 or columns.max() >= n_features):
+        raise ValueError(
+            f"Block {name!r}: column indices must be in [0, {n_features}), got "
+            f"{columns.min()}..{columns.max()}."
+        )
+    return columns
+
+
+def _blocks_from_names(names):
+    """One block per ``name__`` prefix when every name has one, else None."""
+    if names is None or len(names) == 0:
+        return None
+    names = [str(n) for n in names]
+    if not all("__" in n for n in names):
+        return None
+    prefixes = [n.split("__", 1)[0] for n in names]
+    order = list(dict.fromkeys(prefixes))
+    prefixes = np.asarray(prefixes, dtype=object)
+    return [(p, np.flatnonzero(prefixes == p)) for p in order]
+
+
+def _resolve_blocks(blocks, n_features, names=None):
+    """``blocks`` (explicit, a dict, or None to infer) as ``[(name, indices)]``.
+
+    Empty blocks (the unused ``remainder`` of a ColumnTransformer) are dropped;
+    overlapping blocks raise. Columns in no block are left alone.
+    """
+    if blocks is None:
+        resolved = _blocks_from_names(names) or [
+            (_SINGLE_BLOCK, np.arange(n_features))
+        ]
+    else:
+        items = blocks.items() if isinstance(blocks, dict) else blocks
+        resolved = []
+        for item in items:
+            if not (isinstance(item, tuple | list) and len(item) == 2):
+                raise ValueError(
+                    f"Each block must be a (name, columns) pair, got {item!r}."
+                )
+            name, columns = item
+            resolved.append((str(name), _as_indices(columns, n_features, name)))
+    resolved = [(name, idx) for name, idx in resolved if idx.size]
+    if not resolved:
+        raise ValueError("No non-empty block: nothing to fuse.")
+    seen = np.zeros(n_features, dtype=np.intp)
+    for _, idx in resolved:
+        np.add.at(seen, idx, 1)
+    if (seen > 1).any():
+        raise ValueError(
+            f"Blocks overlap at columns {np.flatnonzero(seen > 1)[:10].tolist()}."
+        )
+    names_seen = [name for name, _ in resolved]
+    if len(set(names_seen)) != len(names_seen):
+        raise ValueError(f"Block names must be unique, got {names_seen}.")
+    return resolved
+
+
+def _layout_of(transformer):
+    """The blocks of a fitted ColumnTransformer / FeatureUnion, or None."""
+    indices = getattr(transformer, "output_indices_", None)
+    if indices is not None:
+        return dict(indices)
+    try:
+        return _blocks_from_names(transformer.get_feature_names_out())
+    except (AttributeError, ValueError):
+        return None
+
+
+class _BlockTransformer(TransformerMixin, BaseEstimator):
+    """Shared handling of ``transformer`` and ``blocks`` (see module doc)."""
+
+    _accept_sparse = False
+    _allow_nan = False
+
+    def _check_fused(self, Z):
+        return check_array(
+            Z,
+            accept_sparse=["csr", "csc"] if self._accept_sparse else False,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan" if self._allow_nan else True,
+        )
+
+    def _fit_input(self, X, y):
+        """Fused matrix of ``X`` for fitting; sets ``blocks_``."""
+        if self.transformer is None:
+            Z = validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"] if self._accept_sparse else False,
+                dtype=[np.float64, np.float32],
+                ensure_all_finite="allow-nan" if self._allow_nan else True,
+            )
+            self._names_fused = _check_feature_names_in(self, None)
+            layout = None
+        else:
+            self.transformer_ = clone(self.transformer)
+            Z = self.transformer_.fit_transform(X, y)
+            names = getattr(Z, "columns", None)
+            if names is None:
+                try:
+                    names = self.transformer_.get_feature_names_out()
+                except (AttributeError, ValueError):
+                    names = None
+            Z = self._check_fused(Z)
+            if names is None:
+                names = [f"x{i}" for i in range(Z.shape[1])]
+            self._names_fused = np.asarray(names, dtype=object)
+            layout = _layout_of(self.transformer_)
+        blocks = self.blocks if self.blocks is not None else layout
+        self.blocks_ = _resolve_blocks(blocks, Z.shape[1], self._names_fused)
+        self.n_fused_features_ = Z.shape[1]
+        return Z
+
+    def _transform_input(self, X):
+        check_is_fitted(self, "blocks_")
+        if self.transformer is None:
+            return validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"] if self._accept_sparse else False,
+                dtype=[np.float64, np.float32],
+                ensure_all_finite="allow-nan" if self._allow_nan else True,
+                reset=False,
+            )
+        Z = self._check_fused(self.transformer_.transform(X))
+        if Z.shape[1] != self.n_fused_features_:
+            raise ValueError(
+                f"The transformer gave {Z.shape[1]} features, {self.n_fused_features_}"
+                " when fitted."
+            )
+        return Z
+
+    def _check_input_features(self, input_features):
+        if self.transformer is None:
+            return _check_feature_names_in(self, input_features)
+        return self._names_fused
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self._accept_sparse
+        tags.input_tags.allow_nan = self._allow_nan
+        if self.transformer is not None:
+            inner = self.transformer.__sklearn_tags__()
+            tags.input_tags.two_d_array = inner.input_tags.two_d_array
+            tags.input_tags.string = inner.input_tags.string
+        return tags
+
+
+def _check_weights(weights, blocks):
+    names = [name for name, _ in blocks]
+    if weights is None:
+        return np.ones(len(blocks))
+    if isinstance(weights, dict):
+        unknown = set(weights) - set(names)
+        if unknown:
+            raise ValueError(
+                f"weights name unknown blocks {sorted(unknown)}; blocks are {names}."
+            )
+        weights = [weights.get(name, 1.0) for name in names]
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (len(blocks),):
+        raise ValueError(
+            f"Got {weights.size} weights for {len(blocks)} blocks {names}."
+        )
+    if (weights < 0).any() or not np.isfinite(weights).all():
+        raise ValueError(f"weights must be finite and non-negative, got {weights}.")
+    return weights
+
+
+class BlockScaler(_BlockTransformer):
+    """Scale each modality block of a fused matrix to a common total variance.
+
+    A ``ColumnTransformer`` that puts a 1,000-column TF-IDF block beside a
+    40-column MFCC block lets the wide block dominate any model whose
+    penalty or kernel looks at the whole row: its norm, and so its share of
+    the variance, grows with its width. ``BlockScaler`` learns in ``fit`` the
+    *total variance* of each block (the sum of its columns' variances) and
+    divides the block by its square root, times an optional per-block weight,
+    so that after scaling every block has total variance ``weight ** 2``
+    (1 by default) however wide it is. Blocks are not centred, so sparse
+    input stays sparse.
+
+    Parameters
+    ----------
+    transformer : ColumnTransformer, FeatureUnion or None, default=None
+        When given, fitted first on the raw input; its output is scaled and
+        its layout (``output_indices_``, else ``name__`` feature-name
+        prefixes) gives the blocks. :func:`make_block_fusion` builds this.
+        None scales the 2-D numeric input itself.
+    blocks : list of (str, slice or array-like), dict or None, default=None
+        The blocks: ``(name, columns)`` pairs, columns as a slice, integer
+        indices or a boolean mask, or a dict such as a fitted
+        ``ColumnTransformer.output_indices_``. None infers them (see the
+        :mod:`~skmm.fusion` module notes): from ``transformer``, else from
+        ``name__`` prefixes of DataFrame column names, else one block.
+        Columns in no block pass through unchanged.
+    weights : dict, array-like of shape (n_blocks,) or None, default=None
+        Weight of each block, by name (missing names: 1) or in block order.
+        A block's total variance after scaling is its weight squared; 0
+        silences a block.
+
+    Attributes
+    ----------
+    transformer_ : estimator
+        The fitted clone of ``transformer``, when given.
+    blocks_ : list of (str, ndarray of int)
+        The resolved blocks: name and column indices in the fused matrix.
+    block_variances_ : ndarray of shape (n_blocks,)
+        Total variance of each block on the training data.
+    scales_ : ndarray of shape (n_blocks,)
+        Factor applied to each block: ``weight / sqrt(total variance)``; a
+        constant block (total variance 0) gets ``weight``.
+    n_features_in_ : int
+        Number of input features, when ``transformer`` is None.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Input feature names, when the input had string column names.
+
+    See Also
+    --------
+    make_block_fusion : ``BlockScaler`` around a ``ColumnTransformer``.
+    sklearn.preprocessing.StandardScaler : Per-column scaling; use it inside
+        each modality's pipeline, and ``BlockScaler`` across modalities.
+
+    Notes
+    -----
+    With every column standardised first, a block's total variance is its
+    width, so scaling by it equals dividing each block by the square root of
+    its width, the usual block weighting of multiblock analysis [1]_.
+
+    References
+    ----------
+    .. [1] J. Westerhuis, T. Kourti and J. MacGregor, "Analysis of multiblock
+       and hierarchical PCA and PLS models", J. Chemometrics 12(5), 1998.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.fusion import BlockScaler
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.hstack([rng.normal(size=(50, 100)), rng.normal(size=(50, 4))])
+    >>> scaler = BlockScaler(blocks=[("wide", slice(0, 100)), ("narrow", [100, 101,
+    ...     102, 103])]).fit(X)
+    >>> Xt = scaler.transform(X)
+    >>> [round(float(Xt[:, idx].var(axis=0).sum()), 6) for _, idx in scaler.blocks_]
+    [1.0, 1.0]
+    """
+
+    _accept_sparse = True
+
+    _parameter_constraints: dict = {
+        "transformer": [HasMethods(["fit_transform", "transform"]), None],
+        "blocks": [list, dict, None],
+        "weights": [dict, "array-like", None],
+    }
+
+    def __init__(self, transformer=None, *, blocks=None, weights=None):
+        self.transformer = transformer
+        self.blocks = blocks
+        self.weights = weights
+
+    def _learn_scales(self, Z):
+        weights = _check_weights(self.weights, self.blocks_)
+        if sp.issparse(Z):
+            _, column_variances = mean_variance_axis(Z, axis=0)
+        else:
+            column_variances = Z.var(axis=0, dtype=np.float64)
+        self.block_variances_ = np.array(
+            [column_variances[idx].sum() for _, idx in self.blocks_]
+        )
+        spread = np.sqrt(self.block_variances_)
+        # A constant block carries no information to balance: leave its scale.
+        self.scales_ = weights / np.where(spread > 0, spread, 1.0)
+
+    def _apply_scales(self, Z):
+        column_scales = np.ones(Z.shape[1], dtype=Z.dtype)
+        for (_, idx), scale in zip(self.blocks_, self.scales_, strict=True):
+            column_scales[idx] = scale
+        if sp.issparse(Z):
+            Z = Z.copy()
+            inplace_column_scale(Z, column_scales)
+            return Z
+        return Z * column_scales
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Learn each block's total variance.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or \
+                the input of ``transformer``
+            Fused features, or raw input when ``transformer`` is given.
+        y : array-like of shape (n_samples,), default=None
+            Passed to ``transformer``.
+
+        Returns
+        -------
+        self : BlockScaler
+        """
+        self._learn_scales(self._fit_input(X, y))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y=None):
+        """Fit, then scale ``X``, running ``transformer`` once.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} or the input of ``transformer``
+        y : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        X_new : {ndarray, sparse matrix} of shape (n_samples, n_fused_features)
+        """
+        Z = self._fit_input(X, y)
+        self._learn_scales(Z)
+        return self._apply_scales(Z)
+
+    def transform(self, X):
+        """Scale each block by its learned factor.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} or the input of ``transformer``
+
+        Returns
+        -------
+        X_new : {ndarray, sparse matrix} of shape (n_samples, n_fused_features)
+            Sparse when the fused input is sparse.
+        """
+        return self._apply_scales(self._transform_input(X))
+
+    def get_feature_names_out(self, input_features=None):
+        """The fused feature names, unchanged.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Used only when ``transformer`` is None, as in
+            ``StandardScaler``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "blocks_")
+        return np.asarray(self._check_input_features(input_features), dtype=object)
+
+
+def make_block_fusion(*transformers, weights=None, **kwargs):
+    """Early fusion with balanced blocks: ``BlockScaler(ColumnTransformer(...))``.
+
+    Parameters
+    ----------
+    *transformers : tuples of (str, transformer, columns)
+        As for ``sklearn.compose.ColumnTransformer``; each name is a block.
+    weights : dict or None, default=None
+        Weight of each block by name, see :class:`BlockScaler`.
+    **kwargs
+        Passed to ``ColumnTransformer`` (``remainder``, ``sparse_threshold``,
+        ``n_jobs``, ...).
+
+    Returns
+    -------
+    fusion : BlockScaler
+        Unfitted. Its ``transformer`` parameter is the ColumnTransformer, so
+        grid parameters read ``transformer__text__max_features``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn.feature_extraction.text import TfidfVectorizer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmm.fusion import make_block_fusion
+    >>> X = pd.DataFrame({"text": ["one two", "two three", "three four", "one"],
+    ...                   "size": [1.0, 2.0, 3.0, 5.0]})
+    >>> fusion = make_block_fusion(("text", TfidfVectorizer(), "text"),
+    ...                            ("size", StandardScaler(), ["size"]))
+    >>> fusion.fit_transform(X).shape
+    (4, 5)
+    >>> [name for name, _ in fusion.blocks_]
+    ['text', 'size']
+    """
+    from sklearn.compose import ColumnTransformer
+
+    return BlockScaler(ColumnTransformer(list(transformers), **kwargs), weights=weights)
+
+
+class ProductFusion(_BlockTransformer):
+    """Tensor fusion: the outer product of the blocks, each with a 1 appended.
+
+    For blocks ``z_1, ..., z_m`` of a sample, the output is the flattened
+    outer product ``[1, z_1] ⊗ [1, z_2] ⊗ ... ⊗ [1, z_m]`` (Zadeh et al.,
+    2017). The constant 1 keeps every lower-order term: the output holds the
+    constant, each block's own features (unimodal terms), and every product
+    of features of two or more different blocks (bimodal, trimodal terms), so
+    a linear model on it can weigh interactions between modalities.
+
+    The width is ``prod(d_b + 1)``, which explodes with wide blocks. With
+    ``rank=r`` each block is first projected onto its ``r`` leading principal
+    components (``PCA``, centred; ``TruncatedSVD`` for sparse blocks), learned
+    in ``fit``, giving ``prod(min(r, d_b) + 1)`` columns.
+
+    Parameters
+    ----------
+    transformer : ColumnTransformer, FeatureUnion or None, default=None
+        Fitted first on the raw input; its layout gives the blocks, see
+        :class:`BlockScaler`.
+    blocks : list of (str, slice or array-like), dict or None, default=None
+        The blocks, see :class:`BlockScaler`. Columns in no block are
+        dropped.
+    rank : int or None, default=None
+        Dimensions each block is projected to before the product; None keeps
+        the blocks whole (full tensor fusion).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the ``TruncatedSVD`` / randomised ``PCA`` solvers.
+
+    Attributes
+    ----------
+    transformer_ : estimator
+        The fitted clone of ``transformer``, when given.
+    blocks_ : list of (str, ndarray of int)
+        The resolved blocks.
+    projections_ : list of (PCA, TruncatedSVD or None)
+        Each block's fitted projection (None with ``rank=None``, or when the
+        block is at most ``rank`` wide).
+    n_features_out_ : int
+        Output width.
+    n_features_in_ : int
+        Number of input features, when ``transformer`` is None.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Input feature names, when the input had string column names.
+
+    See Also
+    --------
+    BlockScaler : Balance the blocks before concatenating them instead.
+
+    Notes
+    -----
+    The low-rank variant here reduces each block before the product; the
+    low-rank *multimodal* fusion of Liu et al. (2018) factorises the weight
+    tensor of a downstream layer instead, which needs gradient training.
+    Products of unscaled features are dominated by the largest values:
+    standardise (and, for many blocks, use ``rank``) first.
+
+    References
+    ----------
+    .. [1] A. Zadeh, M. Chen, S. Poria, E. Cambria and L.-P. Morency, "Tensor
+       Fusion Network for Multimodal Sentiment Analysis", EMNLP 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.fusion import ProductFusion
+    >>> X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    >>> fusion = ProductFusion(blocks=[("a", [0]), ("b", [1, 2])]).fit(X)
+    >>> fusion.transform(X)
+    array([[ 1.,  2.,  3.,  1.,  2.,  3.],
+           [ 1.,  5.,  6.,  4., 20., 24.]])
+    >>> fusion.get_feature_names_out().tolist()
+    ['1', 'x1', 'x2', 'x0', 'x0*x1', 'x0*x2']
+    """
+
+    _accept_sparse = True
+
+    _parameter_constraints: dict = {
+        "transformer": [HasMethods(["fit_transform", "transform"]), None],
+        "blocks": [list, dict, None],
+        "rank": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, transformer=None, *, blocks=None, rank=None, random_state=None):
+        self.transformer = transformer
+        self.blocks = blocks
+        self.rank = rank
+        self.random_state = random_state
+
+    def _fit_projections(self, Z):
+        self.projections_ = []
+        for _, idx in self.blocks_:
+            if self.rank is None or idx.size <= self.rank:
+                self.projections_.append(None)
+                continue
+            block = Z[:, idx]
+            n_components = min(self.rank, block.shape[0])
+            if sp.issparse(block):
+                # TruncatedSVD needs fewer components than columns.
+                n_components = min(n_components, block.shape[1] - 1)
+                projection = TruncatedSVD(
+                    n_components=n_components, random_state=self.random_state
+                )
+            else:
+                projection = PCA(
+                    n_components=n_components, random_state=self.random_state
+                )
+            self.projections_.append(projection.fit(block))
+        widths = [
+            idx.size if p is None else p.n_components
+            for (_, idx), p in zip(self.blocks_, self.projections_, strict=True)
+        ]
+        self.n_features_out_ = int(np.prod([w + 1 for w in widths]))
+
+    def _product(self, Z):
+        n_samples = Z.shape[0]
+        out = np.ones((n_samples, 1), dtype=np.float64)
+        for (_, idx), projection in zip(self.blocks_, self.projections_, strict=True):
+            block = Z[:, idx]
+            block = block if projection is None else projection.transform(block)
+            block = block.toarray() if sp.issparse(block) else np.asarray(block)
+            augmented = np.hstack([np.ones((n_samples, 1)), block])
+            out = (out[:, :, None] * augmented[:, None, :]).reshape(n_samples, -1)
+        return out
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Resolve the blocks and fit the projections.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or \
+                the input of ``transformer``
+        y : array-like of shape (n_samples,), default=None
+            Passed to ``transformer``.
+
+        Returns
+        -------
+        self : ProductFusion
+        """
+        self._fit_projections(self._fit_input(X, y))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y=None):
+        """Fit, then fuse ``X``, running ``transformer`` once.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} or the input of ``transformer``
+        y : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out_)
+        """
+        Z = self._fit_input(X, y)
+        self._fit_projections(Z)
+        return self._product(Z)
+
+    def transform(self, X):
+        """The flattened outer product of the (projected) blocks.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} or the input of ``transformer``
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out_), float64
+        """
+        return self._product(self._transform_input(X))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the products: factors joined by ``*``, ``"1"`` for the
+        constant; projected blocks name their components ``{block}_pc{i}``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "projections_")
+        names_in = np.asarray(self._check_input_features(input_features), dtype=object)
+        names = [""]
+        for (block, idx), projection in zip(
+            self.blocks_, self.projections_, strict=True
+        ):
+            factors = (
+                list(names_in[idx])
+                if projection is None
+                else [f"{block}_pc{i}" for i in range(projection.n_components)]
+            )
+            names = [
+                "*".join(part for part in (left, right) if part)
+                for left in names
+                for right in ["", *factors]
+            ]
+        return np.asarray([name or "1" for name in names], dtype=object)
+
+
+class ModalityImputer(_BlockTransformer):
+    """Fill missing modality blocks and add one missing-indicator per block.
+
+    After early fusion with :class:`SkipMissing`, a sample whose modality was
+    missing has a row of NaN in that modality's block. ``ModalityImputer``
+    replaces every NaN by the column's training mean (or 0) and appends, for
+    each block, a column that is 1 where the whole block was NaN (the
+    modality was missing) and 0 elsewhere, so that a downstream model can
+    learn how much to trust the imputed values.
+
+    Parameters
+    ----------
+    transformer : ColumnTransformer, FeatureUnion or None, default=None
+        Fitted first on the raw input; its layout gives the blocks, see
+        :class:`BlockScaler`. Typically a ColumnTransformer over
+        :class:`SkipMissing` pipelines.
+    blocks : list of (str, slice or array-like), dict or None, default=None
+        The blocks, see :class:`BlockScaler`.
+    strategy : {"mean", "zero"}, default="mean"
+        Fill each NaN with the column's mean over the training rows where it
+        is present, or with 0.
+    add_indicator : bool, default=True
+        Append one indicator column per block.
+
+    Attributes
+    ----------
+    transformer_ : estimator
+        The fitted clone of ``transformer``, when given.
+    blocks_ : list of (str, ndarray of int)
+        The resolved blocks.
+    statistics_ : ndarray of shape (n_fused_features,)
+        Fill value of each column (0 for a column never observed).
+    missing_rate_ : ndarray of shape (n_blocks,)
+        Fraction of training rows with the block missing.
+    n_features_in_ : int
+        Number of input features, when ``transformer`` is None.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Input feature names, when the input had string column names.
+
+    See Also
+    --------
+    SkipMissing : Run a modality's pipeline on its present rows only.
+    sklearn.impute.SimpleImputer : Per-column imputation, one indicator per
+        column rather than per modality.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.fusion import ModalityImputer
+    >>> X = np.array([[1.0, 2.0, 5.0], [np.nan, np.nan, 7.0], [3.0, 4.0, np.nan]])
+    >>> imputer = ModalityImputer(blocks=[("a", [0, 1]), ("b", [2])]).fit(X)
+    >>> imputer.transform(X)
+    array([[1., 2., 5., 0., 0.],
+           [2., 3., 7., 1., 0.],
+           [3., 4., 6., 0., 1.]])
+    >>> imputer.get_feature_names_out().tolist()
+    ['x0', 'x1', 'x2', 'a__missing', 'b__missing']
+    """
+
+    _allow_nan = True
+
+    _parameter_constraints: dict = {
+        "transformer": [HasMethods(["fit_transform", "transform"]), None],
+        "blocks": [list, dict, None],
+        "strategy": [StrOptions({"mean", "zero"})],
+        "add_indicator": ["boolean"],
+    }
+
+    def __init__(
+        self, transformer=None, *, blocks=None, strategy="mean", add_indicator=True
+    ):
+        self.transformer = transformer
+        self.blocks = blocks
+        self.strategy = strategy
+        self.add_indicator = add_indicator
+
+    def _block_missing(self, nan):
+        return np.column_stack(
+            [nan[:, idx].all(axis=1) for _, idx in self.blocks_]
+        ).astype(np.float64)
+
+    def _learn(self, Z):
+        nan = np.isnan(Z)
+        if self.strategy == "zero":
+            self.statistics_ = np.zeros(Z.shape[1])
+        else:
+            counts = (~nan).sum(axis=0)
+            sums = np.where(nan, 0.0, Z).sum(axis=0, dtype=np.float64)
+            self.statistics_ = sums / np.maximum(counts, 1)
+        self.missing_rate_ = self._block_missing(nan).mean(axis=0)
+
+    def _impute(self, Z):
+        nan = np.isnan(Z)
+        filled = np.where(nan, self.statistics_.astype(Z.dtype), Z)
+        if not self.add_indicator:
+            return filled
+        return np.hstack([filled, self._block_missing(nan).astype(Z.dtype)])
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Learn the fill values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or the input of \
+                ``transformer``
+            Fused features with NaN where a modality is missing.
+        y : array-like of shape (n_samples,), default=None
+            Passed to ``transformer``.
+
+        Returns
+        -------
+        self : ModalityImputer
+        """
+        self._learn(self._fit_input(X, y))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y=None):
+        """Fit, then impute ``X``, running ``transformer`` once.
+
+        Parameters
+        ----------
+        X : array-like or the input of ``transformer``
+        y : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_fused_features + n_blocks)
+        """
+        Z = self._fit_input(X, y)
+        self._learn(Z)
+        return self._impute(Z)
+
+    def transform(self, X):
+        """Fill NaN and append the per-block missing indicators.
+
+        Parameters
+        ----------
+        X : array-like or the input of ``transformer``
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_fused_features + n_blocks)
+            Without the indicators when ``add_indicator=False``.
+        """
+        return self._impute(self._transform_input(X))
+
+    def get_feature_names_out(self, input_features=None):
+        """The fused names, then ``{block}__missing`` for each block.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "statistics_")
+        names = list(self._check_input_features(input_features))
+        if self.add_indicator:
+            names += [f"{name}__missing" for name, _ in self.blocks_]
+        return np.asarray(names, dtype=object)
+
+
+def _missing_rows(X):
+    """Boolean mask of missing samples in a one-column raw input or 2-D array.
+
+    A cell is missing when it is None, NaN or a pandas missing scalar; a row
+    of a 2-D numeric array is missing when all of it is NaN.
+    """
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        if len(columns) == 1:
+            X = X.iloc[:, 0]
+        else:
+            return X.isna().all(axis=1).to_numpy()
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        if X.dtype.kind in "fc":
+            return np.isnan(X).all(axis=1)
+        return np.array([all(_is_missing(v) for v in row) for row in X], dtype=bool)
+    return np.array([_is_missing(v) for v in X], dtype=bool)
+
+
+def _is_cell_column(X):
+    """True for one column of raw cells rather than a 2-D numeric array."""
+    if isinstance(X, list | tuple):
+        return True
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        return len(columns) == 1 and X.dtypes.iloc[0].kind not in "biufc"
+    if hasattr(X, "iloc"):
+        return True
+    return isinstance(X, np.ndarray) and X.dtype == object
+
+
+def _take(X, rows):
+    """Rows ``rows`` of ``X`` in its own container type."""
+    if hasattr(X, "iloc"):
+        return X.iloc[rows]
+    if isinstance(X, np.ndarray):
+        return X[rows]
+    return [X[i] for i in rows]
+
+
+def _stack_cells(X):
+    """Present samples as rows of a 2-D float array (``transformer=None``)."""
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype != object:
+        return check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+    cells = X.iloc[:, 0] if getattr(X, "ndim", 1) == 2 and hasattr(X, "iloc") else X
+    rows = [np.ravel(np.asarray(cell, dtype=np.float64)) for cell in cells]
+    return check_array(np.stack(rows) if rows else np.zeros((0, 0)), dtype=np.float64)
+
+
+class SkipMissing(TransformerMixin, BaseEstimator):
+    """Run a modality's transformer on its present samples; NaN rows for others.
+
+    ``ColumnTransformer`` hands a modality's whole column to its pipeline,
+    and skmm's extractors refuse missing cells. ``SkipMissing`` fits and
+    runs ``transformer`` on the rows whose cell is present (not None, NaN or
+    a pandas missing scalar) and puts a row of NaN where the cell is missing,
+    keeping the rows in order. Follow the fusion with
+    :class:`ModalityImputer`, which fills them and marks the missing
+    modality.
+
+    Parameters
+    ----------
+    transformer : estimator or None, default=None
+        A transformer with fixed-width output (a modality pipeline ending in
+        a vector per sample). None stacks the present cells (arrays of any
+        shape, raveled, or the rows of a 2-D array) as they are: for columns
+        of precomputed feature vectors.
+
+    Attributes
+    ----------
+    transformer_ : estimator or None
+        The fitted clone of ``transformer``, fitted on the present rows.
+    n_features_out_ : int
+        Output width.
+    missing_rate_ : float
+        Fraction of training samples that were missing.
+
+    See Also
+    --------
+    ModalityImputer : Fill the NaN rows and add missing indicators.
+
+    Notes
+    -----
+    A row of a 2-D numeric input is missing when it is all NaN (other NaN
+    are passed to ``transformer``). The output
+    is a dense float array, since missing rows are NaN rows: a sparse output
+    of ``transformer`` (TF-IDF) is densified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmm.fusion import SkipMissing
+    >>> cells = [np.array([1.0, 2.0]), None, np.array([3.0, 6.0])]
+    >>> SkipMissing(StandardScaler()).fit_transform(cells)
+    array([[-1., -1.],
+           [nan, nan],
+           [ 1.,  1.]])
+    """
+
+    _parameter_constraints: dict = {
+        "transformer": [HasMethods(["fit", "transform"]), None],
+    }
+
+    def __init__(self, transformer=None):
+        self.transformer = transformer
+
+    @property
+    def _skmm_input_kind(self):
+        return getattr(self.transformer, "_skmm_input_kind", None)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        if self.transformer is not None:
+            inner = self.transformer.__sklearn_tags__()
+            tags.input_tags.two_d_array = inner.input_tags.two_d_array
+            tags.input_tags.one_d_array = inner.input_tags.one_d_array
+            tags.input_tags.string = inner.input_tags.string
+        return tags
+
+    def _present_output(self, X, fit, y=None):
+        if self.transformer is None:
+            return _stack_cells(X)
+        if fit:
+            result = self.transformer_.fit_transform(X, y)
+        else:
+            result = self.transformer_.transform(X)
+        if isinstance(result, list):
+            raise TypeError(
+                f"{type(self.transformer_).__name__} returns one array per sample; "
+                "SkipMissing needs a transformer with one fixed-width row per "
+                "sample (end the pipeline with an encoder or pooling)."
+            )
+        if sp.issparse(result):
+            result = result.toarray()
+        return np.asarray(result, dtype=np.float64)
+
+    def _assemble(self, n_samples, present, values):
+        out = np.full((n_samples, self.n_features_out_), np.nan)
+        out[present] = values
+        return out
+
+    def _check_input(self, X, reset):
+        if not _is_cell_column(X):
+            # 2-D numeric input: validated as usual, NaN allowed; a row is
+            # skipped when it is all NaN, other NaN go to the transformer.
+            values = validate_data(
+                self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=reset
+            )
+            return values, np.isnan(values).all(axis=1)
+        return X, _missing_rows(X)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y=None):
+        """Fit on the present samples and transform all of ``X``.
+
+        Parameters
+        ----------
+        X : list, pandas Series, one-column DataFrame or 2-D array
+            One modality's samples, missing ones as None/NaN.
+        y : array-like of shape (n_samples,), default=None
+            Targets; the present samples' are passed to ``transformer``.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out_), float64
+            NaN rows for missing samples.
+        """
+        X, missing = self._check_input(X, reset=True)
+        present = np.flatnonzero(~missing)
+        if present.size == 0:
+            raise ValueError("Every sample is missing: nothing to fit on.")
+        self.missing_rate_ = float(missing.mean())
+        self.transformer_ = (
+            None if self.transformer is None else clone(self.transformer)
+        )
+        if y is not None and not hasattr(y, "iloc"):
+            y = np.asarray(y)
+        y_present = None if y is None else _take(y, present)
+        values = self._present_output(_take(X, present), True, y_present)
+        self.n_features_out_ = values.shape[1]
+        return self._assemble(len(missing), present, values)
+
+    def fit(self, X, y=None):
+        """Fit ``transformer`` on the present samples.
+
+        Parameters
+        ----------
+        X : list, pandas Series, one-column DataFrame or 2-D array
+            One modality's samples, missing ones as None/NaN.
+        y : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : SkipMissing
+        """
+        self.fit_transform(X, y)
+        return self
+
+    def transform(self, X):
+        """Transform the present samples; NaN rows for the missing ones.
+
+        Parameters
+        ----------
+        X : list, pandas Series, one-column DataFrame or 2-D array
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out_), float64
+        """
+        check_is_fitted(self, "n_features_out_")
+        X, missing = self._check_input(X, reset=False)
+        present = np.flatnonzero(~missing)
+        values = (
+            self._present_output(_take(X, present), False)
+            if present.size
+            else np.zeros((0, self.n_features_out_))
+        )
+        return self._assemble(len(missing), present, values)
+
+    def get_feature_names_out(self, input_features=None):
+        """The wrapped transformer's names (``x0, ...`` when it has none).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Passed to the wrapped transformer.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "n_features_out_")
+        if self.transformer_ is None:
+            if hasattr(self, "n_features_in_"):
+                return _check_feature_names_in(self, input_features)
+            return np.asarray(
+                [f"x{i}" for i in range(self.n_features_out_)], dtype=object
+            )
+        if hasattr(self.transformer_, "get_feature_names_out"):
+            return np.asarray(
+                self.transformer_.get_feature_names_out(input_features), dtype=object
+            )
+        return np.asarray([f"x{i}" for i in range(self.n_features_out_)], dtype=object)

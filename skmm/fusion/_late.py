@@ -1,0 +1,1095 @@
+"""Late fusion: one model per modality, their predictions combined."""
+
+import numbers
+
+import numpy as np
+from scipy.optimize import minimize, nnls
+from scipy.sparse import issparse
+from sklearn.base import (
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    _fit_context,
+    clone,
+    is_classifier,
+)
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.model_selection import check_cv
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import Bunch, _safe_indexing
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.metaestimators import _BaseComposition, available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_method_params,
+    _check_n_features,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+)
+
+from skmm.utils._validation import _is_missing, _pandas, _sample_label
+
+# Probabilities are floored before logarithms (product fusion, log loss) so
+# that one modality's hard zero cannot veto a class on its own.
+_PROBA_FLOOR = 1e-12
+
+
+def _is_dataframe(X):
+    pd = _pandas()
+    return pd is not None and isinstance(X, pd.DataFrame)
+
+
+def _present_mask(Xm):
+    """True for each row of a column selection that is not missing.
+
+    A row of a multi-column selection is missing only when all its cells are.
+    """
+    if _is_dataframe(Xm) or (
+        _pandas() is not None and isinstance(Xm, _pandas().Series)
+    ):
+        pd = _pandas()
+        frame = Xm.to_frame() if isinstance(Xm, pd.Series) else Xm
+        present = np.zeros(len(frame), dtype=bool)
+        for _, column in frame.items():
+            if pd.api.types.is_numeric_dtype(column.dtype):
+                values = column.to_numpy(dtype=float, na_value=np.nan)
+                present |= ~np.isnan(values)
+            else:
+                present |= np.fromiter(
+                    (not _is_missing(v) for v in column), dtype=bool, count=len(column)
+                )
+        return present
+    Xm = np.asarray(Xm)
+    if Xm.ndim == 1:
+        Xm = Xm[:, None]
+    if Xm.dtype.kind in "fc":
+        return ~np.isnan(Xm).all(axis=1)
+    if Xm.dtype == object:
+        missing = np.frompyfunc(_is_missing, 1, 1)(Xm).astype(bool)
+        return ~missing.all(axis=1)
+    return np.ones(Xm.shape[0], dtype=bool)
+
+
+def _fit_estimator(estimator, X, y, params):
+    return estimator.fit(X, y, **params)
+
+
+def _fit_and_predict(estimator, X_train, y_train, X_test, params, method):
+    estimator.fit(X_train, y_train, **params)
+    return estimator, getattr(estimator, method)(X_test)
+
+
+class _BaseLateFusion(MetaEstimatorMixin, _BaseComposition):
+    """Shared machinery: column selection, missing rows, out-of-fold fits."""
+
+    # A ``groups`` fit argument is requested by default under metadata
+    # routing, so that ``GridSearchCV(...).fit(X, y, groups=g)`` hands the
+    # groups of each training split down to the internal cross-validation.
+    __metadata_request__fit = {"groups": True}
+
+    _parameter_constraints: dict = {
+        "estimators": [list],
+        "weights": ["array-like", StrOptions({"learn"}), None],
+        "final_estimator": [None, HasMethods("fit")],
+        "cv": ["cv_object"],
+        "n_jobs": [None, numbers.Integral],
+        "verbose": ["verbose"],
+    }
+
+    # -- parameters ---------------------------------------------------------
+
+    @property
+    def _estimators(self):
+        """``(name, estimator)`` pairs, for ``_BaseComposition`` only."""
+        try:
+            return [(name, est) for name, est, _ in self.estimators]
+        except (TypeError, ValueError):
+            return self.estimators
+
+    @_estimators.setter
+    def _estimators(self, value):
+        try:
+            self.estimators = [
+                (name, est, column)
+                for ((name, est), (_, _, column)) in zip(
+                    value, self.estimators, strict=True
+                )
+            ]
+        except (TypeError, ValueError):
+            self.estimators = value
+
+    def get_params(self, deep=True):
+        """Get parameters, including those of the base estimators.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of the base estimators, as
+            ``<name>__<parameter>`` (and deeper, ``<name>__<step>__<param>``
+            for a pipeline).
+
+        Returns
+        -------
+        params : dict
+        """
+        return self._get_params("_estimators", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, including ``<name>__<parameter>`` of base estimators.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters; a base estimator can be replaced by its name.
+
+        Returns
+        -------
+        self : object
+        """
+        self._set_params("_estimators", **params)
+        return self
+
+    @property
+    def named_estimators(self):
+        """The unfitted base estimators by name.
+
+        Returns
+        -------
+        :class:`~sklearn.utils.Bunch`
+        """
+        return Bunch(**dict(self._estimators))
+
+    def _validate_estimators(self):
+        if not self.estimators or not all(
+            isinstance(item, tuple | list)
+            and len(item) == 3
+            and isinstance(item[0], str)
+            for item in self.estimators
+        ):
+            raise ValueError(
+                "'estimators' should be a non-empty list of (name, estimator, "
+                "column) tuples."
+            )
+        names, estimators, columns = zip(*self.estimators, strict=True)
+        self._validate_names(names)
+        self._check_estimators_are_instances(estimators)
+        method = "predict_proba" if is_classifier(self) else "predict"
+        for name, estimator in zip(names, estimators, strict=True):
+            if not hasattr(estimator, "fit") or not hasattr(estimator, method):
+                raise TypeError(
+                    f"Estimator {name!r} ({type(estimator).__name__}) must "
+                    f"implement fit and {method}."
+                )
+        return list(names), list(estimators), list(columns)
+
+    def _resolved_weights(self, n_estimators):
+        """Fixed weights normalised to sum 1, or None when none are given."""
+        if self.weights is None or (
+            isinstance(self.weights, str) and self.weights == "learn"
+        ):
+            return None
+        weights = np.asarray(self.weights, dtype=float)
+        if weights.shape != (n_estimators,):
+            raise ValueError(
+                f"weights has {weights.size} values, expected one per estimator "
+                f"({n_estimators})."
+            )
+        if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+            raise ValueError(f"weights must be finite and >= 0, got {self.weights}.")
+        if weights.sum() == 0:
+            raise ValueError("weights must not all be zero.")
+        return weights / weights.sum()
+
+    def _learns_weights(self):
+        if self.fusion == "stacking":
+            return False
+        learn = isinstance(self.weights, str) and self.weights == "learn"
+        return learn or (self.fusion == "weighted" and self.weights is None)
+
+    # -- input ----------------------------------------------------------------
+
+    def _check_X(self, X, *, reset):
+        if _is_dataframe(X):
+            _check_feature_names(self, X, reset=reset)
+            _check_n_features(self, X, reset=reset)
+            return X
+        if issparse(X):
+            raise TypeError(
+                f"{type(self).__name__} does not accept sparse X, but dense data "
+                "is required; give a DataFrame with one column per modality or "
+                "a dense 2-D array."
+            )
+        X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
+        _check_feature_names(self, X, reset=reset)
+        _check_n_features(self, X, reset=reset)
+        return X
+
+    def _select(self, X, name, column):
+        """Column(s) of X that estimator ``name`` sees, as ColumnTransformer does."""
+        if callable(column):
+            column = column(X)
+        as_list = (
+            [column] if isinstance(column, str | numbers.Integral) else column
+        )
+        if isinstance(as_list, list) and any(isinstance(c, str) for c in as_list):
+            if not _is_dataframe(X):
+                raise ValueError(
+                    f"Estimator {name!r} selects column(s) {column!r} by name, "
+                    f"which needs a pandas DataFrame; got {type(X).__name__}."
+                )
+            absent = [c for c in as_list if c not in X.columns]
+            if absent:
+                raise KeyError(
+                    f"Estimator {name!r} needs column(s) {absent} that X lacks; "
+                    f"X has columns {list(X.columns)}."
+                )
+        elif isinstance(as_list, list) and all(
+            isinstance(c, numbers.Integral) and not isinstance(c, bool)
+            for c in as_list
+        ):
+            n_columns = X.shape[1]
+            out = [c for c in as_list if not -n_columns <= c < n_columns]
+            if out:
+                raise ValueError(
+                    f"Estimator {name!r} selects column(s) {out}, but X has only "
+                    f"{n_columns} columns."
+                )
+        Xm = _safe_indexing(X, column, axis=1)
+        if Xm.ndim == 2 and Xm.shape[1] == 0:
+            raise ValueError(f"Estimator {name!r} selects no column of X.")
+        return Xm
+
+    def _selections(self, X, names, columns):
+        """Per modality: the selection, its present rows; checks every row."""
+        selections = [
+            self._select(X, name, column)
+            for name, column in zip(names, columns, strict=True)
+        ]
+        present = np.array([_present_mask(Xm) for Xm in selections])
+        empty = np.flatnonzero(~present.any(axis=0))
+        if empty.size:
+            labels = list(X.index) if _is_dataframe(X) else None
+            shown = ", ".join(_sample_label(i, labels) for i in empty[:5])
+            more = f" and {empty.size - 5} more" if empty.size > 5 else ""
+            raise ValueError(
+                f"Every modality ({', '.join(names)}) is missing in {shown}{more}; "
+                "late fusion needs at least one per sample."
+            )
+        return selections, present
+
+    def _progress(self, tasks, n_tasks):
+        if not self.verbose:
+            return tasks
+        from tqdm.auto import tqdm
+
+        return tqdm(tasks, total=n_tasks, desc=type(self).__name__)
+
+    # -- fitting --------------------------------------------------------------
+
+    def _route(self, names, groups, fit_params):
+        """Fit parameters for each base estimator and for the final one."""
+        if _routing_enabled():
+            if groups is not None:
+                fit_params = {**fit_params, "groups": groups}
+            routed = process_routing(self, "fit", **fit_params)
+            per_estimator = {name: dict(routed[name].fit) for name in names}
+            final = dict(routed.final_estimator.fit)
+        else:
+            per_estimator = {name: dict(fit_params) for name in names}
+            # As in sklearn's stacking, sample weights also weigh the final fit.
+            final = {
+                key: value
+                for key, value in fit_params.items()
+                if key == "sample_weight"
+            }
+        return per_estimator, final
+
+    def _fit_base(self, X, y, groups, fit_params, *, need_oof):
+        """Fit every base estimator on its present rows, and out-of-fold.
+
+        Returns the out-of-fold outputs ``(n_estimators, n_samples, ...)``
+        (NaN where a modality is absent or got no out-of-fold prediction) and
+        their presence mask, or ``(None, None)`` when ``need_oof`` is False.
+        """
+        names, estimators, columns = self._validate_estimators()
+        X = self._check_X(X, reset=True)
+        selections, present = self._selections(X, names, columns)
+        n_samples = present.shape[1]
+        if len(y) != n_samples:
+            raise ValueError(
+                f"X has {n_samples} samples but y has {len(y)}; they must match."
+            )
+        for name, rows in zip(names, present, strict=True):
+            if not rows.any():
+                raise ValueError(
+                    f"Every training sample lacks modality {name!r}: there is "
+                    "nothing to fit its estimator on."
+                )
+            if is_classifier(self) and np.unique(y[rows]).size < 2:
+                raise ValueError(
+                    f"Modality {name!r} has samples of only one class in its "
+                    f"present rows ({np.unique(y[rows]).tolist()}); its "
+                    "estimator needs at least 2 classes."
+                )
+        routed, final_params = self._route(names, groups, fit_params)
+        method = "predict_proba" if is_classifier(self) else "predict"
+
+        def _tasks():
+            for m, (name, estimator) in enumerate(zip(names, estimators, strict=True)):
+                rows = np.flatnonzero(present[m])
+                params = _check_method_params(X, routed[name], rows)
+                yield (m, None, None), delayed(_fit_estimator)(
+                    clone(estimator),
+                    _safe_indexing(selections[m], rows),
+                    y[rows],
+                    params,
+                )
+            if not need_oof:
+                return
+            for m, (name, estimator) in enumerate(zip(names, estimators, strict=True)):
+                for train, test in splits:
+                    train = train[present[m, train]]
+                    test = test[present[m, test]]
+                    if train.size == 0 or test.size == 0:
+                        continue
+                    params = _check_method_params(X, routed[name], train)
+                    yield (m, train, test), delayed(_fit_and_predict)(
+                        clone(estimator),
+                        _safe_indexing(selections[m], train),
+                        y[train],
+                        _safe_indexing(selections[m], test),
+                        params,
+                        method,
+                    )
+
+        if need_oof:
+            # One split of all rows, shared by every modality (as stacking
+            # does), restricted per modality to its present rows. Not
+            # ``cross_val_predict``: each modality fits on a different subset
+            # of rows, a fold may hold no row of one modality, and the
+            # modality x fold fits run in one flat parallel loop.
+            cv = check_cv(self.cv, y, classifier=is_classifier(self))
+            splits = list(cv.split(X, y, groups))
+            n_tasks = len(names) * (1 + len(splits))
+        else:
+            n_tasks = len(names)
+        keys, jobs = zip(*_tasks(), strict=True)
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        results = list(self._progress(results, n_tasks))
+
+        fitted = [None] * len(names)
+        oof = oof_present = None
+        if need_oof:
+            oof_present = np.zeros_like(present)
+            oof = [None] * len(names)
+        for (m, train, test), result in zip(keys, results, strict=True):
+            if train is None:
+                fitted[m] = result
+                continue
+            estimator, output = result
+            output = self._align_output(estimator, output)
+            if oof[m] is None:
+                oof[m] = np.full((n_samples,) + output.shape[1:], np.nan)
+            oof[m][test] = output
+            oof_present[m, test] = True
+        if need_oof:
+            for m in range(len(names)):
+                if oof[m] is None:
+                    oof[m] = np.full(
+                        (n_samples,) + self._output_shape_tail(), np.nan
+                    )
+            oof = np.stack(oof)
+        self.estimators_ = fitted
+        self.named_estimators_ = Bunch(**dict(zip(names, fitted, strict=True)))
+        return oof, oof_present, final_params
+
+    def _base_outputs(self, X):
+        """Outputs of the fitted base estimators, NaN where a modality is absent."""
+        check_is_fitted(self)
+        names, _, columns = zip(*self.estimators, strict=True)
+        X = self._check_X(X, reset=False)
+        selections, present = self._selections(X, names, columns)
+        n_samples = present.shape[1]
+        method = "predict_proba" if is_classifier(self) else "predict"
+        outputs = np.full((len(names), n_samples) + self._output_shape_tail(), np.nan)
+        for m, estimator in enumerate(self.estimators_):
+            rows = np.flatnonzero(present[m])
+            if rows.size:
+                output = getattr(estimator, method)(
+                    _safe_indexing(selections[m], rows)
+                )
+                outputs[m, rows] = self._align_output(estimator, output)
+        return outputs, present
+
+    def _meta_features(self, outputs, present):
+        """Stacking input: each modality's outputs (0 where absent) and presence."""
+        blocks = []
+        for output, rows in zip(outputs, present, strict=True):
+            output = output.reshape(output.shape[0], -1)
+            blocks.append(np.where(rows[:, None], np.nan_to_num(output), 0.0))
+            blocks.append(rows[:, None].astype(float))
+        return np.hstack(blocks)
+
+    @staticmethod
+    def _pool_weights(weights, present):
+        """Per-sample weights ``(n_estimators, n_samples)``, renormalised over
+        the modalities present; uniform over them where all present ones
+        weigh zero."""
+        w = weights[:, None] * present
+        total = w.sum(axis=0)
+        w = np.where(total > 0, w, present.astype(float))
+        return w / w.sum(axis=0)
+
+    def get_metadata_routing(self):
+        """Get metadata routing of this object.
+
+        ``fit`` consumes ``groups`` itself (requested by default) and gives it
+        to the internal cross-validation splitter; other fit metadata goes to
+        the base estimators and the final estimator that request it.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        for name, estimator, _ in self.estimators:
+            router.add(
+                **{name: estimator},
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        final_estimator = getattr(self, "final_estimator_", None)
+        if final_estimator is None:
+            final_estimator = self.final_estimator or self._default_final()
+        router.add(
+            final_estimator=final_estimator,
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+        return router
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+def _final_has(method):
+    def check(self):
+        if self.fusion != "stacking":
+            return True
+        final = getattr(self, "final_estimator_", None)
+        if final is None:
+            final = self.final_estimator or self._default_final()
+        return hasattr(final, method)
+
+    return check
+
+
+class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
+    """Late fusion of one classifier per modality.
+
+    Each base estimator (usually a modality pipeline such as
+    ``make_pipeline(AudioReader(), MFCC(), LogisticRegression())``) sees only
+    its own column(s) of ``X`` and only the rows where they are present. Their
+    class probabilities are then combined by a fixed rule, by weights learned
+    on out-of-fold probabilities, or by a final classifier (stacking).
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator, column) tuples
+        Name, classifier with ``predict_proba``, and the column(s) of ``X`` it
+        sees, selected as :class:`~sklearn.compose.ColumnTransformer` does: a
+        string or list of strings (a DataFrame's column names), an int, a list
+        of ints, a slice, a boolean mask, or a callable returning one of
+        those. A string or int gives the estimator a 1-D column (a Series for
+        a DataFrame), a list a 2-D selection.
+    fusion : {"mean", "weighted", "product", "max", "vote", "stacking"}, \
+            default="mean"
+        How the per-modality probabilities ``p_m`` are combined, per sample,
+        over the modalities present in that sample (weights renormalised over
+        them):
+
+        - "mean": ``sum_m w_m p_m``; uniform ``w`` unless ``weights`` is given.
+        - "weighted": the same with ``weights`` (with ``weights=None`` they are
+          learned, as with ``weights="learn"``).
+        - "product": weighted geometric mean ``prod_m p_m ** w_m``,
+          renormalised; probabilities are floored at 1e-12 first so a single
+          zero cannot veto a class.
+        - "max": per class the largest probability over modalities,
+          renormalised; ``weights`` are ignored.
+        - "vote": each modality votes for its most probable class with weight
+          ``w_m``; ``predict_proba`` is the share of (weighted) votes, ties go
+          to the first class in ``classes_``.
+        - "stacking": ``final_estimator`` is trained on out-of-fold
+          probabilities of every modality (0 where the modality is absent)
+          plus one presence indicator per modality; ``weights`` are ignored.
+    weights : array-like of shape (n_estimators,), "learn" or None, \
+            default=None
+        Non-negative weight per estimator (normalised to sum 1), or "learn":
+        the weights minimising the multiclass log loss of the fused
+        out-of-fold probabilities over the probability simplex (SLSQP). For
+        "product" the loss is that of the geometric pool, otherwise of the
+        weighted mean (also used as vote weights for "vote").
+    final_estimator : classifier, default=None
+        Final classifier of "stacking"; None means ``LogisticRegression()``
+        (with ``max_iter=1000``). Unused by the other rules.
+    cv : int, cross-validation generator or iterable, default=5
+        Splitting of the internal cross-validation that gives the out-of-fold
+        probabilities, as in :func:`~sklearn.model_selection.check_cv`
+        (stratified for an int). One split of all samples is shared by every
+        modality; each modality then uses its present rows of each fold.
+        Only run when needed: for learned weights and for stacking.
+    n_jobs : int, default=None
+        Number of jobs fitting the base estimators (modalities and folds) in
+        parallel with joblib. None means 1 unless in a
+        ``joblib.parallel_backend`` context.
+    verbose : bool or int, default=False
+        Show a progress bar (tqdm) over the base-estimator fits.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    estimators_ : list of estimators
+        The base estimators, each fitted on all rows where its modality is
+        present (on the original labels ``y``).
+    named_estimators_ : :class:`~sklearn.utils.Bunch`
+        The fitted base estimators by name.
+    weights_ : ndarray of shape (n_estimators,) or None
+        The normalised weights used (learned, given, or uniform); None for
+        "stacking".
+    final_estimator_ : classifier
+        The fitted final classifier (only for "stacking").
+    modality_scores_ : dict or None
+        Name -> out-of-fold accuracy of that modality alone over the samples
+        where it is present (and got an out-of-fold prediction). None when
+        the fusion rule needs no internal cross-validation (fixed weights).
+    n_features_in_ : int
+        Number of columns of ``X`` seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X``, when it is a DataFrame with string names.
+
+    See Also
+    --------
+    sklearn.ensemble.VotingClassifier : Soft/hard voting of estimators that
+        all see every feature.
+    sklearn.ensemble.StackingClassifier : Stacking of estimators that all see
+        every feature.
+
+    Notes
+    -----
+    Missing modalities: a row of a modality's selection is missing when its
+    cell is None, NaN or a pandas missing value (for a multi-column selection:
+    when all its cells are). Such a row is never shown to that modality's
+    estimator, neither in ``fit`` nor in ``predict``, and fusion uses only the
+    modalities present in each sample. Every row of ``X`` gets a prediction; a
+    sample missing every modality raises a ``ValueError`` naming it. Only
+    cells missing in ``X`` count: a file that a reader inside a pipeline
+    fails to read is not detected here.
+
+    Class labels that a modality never saw in training (absent from its
+    present rows, or from a fold) get probability 0 from it. A modality whose
+    present rows hold a single class is an error.
+
+    ``decision_function`` is the log of the fused probabilities (for two
+    classes, the log odds of the second class), or the final estimator's
+    ``decision_function`` when stacking with a final estimator that has one.
+
+    Under metadata routing, ``groups`` is requested by ``fit`` by default and
+    reaches the internal cross-validation, so that a grouped outer search
+    keeps groups intact inside too.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from skmm.fusion import LateFusionClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 50)
+    >>> X = rng.normal(size=(100, 4)) + y[:, None]
+    >>> X[:10, :2] = np.nan  # the first modality is missing in 10 samples
+    >>> late = LateFusionClassifier(
+    ...     [("a", LogisticRegression(), [0, 1]), ("b", GaussianNB(), [2, 3])],
+    ...     fusion="product",
+    ... ).fit(X, y)
+    >>> late.predict_proba(X).shape
+    (100, 2)
+    >>> late.predict_proba_per_modality(X[:2]).round(2)[:, :, 1]
+    array([[ nan,  nan],
+           [0.46, 0.75]])
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseLateFusion._parameter_constraints,
+        "fusion": [
+            StrOptions({"mean", "weighted", "product", "max", "vote", "stacking"})
+        ],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        fusion="mean",
+        weights=None,
+        final_estimator=None,
+        cv=5,
+        n_jobs=None,
+        verbose=False,
+    ):
+        self.estimators = estimators
+        self.fusion = fusion
+        self.weights = weights
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @staticmethod
+    def _default_final():
+        return LogisticRegression(max_iter=1000)
+
+    def _output_shape_tail(self):
+        return (len(self.classes_),)
+
+    def _align_output(self, estimator, proba):
+        """Put a base estimator's probability columns in ``classes_`` order."""
+        proba = np.asarray(proba, dtype=float)
+        columns = np.searchsorted(self.classes_, estimator.classes_)
+        aligned = np.zeros((proba.shape[0], len(self.classes_)))
+        aligned[:, columns] = proba
+        return aligned
+
+    @_fit_context(
+        # the base and final estimators are validated when they are fitted
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, groups=None, **fit_params):
+        """Fit every modality's estimator, then the fusion.
+
+        Parameters
+        ----------
+        X : pandas DataFrame or array-like of shape (n_samples, n_features)
+            One column (or several) per modality; a missing cell is None or
+            NaN.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for the internal cross-validation (with a group
+            splitter as ``cv``).
+        **fit_params : dict
+            Without metadata routing: passed to every base estimator's
+            ``fit`` (sample-aligned ones restricted to its rows), and
+            ``sample_weight`` also to the final estimator. With routing:
+            routed to the estimators that request them. Learned weights do
+            not use sample weights.
+
+        Returns
+        -------
+        self : object
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None."
+            )
+        y = column_or_1d(y, warn=True)
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        check_classification_targets(y)
+        self._label_encoder = LabelEncoder().fit(y)
+        self.classes_ = self._label_encoder.classes_
+        stacking = self.fusion == "stacking"
+        learn = self._learns_weights()
+        oof, oof_present, final_params = self._fit_base(
+            X, y, groups, fit_params, need_oof=stacking or learn
+        )
+        n_estimators = len(self.estimators_)
+        y_encoded = self._label_encoder.transform(y)
+        self.modality_scores_ = None
+        if oof is not None:
+            self.modality_scores_ = {
+                name: float(np.mean(oof[m, rows].argmax(axis=1) == y_encoded[rows]))
+                if rows.any()
+                else float("nan")
+                for m, (name, rows) in enumerate(
+                    zip(self.named_estimators_, oof_present, strict=True)
+                )
+            }
+        if stacking:
+            self.weights_ = None
+            self.final_estimator_ = clone(
+                self.final_estimator
+                if self.final_estimator is not None
+                else self._default_final()
+            )
+            self.final_estimator_.fit(
+                self._meta_features(oof, oof_present), y, **final_params
+            )
+        elif learn:
+            self.weights_ = self._learn_weights(oof, oof_present, y_encoded)
+        else:
+            weights = self._resolved_weights(n_estimators)
+            if weights is None:
+                weights = np.full(n_estimators, 1.0 / n_estimators)
+            self.weights_ = weights
+        return self
+
+    def _learn_weights(self, oof, present, y_encoded):
+        """Simplex weights minimising the log loss of the fused out-of-fold
+        probabilities."""
+        n_estimators = oof.shape[0]
+        rows = present.any(axis=0)
+        oof, present, y_encoded = oof[:, rows], present[:, rows], y_encoded[rows]
+        oof = np.nan_to_num(oof)
+        pool = "product" if self.fusion == "product" else "mean"
+
+        def loss(weights):
+            proba = self._fuse(oof, present, np.maximum(weights, 0), pool)
+            picked = proba[np.arange(len(y_encoded)), y_encoded]
+            return -np.mean(np.log(np.maximum(picked, _PROBA_FLOOR)))
+
+        start = np.full(n_estimators, 1.0 / n_estimators)
+        result = minimize(
+            loss,
+            start,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * n_estimators,
+            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0}],
+        )
+        weights = np.clip(result.x, 0, None)
+        if not np.isfinite(weights).all() or weights.sum() == 0:
+            return start
+        return weights / weights.sum()
+
+    def _fuse(self, probas, present, weights, fusion):
+        """Fused probabilities ``(n_samples, n_classes)`` of per-modality
+        probabilities ``(n_estimators, n_samples, n_classes)``."""
+        probas = np.nan_to_num(probas)
+        w = self._pool_weights(weights, present)[:, :, None]
+        if fusion in ("mean", "weighted"):
+            return (w * probas).sum(axis=0)
+        if fusion == "product":
+            log_pool = (w * np.log(np.maximum(probas, _PROBA_FLOOR))).sum(axis=0)
+            log_pool -= log_pool.max(axis=1, keepdims=True)
+            fused = np.exp(log_pool)
+        elif fusion == "max":
+            fused = np.where(present[:, :, None], probas, 0.0).max(axis=0)
+        else:  # vote
+            votes = np.zeros_like(probas)
+            np.put_along_axis(votes, probas.argmax(axis=2)[:, :, None], 1.0, axis=2)
+            return (w * votes).sum(axis=0)
+        return fused / fused.sum(axis=1, keepdims=True)
+
+    def predict_proba_per_modality(self, X):
+        """Each modality's class probabilities, NaN where it is absent.
+
+        Parameters
+        ----------
+        X : pandas DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        probas : ndarray of shape (n_estimators, n_samples, n_classes)
+            In the order of ``estimators``; columns in the order of
+            ``classes_``.
+        """
+        probas, _ = self._base_outputs(X)
+        return probas
+
+    @available_if(_final_has("predict_proba"))
+    def predict_proba(self, X):
+        """Fused class probabilities.
+
+        Parameters
+        ----------
+        X : pandas DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        probas, present = self._base_outputs(X)
+        if self.fusion == "stacking":
+            return self.final_estimator_.predict_proba(
+                self._meta_features(probas, present)
+            )
+        return self._fuse(probas, present, self.weights_, self.fusion)
+
+    def decision_function(self, X):
+        """Log fused probabilities, or the final estimator's decision function.
+
+        Parameters
+        ----------
+        X : pandas DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            For two classes, a 1-D score whose sign gives the second class.
+        """
+        probas, present = self._base_outputs(X)
+        if self.fusion == "stacking":
+            meta = self._meta_features(probas, present)
+            if hasattr(self.final_estimator_, "decision_function"):
+                return self.final_estimator_.decision_function(meta)
+            proba = self.final_estimator_.predict_proba(meta)
+        else:
+            proba = self._fuse(probas, present, self.weights_, self.fusion)
+        log_proba = np.log(np.maximum(proba, _PROBA_FLOOR))
+        if log_proba.shape[1] == 2:
+            return log_proba[:, 1] - log_proba[:, 0]
+        return log_proba
+
+    def predict(self, X):
+        """Predicted class of each sample.
+
+        Parameters
+        ----------
+        X : pandas DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        probas, present = self._base_outputs(X)
+        if self.fusion == "stacking":
+            return self.final_estimator_.predict(self._meta_features(probas, present))
+        fused = self._fuse(probas, present, self.weights_, self.fusion)
+        return self.classes_[fused.argmax(axis=1)]
+
+
+class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
+    """Late fusion of one regressor per modality.
+
+    Each base estimator sees only its own column(s) of ``X`` and only the
+    rows where they are present; the per-modality predictions are averaged
+    (over the modalities present in each sample, weights renormalised) or
+    fed to a final regressor (stacking).
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator, column) tuples
+        Name, regressor, and the column(s) of ``X`` it sees, selected as
+        :class:`~sklearn.compose.ColumnTransformer` does (see
+        :class:`LateFusionClassifier`).
+    fusion : {"mean", "weighted", "stacking"}, default="mean"
+        "mean": (weighted) mean of the predictions, uniform unless
+        ``weights`` is given; "weighted": the same with ``weights`` (learned
+        when None); "stacking": ``final_estimator`` trained on out-of-fold
+        predictions (0 where absent) plus a presence indicator per modality.
+    weights : array-like of shape (n_estimators,), "learn" or None, \
+            default=None
+        Non-negative weights (normalised to sum 1), or "learn": non-negative
+        least squares (``scipy.optimize.nnls``) of ``y`` on the out-of-fold
+        predictions, renormalised to sum 1. For the fit, a modality's absent
+        prediction is replaced by the mean of the sample's present ones.
+    final_estimator : regressor, default=None
+        Final regressor of "stacking"; None means ``RidgeCV()``.
+    cv : int, cross-validation generator or iterable, default=5
+        Internal cross-validation for learned weights and stacking (one split
+        shared by all modalities).
+    n_jobs : int, default=None
+        Number of jobs fitting modalities and folds in parallel.
+    verbose : bool or int, default=False
+        Show a progress bar (tqdm) over the fits.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted base estimators.
+    named_estimators_ : :class:`~sklearn.utils.Bunch`
+        The fitted base estimators by name.
+    weights_ : ndarray of shape (n_estimators,) or None
+        The normalised weights used; None for "stacking".
+    final_estimator_ : regressor
+        The fitted final regressor (only for "stacking").
+    modality_scores_ : dict or None
+        Name -> out-of-fold R^2 of that modality alone over its present
+        samples; None when no internal cross-validation ran.
+    n_features_in_ : int
+        Number of columns of ``X`` seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X``, when it is a DataFrame with string names.
+
+    See Also
+    --------
+    LateFusionClassifier : The same for classification, with more rules.
+    sklearn.ensemble.StackingRegressor : Stacking of estimators that all see
+        every feature.
+
+    Notes
+    -----
+    Missing modalities are handled as in :class:`LateFusionClassifier`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skmm.fusion import LateFusionRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 2))
+    >>> y = X[:, 0] + 0.1 * rng.normal(size=100)
+    >>> late = LateFusionRegressor(
+    ...     [("good", LinearRegression(), [0]), ("noise", LinearRegression(), [1])],
+    ...     weights="learn",
+    ... ).fit(X, y)
+    >>> bool(late.weights_[0] > 0.8)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseLateFusion._parameter_constraints,
+        "fusion": [StrOptions({"mean", "weighted", "stacking"})],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        fusion="mean",
+        weights=None,
+        final_estimator=None,
+        cv=5,
+        n_jobs=None,
+        verbose=False,
+    ):
+        self.estimators = estimators
+        self.fusion = fusion
+        self.weights = weights
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @staticmethod
+    def _default_final():
+        return RidgeCV()
+
+    def _output_shape_tail(self):
+        return ()
+
+    def _align_output(self, estimator, prediction):
+        prediction = np.asarray(prediction, dtype=float)
+        if prediction.ndim != 1:
+            prediction = column_or_1d(prediction)
+        return prediction
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, groups=None, **fit_params):
+        """Fit every modality's estimator, then the fusion.
+
+        Parameters
+        ----------
+        X : pandas DataFrame or array-like of shape (n_samples, n_features)
+            One column (or several) per modality; a missing cell is None or
+            NaN.
+        y : array-like of shape (n_samples,)
+            Targets.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for the internal cross-validation.
+        **fit_params : dict
+            Passed to the base estimators' ``fit`` (routed under metadata
+            routing).
+
+        Returns
+        -------
+        self : object
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None."
+            )
+        y = column_or_1d(y, warn=True)
+        y = check_array(
+            y, ensure_2d=False, dtype="numeric", estimator=self, input_name="y"
+        )
+        stacking = self.fusion == "stacking"
+        learn = self._learns_weights()
+        oof, oof_present, final_params = self._fit_base(
+            X, y, groups, fit_params, need_oof=stacking or learn
+        )
+        n_estimators = len(self.estimators_)
+        self.modality_scores_ = None
+        if oof is not None:
+            self.modality_scores_ = {
+                name: _r2(y[rows], oof[m, rows]) if rows.any() else float("nan")
+                for m, (name, rows) in enumerate(
+                    zip(self.named_estimators_, oof_present, strict=True)
+                )
+            }
+        if stacking:
+            self.weights_ = None
+            self.final_estimator_ = clone(
+                self.final_estimator
+                if self.final_estimator is not None
+                else self._default_final()
+            )
+            self.final_estimator_.fit(
+                self._meta_features(oof, oof_present), y, **final_params
+            )
+        elif learn:
+            rows = oof_present.any(axis=0)
+            oof, present = oof[:, rows], oof_present[:, rows]
+            row_mean = np.nanmean(np.where(present, oof, np.nan), axis=0)
+            design = np.where(present, oof, row_mean).T
+            weights, _ = nnls(design, y[rows])
+            if weights.sum() > 0:
+                weights = weights / weights.sum()
+            else:
+                weights = np.full(n_estimators, 1.0 / n_estimators)
+            self.weights_ = weights
+        else:
+            weights = self._resolved_weights(n_estimators)
+            if weights is None:
+                weights = np.full(n_estimators, 1.0 / n_estimators)
+            self.weights_ = weights
+        return self
+
+    def predict_per_modality(self, X):
+        """Each modality's prediction, NaN where it is absent.
+
+        Parameters
+        ----------
+        X : pandas DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        predictions : ndarray of shape (n_estimators, n_samples)
+        """
+        predictions, _ = self._base_outputs(X)
+        return predictions
+
+    def predict(self, X):
+        """Fused prediction of each sample.
+
+        Parameters
+        ----------
+        X : pandas DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        predictions, present = self._base_outputs(X)
+        if self.fusion == "stacking":
+            return self.final_estimator_.predict(
+                self._meta_features(predictions, present)
+            )
+        w = self._pool_weights(self.weights_, present)
+        return (w * np.nan_to_num(predictions)).sum(axis=0)
+
+
+def _r2(y_true, y_pred):
+    residual = np.sum((y_true - y_pred) ** 2)
+    total = np.sum((y_true - y_true.mean()) ** 2)
+    return float(1 - residual / total) if total > 0 else float("nan")

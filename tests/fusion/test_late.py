@@ -1,0 +1,474 @@
+"""Tests of LateFusionClassifier and LateFusionRegressor."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    cross_val_predict,
+    train_test_split,
+)
+from sklearn.naive_bayes import GaussianNB, MultinomialNB
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.svm import SVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmm.audio import MFCC
+from skmm.datasets import make_multimodal_digits
+from skmm.fusion import LateFusionClassifier, LateFusionRegressor
+
+# Every fusion rule, with fixed, learned or given weights.
+RULES = [
+    ("mean", None),
+    ("weighted", "learn"),
+    ("weighted", [0.5, 0.3, 0.2]),
+    ("product", None),
+    ("product", "learn"),
+    ("max", None),
+    ("vote", None),
+    ("stacking", None),
+]
+
+
+def _flatten(images):
+    return np.stack(list(images)).reshape(len(images), -1)
+
+
+def _digit_estimators():
+    return [
+        (
+            "text",
+            make_pipeline(TfidfVectorizer(), LogisticRegression(C=20, max_iter=1000)),
+            "text",
+        ),
+        (
+            "image",
+            make_pipeline(
+                FunctionTransformer(_flatten),
+                StandardScaler(),
+                LogisticRegression(max_iter=1000),
+            ),
+            "image",
+        ),
+        (
+            "audio",
+            make_pipeline(
+                MFCC(sr=8000, n_fft=1024, hop_length=256, n_mels=64, n_mfcc=20),
+                StandardScaler(),
+                LogisticRegression(max_iter=1000),
+            ),
+            "audio",
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = make_multimodal_digits(400, missing_rate=0.2, random_state=0)
+    return train_test_split(
+        data.data, data.target, test_size=0.5, random_state=0, stratify=data.target
+    )
+
+
+def _numeric(n_samples=200, seed=0):
+    """Two informative 2-column modalities and one of pure noise."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n_samples) % 3
+    centres = rng.normal(size=(3, 4)) * 2
+    X = np.hstack([centres[y] + rng.normal(size=(n_samples, 4)),
+                   rng.normal(size=(n_samples, 2))])
+    return X, y
+
+
+def _numeric_estimators():
+    return [
+        ("a", LogisticRegression(), [0, 1]),
+        ("b", GaussianNB(), slice(2, 4)),
+        ("noise", LogisticRegression(), [4, 5]),
+    ]
+
+
+# -- every rule --------------------------------------------------------------
+
+
+# The digits cost a feature extraction per fit: the rules that differ only at
+# prediction time are covered on numeric columns below.
+@pytest.mark.parametrize(
+    "fusion, weights",
+    [("mean", None), ("weighted", "learn"), ("product", None), ("stacking", None)],
+)
+def test_rules_on_digits_with_missing_modalities(digits, fusion, weights):
+    X_train, X_test, y_train, y_test = digits
+    late = LateFusionClassifier(
+        _digit_estimators(), fusion=fusion, weights=weights, cv=3
+    ).fit(X_train, y_train)
+    y_pred = late.predict(X_test)
+    assert y_pred.shape == (len(X_test),)
+    proba = late.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # Chance is 0.1; every rule must fuse into something clearly useful.
+    assert np.mean(y_pred == y_test) > 0.6
+    if fusion != "stacking":
+        np.testing.assert_allclose(late.weights_.sum(), 1.0)
+    if late.modality_scores_ is not None:
+        assert set(late.modality_scores_) == {"text", "image", "audio"}
+
+
+@pytest.mark.parametrize("fusion, weights", RULES)
+def test_rules_on_numeric_columns(fusion, weights):
+    X, y = _numeric()
+    late = LateFusionClassifier(
+        _numeric_estimators(), fusion=fusion, weights=weights, cv=3
+    ).fit(X[::2], y[::2])
+    accuracy = late.score(X[1::2], y[1::2])
+    single = clone(LogisticRegression()).fit(X[::2, :2], y[::2])
+    assert accuracy > 0.7
+    if fusion in ("mean", "product", "stacking"):
+        assert accuracy >= single.score(X[1::2, :2], y[1::2]) - 0.05
+    scores = late.decision_function(X[1::2])
+    np.testing.assert_array_equal(
+        late.classes_[scores.argmax(axis=1)], late.predict(X[1::2])
+    )
+
+
+def test_fusion_rules_by_hand():
+    X, y = _numeric()
+    late = LateFusionClassifier(_numeric_estimators()).fit(X, y)
+    per_modality = late.predict_proba_per_modality(X)
+    assert per_modality.shape == (3, len(X), 3)
+    np.testing.assert_allclose(late.predict_proba(X), per_modality.mean(axis=0))
+    late.set_params(fusion="product")
+    geometric = np.exp(np.log(np.maximum(per_modality, 1e-12)).mean(axis=0))
+    np.testing.assert_allclose(
+        late.predict_proba(X), geometric / geometric.sum(axis=1, keepdims=True)
+    )
+    late.set_params(fusion="vote")
+    votes = per_modality.argmax(axis=2)
+    expected = np.stack([(votes == k).mean(axis=0) for k in range(3)], axis=1)
+    np.testing.assert_allclose(late.predict_proba(X), expected)
+
+
+# -- learned weights -----------------------------------------------------------
+
+
+def test_learned_weights_favour_the_informative_modality():
+    X, y = _numeric(300)
+    late = LateFusionClassifier(_numeric_estimators(), weights="learn").fit(X, y)
+    assert late.weights_.argmin() == 2
+    assert late.weights_[2] < 0.1
+    assert late.modality_scores_["noise"] < 0.5 < late.modality_scores_["a"]
+    # "mean" with learned weights is "weighted".
+    weighted = LateFusionClassifier(_numeric_estimators(), fusion="weighted")
+    np.testing.assert_allclose(weighted.fit(X, y).weights_, late.weights_)
+
+
+def test_regressor_learned_weights_and_rules():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = X[:, 0] + X[:, 1] + 0.1 * rng.normal(size=300)
+    estimators = [
+        ("a", LinearRegression(), [0, 1]),
+        ("noise", LinearRegression(), [2, 3]),
+    ]
+    late = LateFusionRegressor(estimators, weights="learn").fit(X, y)
+    assert late.weights_[0] > 0.9
+    assert late.modality_scores_["a"] > 0.9
+    for fusion in ("mean", "weighted", "stacking"):
+        model = LateFusionRegressor(estimators, fusion=fusion).fit(X[::2], y[::2])
+        assert model.score(X[1::2], y[1::2]) > 0.4
+    assert late.predict_per_modality(X).shape == (2, 300)
+
+
+# -- groups -------------------------------------------------------------------
+
+RECORDED = []
+
+
+class RecordingGroupKFold(GroupKFold):
+    """GroupKFold that records the groups each split received."""
+
+    def split(self, X, y=None, groups=None):
+        RECORDED.append(None if groups is None else np.asarray(groups).copy())
+        return super().split(X, y, groups)
+
+
+def _grouped():
+    X, y = _numeric(120)
+    groups = np.arange(120) // 4
+    return X, y, groups
+
+
+def test_groups_reach_inner_cv_without_routing():
+    X, y, groups = _grouped()
+    RECORDED.clear()
+    late = LateFusionClassifier(
+        _numeric_estimators(), weights="learn", cv=RecordingGroupKFold(3)
+    )
+    late.fit(X, y, groups=groups)
+    assert len(RECORDED) == 1
+    np.testing.assert_array_equal(RECORDED[0], groups)
+
+
+def test_groups_reach_inner_cv_under_routing():
+    X, y, groups = _grouped()
+    outer = GroupKFold(3)
+    expected = [groups[train] for train, _ in outer.split(X, y, groups)]
+    late = LateFusionClassifier(
+        _numeric_estimators(), fusion="stacking", cv=RecordingGroupKFold(2)
+    )
+    with sklearn.config_context(enable_metadata_routing=True):
+        RECORDED.clear()
+        cross_val_predict(late, X, y, cv=outer, params={"groups": groups})
+        assert len(RECORDED) == 3
+        for recorded, want in zip(RECORDED, expected, strict=True):
+            np.testing.assert_array_equal(recorded, want)
+
+        RECORDED.clear()
+        search = GridSearchCV(
+            LateFusionClassifier(
+                _numeric_estimators(), weights="learn", cv=RecordingGroupKFold(2)
+            ),
+            {"fusion": ["mean", "product"]},
+            cv=outer,
+        ).fit(X, y, groups=groups)
+        # Two candidates x three folds, then the refit on every row.
+        assert len(RECORDED) == 7
+        for recorded in RECORDED[:-1]:
+            assert any(
+                len(recorded) == len(want) and np.array_equal(recorded, want)
+                for want in expected
+            )
+        np.testing.assert_array_equal(RECORDED[-1], groups)
+        assert search.best_estimator_.weights_ is not None
+
+
+# -- missing modalities --------------------------------------------------------
+
+
+def test_missing_modalities_get_predictions_for_every_row():
+    X, y = _numeric()
+    X = X.copy()
+    X[:40, :2] = np.nan
+    X[30:70, 2:4] = np.nan
+    for fusion in ("mean", "product", "stacking", "vote"):
+        late = LateFusionClassifier(
+            _numeric_estimators(), fusion=fusion, weights=None, cv=3
+        ).fit(X, y)
+        assert late.predict(X).shape == (len(X),)
+        per_modality = late.predict_proba_per_modality(X)
+        assert np.isnan(per_modality[0, :40]).all()
+        assert not np.isnan(per_modality[0, 40:]).any()
+        assert np.isnan(per_modality[1, 30:70]).all()
+    # A row with only the noise modality is decided by it alone.
+    late = LateFusionClassifier(_numeric_estimators()).fit(X, y)
+    only_noise = slice(30, 40)
+    np.testing.assert_allclose(
+        late.predict_proba(X[only_noise]),
+        late.predict_proba_per_modality(X[only_noise])[2],
+    )
+
+
+def test_missing_modalities_in_a_dataframe():
+    data = make_multimodal_digits(60, missing_rate=0.3, random_state=1)
+    has_text_or_image = ~data.missing[["text", "image"]].all(axis=1).to_numpy()
+    X, y = data.data[has_text_or_image], data.target[has_text_or_image]
+    late = LateFusionClassifier(_digit_estimators()[:2], fusion="product").fit(X, y)
+    assert late.predict(X).shape == (len(X),)
+    # A DataFrame with a non-default index: errors name the index label.
+    X = X.set_index(pd.Index([f"s{i}" for i in range(len(X))]))
+    X.iloc[3, :2] = None
+    with pytest.raises(ValueError, match=r"sample 3 \(index label 's3'\)"):
+        late.predict(X)
+
+
+def test_all_modalities_missing_raises():
+    X, y = _numeric()
+    X = X.copy()
+    X[5] = np.nan
+    message = r"Every modality \(a, b, noise\) is missing in sample 5;"
+    with pytest.raises(ValueError, match=message):
+        LateFusionClassifier(_numeric_estimators()).fit(X, y)
+
+
+def test_modality_missing_a_class_is_aligned():
+    X, y = _numeric()
+    X = X.copy()
+    X[y == 2, 2:4] = np.nan  # modality "b" never sees class 2
+    late = LateFusionClassifier(_numeric_estimators(), fusion="stacking").fit(X, y)
+    np.testing.assert_array_equal(late.named_estimators_["b"].classes_, [0, 1])
+    per_modality = late.predict_proba_per_modality(X[y != 2])
+    np.testing.assert_array_equal(per_modality[1, :, 2], 0.0)
+    assert late.predict_proba(X).shape == (len(X), 3)
+
+
+# -- stacking ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "final_estimator",
+    [
+        LogisticRegression(max_iter=1000),
+        MultinomialNB(),
+        GaussianNB(),
+        pytest.param(
+            SVC(probability=True, random_state=0),
+            # deprecated in scikit-learn 1.9, still supported as a final estimator
+            marks=pytest.mark.filterwarnings(
+                "ignore:The `probability` parameter was deprecated:FutureWarning"
+            ),
+        ),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_stacking_final_estimators(final_estimator):
+    X, y = _numeric()
+    X = X.copy()
+    X[:20, :2] = np.nan
+    late = LateFusionClassifier(
+        _numeric_estimators(), fusion="stacking", final_estimator=final_estimator
+    ).fit(X[::2], y[::2])
+    assert late.score(X[1::2], y[1::2]) > 0.7
+    assert late.predict_proba(X).shape == (len(X), 3)
+    # probabilities and a presence indicator per modality
+    assert late.final_estimator_.n_features_in_ == 3 * (3 + 1)
+
+
+# -- parameters, search, pickling ------------------------------------------------
+
+
+def test_nested_params_and_grid_search(digits):
+    X_train, _, y_train, _ = digits
+    late = LateFusionClassifier(_digit_estimators())
+    params = late.get_params()
+    assert params["audio__mfcc__n_mfcc"] == 20
+    assert "image__logisticregression__C" in params
+    search = GridSearchCV(
+        Pipeline([("late", late)]),
+        {"late__fusion": ["mean", "product"], "late__audio__mfcc__n_mfcc": [13, 20]},
+        cv=2,
+    ).fit(X_train, y_train)
+    best = search.best_estimator_["late"]
+    assert best.named_estimators_["audio"][0].n_mfcc in (13, 20)
+    assert search.best_score_ > 0.6
+
+
+def test_grid_search_over_weights():
+    X, y = _numeric()
+    search = GridSearchCV(
+        Pipeline([("late", LateFusionClassifier(_numeric_estimators(), cv=3))]),
+        {
+            "late__weights": [None, "learn", [0.1, 0.1, 0.8]],
+            "late__a__C": [0.1, 1.0],
+        },
+        cv=3,
+    ).fit(X, y)
+    assert search.best_params_["late__weights"] != [0.1, 0.1, 0.8]
+
+
+def test_set_params_replaces_an_estimator_and_keeps_its_column():
+    late = LateFusionClassifier(_numeric_estimators())
+    late.set_params(b=LogisticRegression(), a__C=0.5)
+    assert late.estimators[1][2] == slice(2, 4)
+    assert isinstance(late.estimators[1][1], LogisticRegression)
+    assert late.estimators[0][1].C == 0.5
+
+
+def test_pickle_round_trip(digits):
+    X_train, X_test, y_train, _ = digits
+    late = LateFusionClassifier(_digit_estimators(), fusion="product").fit(
+        X_train, y_train
+    )
+    restored = pickle.loads(pickle.dumps(late))
+    np.testing.assert_allclose(
+        restored.predict_proba(X_test), late.predict_proba(X_test)
+    )
+
+
+def test_parallel_fits_match_sequential():
+    X, y = _numeric()
+    sequential = LateFusionClassifier(_numeric_estimators(), fusion="stacking")
+    parallel = clone(sequential).set_params(n_jobs=2)
+    np.testing.assert_allclose(
+        sequential.fit(X, y).predict_proba(X), parallel.fit(X, y).predict_proba(X)
+    )
+
+
+# -- bad input -------------------------------------------------------------------
+
+
+def test_bad_input_errors(digits):
+    X_train, _, y_train, _ = digits
+    X, y = _numeric()
+    with pytest.raises(KeyError, match="'video'"):
+        LateFusionClassifier([("v", LogisticRegression(), "video")]).fit(
+            X_train, y_train
+        )
+    with pytest.raises(ValueError, match="needs a pandas DataFrame"):
+        LateFusionClassifier([("t", LogisticRegression(), "text")]).fit(X, y)
+    with pytest.raises(ValueError, match="not unique"):
+        LateFusionClassifier(
+            [("a", LogisticRegression(), [0]), ("a", GaussianNB(), [1])]
+        ).fit(X, y)
+    with pytest.raises(ValueError, match="only 6 columns"):
+        LateFusionClassifier([("a", LogisticRegression(), [0, 9])]).fit(X, y)
+    X_missing = X.copy()
+    X_missing[:, 4:] = np.nan
+    with pytest.raises(ValueError, match="Every training sample lacks modality"):
+        LateFusionClassifier(_numeric_estimators()).fit(X_missing, y)
+    with pytest.raises(ValueError, match="weights has 2 values"):
+        LateFusionClassifier(_numeric_estimators(), weights=[1, 2]).fit(X, y)
+    with pytest.raises(ValueError, match="only one class"):
+        X_one = X.copy()
+        X_one[y != 0, :2] = np.nan
+        LateFusionClassifier(_numeric_estimators()).fit(X_one, y)
+
+
+def test_verbose_progress_bar(capsys):
+    X, y = _numeric()
+    LateFusionClassifier(_numeric_estimators(), fusion="stacking", verbose=True).fit(
+        X, y
+    )
+    assert "LateFusionClassifier" in capsys.readouterr().err
+
+
+# -- scikit-learn's own checks -------------------------------------------------
+
+# Column selections that are never empty, whatever the width of the checks' X.
+def _classifiers():
+    return [
+        ("a", LogisticRegression(), slice(0, None, 2)),
+        ("b", GaussianNB(), slice(0, None)),
+    ]
+
+
+def _regressors():
+    return [
+        ("a", Ridge(), slice(0, None, 2)),
+        ("b", LinearRegression(), slice(0, None)),
+    ]
+
+
+_CHECK_ESTIMATORS = [
+    LateFusionClassifier(_classifiers()),
+    LateFusionClassifier(_classifiers(), fusion="stacking", cv=3),
+    LateFusionClassifier(_classifiers(), fusion="product", weights="learn", cv=3),
+    LateFusionRegressor(_regressors()),
+    LateFusionRegressor(_regressors(), weights="learn", cv=3),
+    LateFusionRegressor(_regressors(), fusion="stacking", cv=3),
+]
+
+
+# GaussianNB itself warns on the log of a zero class prior (a class with zero
+# total sample weight in check_classifiers_one_label_sample_weights).
+@pytest.mark.filterwarnings("ignore:divide by zero encountered in log:RuntimeWarning")
+@parametrize_with_checks(_CHECK_ESTIMATORS)
+def test_sklearn_checks(estimator, check):
+    check(estimator)
