@@ -209,3 +209,23 @@ def test_skmm_checks_on_raw_input(tmp_path):
 @parametrize_with_checks([CachedTransformer()])
 def test_sklearn_checks(estimator, check):
     check(estimator)
+
+
+def test_fit_with_a_cache_fits_on_one_sample(tmp_path, samples):
+    # A Pipeline's fit transforms through its steps: fitted on all of X, a
+    # wrapped reader + extractor would compute every sample in fit as well.
+    fitted_on = []
+
+    class Recorder(Spy):
+        def fit(self, X, y=None):
+            fitted_on.append(len(X))
+            return super().fit(X, y)
+
+    cached = CachedTransformer(Recorder(), memory=tmp_path)
+    cached.fit([None, *samples])
+    assert fitted_on == [1]
+    CachedTransformer(Recorder()).fit(samples)
+    assert fitted_on == [1, len(samples)]
+    np.testing.assert_array_equal(
+        cached.transform(samples), Recorder().fit(samples).transform(samples)
+    )
