@@ -19,14 +19,18 @@ def stack_images(X):
 
 
 def _pipelines(columns, random_state, speech=False):
+    from sklearn.base import clone
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
     from skmm.audio import MFCC, AudioReader
     from skmm.encode import StatsPooling
+    from skmm.fusion import LateFusionClassifier
+    from skmm.image import HOG
     from skmm.text import Word2VecVectorizer
 
     def classifier():
@@ -44,10 +48,17 @@ def _pipelines(columns, random_state, speech=False):
                 StandardScaler(),
             ),
         )
-    if "image" in columns:
+    if "image" in columns and not speech:
         blocks["image (pixels)"] = (
             "image",
             make_pipeline(FunctionTransformer(stack_images), StandardScaler()),
+        )
+    if "image" in columns and speech:
+        blocks["image (HOG)"] = (
+            "image",
+            make_pipeline(
+                HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2)), StandardScaler()
+            ),
         )
     if "audio" in columns and not speech:
         # DTMF tones at 8 kHz: fine frequency resolution, statistics of frames.
@@ -87,7 +98,27 @@ def _pipelines(columns, random_state, speech=False):
             for i, (column, transformer) in enumerate(blocks.values())
         ]
     )
-    models["fused (early, all blocks)"] = make_pipeline(fused, classifier())
+    models["early fusion (all blocks)"] = make_pipeline(fused, classifier())
+
+    # Late fusion: one classifier per modality (its first block above), fused
+    # by each rule; learned weights and stacking use an inner cross-validation,
+    # grouped by speaker on real data.
+    first = {}
+    for column, transformer in blocks.values():
+        first.setdefault(column, transformer)
+    base = [
+        (column, make_pipeline(clone(transformer), classifier()), column)
+        for column, transformer in first.items()
+    ]
+    inner = GroupKFold(5) if speech else 5
+    models["late: mean"] = LateFusionClassifier(base, fusion="mean")
+    models["late: product"] = LateFusionClassifier(base, fusion="product")
+    models["late: learned weights"] = LateFusionClassifier(
+        base, fusion="product", weights="learn", cv=inner
+    )
+    models["late: stacking (LR)"] = LateFusionClassifier(
+        base, fusion="stacking", cv=inner
+    )
     return models
 
 
@@ -114,19 +145,29 @@ def _load(data_dir, random_state):
 
 def demo(data_dir=None, n_jobs=None, random_state=0):
     """Cross-validate per-modality and fused pipelines and print a table."""
+    import sklearn
     from sklearn.model_selection import cross_val_score
 
     title, bunch, cv, groups = _load(data_dir, random_state)
     X, y = bunch.data, bunch.target
     print(f"{title}: {len(y)} samples, modalities {list(X.columns)}")
-    print(f"{'pipeline':<28} {'accuracy':>17} {'seconds':>8}")
+    print(f"{'pipeline':<28} {'accuracy':>17} {'seconds':>8}", flush=True)
     speech = data_dir is not None
     for label, model in _pipelines(list(X.columns), random_state, speech).items():
         start = time.perf_counter()
-        scores = cross_val_score(model, X, y, cv=cv, groups=groups, n_jobs=n_jobs)
+        if groups is None:
+            scores = cross_val_score(model, X, y, cv=cv, n_jobs=n_jobs)
+        else:
+            # Metadata routing takes the speakers to the outer split and to
+            # late fusion's inner one.
+            with sklearn.config_context(enable_metadata_routing=True):
+                scores = cross_val_score(
+                    model, X, y, cv=cv, params={"groups": groups}, n_jobs=n_jobs
+                )
         elapsed = time.perf_counter() - start
         print(
-            f"{label:<28} {scores.mean():>9.3f} ± {scores.std():.3f} {elapsed:>8.1f}"
+            f"{label:<28} {scores.mean():>9.3f} ± {scores.std():.3f} {elapsed:>8.1f}",
+            flush=True,
         )
 
 
