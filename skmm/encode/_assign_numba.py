@@ -16,6 +16,7 @@ from numba import njit, prange
 _GEMM_MIN_FEATURES = 64
 _GEMM_BLOCK_ROWS = 256
 _ROWS = 4
+_CHUNK_ROWS = 512
 
 
 @njit(cache=True, nogil=True)
@@ -35,35 +36,39 @@ def assign_direct(X, centres_t, centre_sq_norms, labels):
     """Nearest centre of each row of ``X``; ``centres_t`` is ``(d, k)``.
 
     Four rows share every load of a centre coordinate, and the loop over
-    centres is innermost so that it vectorises.
+    centres is innermost so that it vectorises. Threads take chunks of rows
+    and reuse one accumulator each (an allocation per four rows cost more
+    than the arithmetic).
     """
     n, d = X.shape
     k = centres_t.shape[1]
-    n_blocks = (n + _ROWS - 1) // _ROWS
-    for b in prange(n_blocks):
-        start = b * _ROWS
-        stop = min(n, start + _ROWS)
-        acc = np.zeros((_ROWS, k), dtype=X.dtype)
-        if stop - start == _ROWS:
-            for j in range(d):
-                x0 = X[start, j]
-                x1 = X[start + 1, j]
-                x2 = X[start + 2, j]
-                x3 = X[start + 3, j]
-                for c in range(k):
-                    w = centres_t[j, c]
-                    acc[0, c] += x0 * w
-                    acc[1, c] += x1 * w
-                    acc[2, c] += x2 * w
-                    acc[3, c] += x3 * w
-        else:
-            for r in range(stop - start):
+    n_chunks = (n + _CHUNK_ROWS - 1) // _CHUNK_ROWS
+    for chunk in prange(n_chunks):
+        acc = np.empty((_ROWS, k), dtype=X.dtype)
+        chunk_stop = min(n, (chunk + 1) * _CHUNK_ROWS)
+        for start in range(chunk * _CHUNK_ROWS, chunk_stop, _ROWS):
+            stop = min(chunk_stop, start + _ROWS)
+            acc[:] = 0
+            if stop - start == _ROWS:
                 for j in range(d):
-                    xj = X[start + r, j]
+                    x0 = X[start, j]
+                    x1 = X[start + 1, j]
+                    x2 = X[start + 2, j]
+                    x3 = X[start + 3, j]
                     for c in range(k):
-                        acc[r, c] += xj * centres_t[j, c]
-        for r in range(stop - start):
-            labels[start + r] = _argmin_row(acc, r, centre_sq_norms)
+                        w = centres_t[j, c]
+                        acc[0, c] += x0 * w
+                        acc[1, c] += x1 * w
+                        acc[2, c] += x2 * w
+                        acc[3, c] += x3 * w
+            else:
+                for r in range(stop - start):
+                    for j in range(d):
+                        xj = X[start + r, j]
+                        for c in range(k):
+                            acc[r, c] += xj * centres_t[j, c]
+            for r in range(stop - start):
+                labels[start + r] = _argmin_row(acc, r, centre_sq_norms)
 
 
 @njit(cache=True, nogil=True, parallel=True)
