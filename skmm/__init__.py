@@ -11,24 +11,51 @@ audio
     Audio reading (soundfile, soxr) and librosa-exact MFCC features.
 datasets
     Loaders for real multimodal data and the embedded demo data set.
-image
-    Images: reading, HOG, SIFT and dense SIFT descriptors.
 encode
     Encoders from sets of local descriptors to one vector per sample.
+fusion
+    Early and late fusion of modalities, with missing modalities.
+image
+    Images: reading, HOG, SIFT and dense SIFT descriptors.
+metrics
+    Retrieval metrics (MAP, precision and recall at k, PR curves).
+retrieval
+    Cross-modal retrieval: regularised CCA common space and ranking.
 text
     Text features (Word2Vec/FastText document vectors).
 utils
-    Validation helpers, estimator discovery and common estimator checks.
+    Validation, estimator discovery, common checks and the feature cache.
 """
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["audio", "datasets", "encode", "image", "text", "utils", "__version__"]
+__all__ = [
+    "audio",
+    "datasets",
+    "encode",
+    "fusion",
+    "image",
+    "metrics",
+    "retrieval",
+    "text",
+    "utils",
+    "__version__",
+]
 
 
 def __getattr__(name):
     # Subpackages load on first use so that ``import skmm`` stays cheap.
-    if name in {"audio", "datasets", "encode", "image", "text", "utils"}:
+    if name in {
+        "audio",
+        "datasets",
+        "encode",
+        "fusion",
+        "image",
+        "metrics",
+        "retrieval",
+        "text",
+        "utils",
+    }:
         import importlib
 
         return importlib.import_module(f"skmm.{name}")

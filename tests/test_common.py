@@ -7,6 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm.encode import VLAD, BagOfWords, FisherVector
 from skmm.fusion import LateFusionClassifier, LateFusionRegressor
+from skmm.retrieval import CrossModalCCA
 from skmm.text import Word2VecVectorizer
 from skmm.utils import all_estimators
 from skmm.utils.estimator_checks import yield_checks
@@ -17,6 +18,8 @@ _FAST_PARAMS = {
     BagOfWords: dict(n_words=4),
     VLAD: dict(n_clusters=4),
     FisherVector: dict(n_components=2),
+    # scikit-learn's checks pass a 1-D y: a one-feature second modality.
+    CrossModalCCA: dict(n_components=1),
     # Required parameters: two modalities over interleaved columns, which any
     # input width of scikit-learn's checks has.
     LateFusionClassifier: dict(
