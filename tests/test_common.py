@@ -7,7 +7,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm.encode import VLAD, BagOfWords, FisherVector
 from skmm.fusion import LateFusionClassifier, LateFusionRegressor
-from skmm.retrieval import CrossModalCCA
+from skmm.retrieval import (
+    CorrelationMatching,
+    CrossModalCCA,
+    SemanticCorrelationMatching,
+    SemanticMatching,
+)
 from skmm.text import Word2VecVectorizer
 from skmm.utils import all_estimators
 from skmm.utils.estimator_checks import yield_checks
@@ -32,6 +37,26 @@ _FAST_PARAMS = {
         estimators=[
             ("a", Ridge(), slice(0, None, 2)),
             ("b", LinearRegression(), slice(0, None)),
+        ]
+    ),
+    CorrelationMatching: dict(
+        transformers=[
+            ("a", "passthrough", slice(0, None, 2)),
+            ("b", "passthrough", slice(0, None)),
+        ],
+        cca=CrossModalCCA(n_components=1),
+    ),
+    SemanticCorrelationMatching: dict(
+        transformers=[
+            ("a", "passthrough", slice(0, None, 2)),
+            ("b", "passthrough", slice(0, None)),
+        ],
+        cca=CrossModalCCA(n_components=1),
+    ),
+    SemanticMatching: dict(
+        estimators=[
+            ("a", LogisticRegression(), slice(0, None, 2)),
+            ("b", GaussianNB(), slice(0, None)),
         ]
     ),
 }

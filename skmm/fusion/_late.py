@@ -4,7 +4,6 @@ import numbers
 
 import numpy as np
 from scipy.optimize import minimize, nnls
-from scipy.sparse import issparse
 from sklearn.base import (
     ClassifierMixin,
     MetaEstimatorMixin,
@@ -24,59 +23,21 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.metaestimators import _BaseComposition, available_if
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
-    _check_feature_names,
     _check_method_params,
-    _check_n_features,
     check_array,
     check_is_fitted,
     column_or_1d,
 )
 
-from skmm.utils._validation import _is_missing, _pandas, _sample_label
+from skmm.utils._columns import _ModalityColumnsMixin
 
 # Probabilities are floored before logarithms (product fusion, log loss) so
 # that one modality's hard zero cannot veto a class on its own.
 _PROBA_FLOOR = 1e-12
-
-
-def _is_dataframe(X):
-    pd = _pandas()
-    return pd is not None and isinstance(X, pd.DataFrame)
-
-
-def _present_mask(Xm):
-    """True for each row of a column selection that is not missing.
-
-    A row of a multi-column selection is missing only when all its cells are.
-    """
-    if _is_dataframe(Xm) or (
-        _pandas() is not None and isinstance(Xm, _pandas().Series)
-    ):
-        pd = _pandas()
-        frame = Xm.to_frame() if isinstance(Xm, pd.Series) else Xm
-        present = np.zeros(len(frame), dtype=bool)
-        for _, column in frame.items():
-            if pd.api.types.is_numeric_dtype(column.dtype):
-                values = column.to_numpy(dtype=float, na_value=np.nan)
-                present |= ~np.isnan(values)
-            else:
-                present |= np.fromiter(
-                    (not _is_missing(v) for v in column), dtype=bool, count=len(column)
-                )
-        return present
-    Xm = np.asarray(Xm)
-    if Xm.ndim == 1:
-        Xm = Xm[:, None]
-    if Xm.dtype.kind in "fc":
-        return ~np.isnan(Xm).all(axis=1)
-    if Xm.dtype == object:
-        missing = np.frompyfunc(_is_missing, 1, 1)(Xm).astype(bool)
-        return ~missing.all(axis=1)
-    return np.ones(Xm.shape[0], dtype=bool)
 
 
 def _fit_estimator(estimator, X, y, params):
@@ -88,7 +49,7 @@ def _fit_and_predict(estimator, X_train, y_train, X_test, params, method):
     return estimator, getattr(estimator, method)(X_test)
 
 
-class _BaseLateFusion(MetaEstimatorMixin, _BaseComposition):
+class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
     """Shared machinery: column selection, missing rows, out-of-fold fits."""
 
     # A ``groups`` fit argument is requested by default under metadata
@@ -105,59 +66,6 @@ class _BaseLateFusion(MetaEstimatorMixin, _BaseComposition):
         "verbose": ["verbose"],
     }
 
-    # -- parameters ---------------------------------------------------------
-
-    @property
-    def _estimators(self):
-        """``(name, estimator)`` pairs, for ``_BaseComposition`` only."""
-        try:
-            return [(name, est) for name, est, _ in self.estimators]
-        except (TypeError, ValueError):
-            return self.estimators
-
-    @_estimators.setter
-    def _estimators(self, value):
-        try:
-            self.estimators = [
-                (name, est, column)
-                for ((name, est), (_, _, column)) in zip(
-                    value, self.estimators, strict=True
-                )
-            ]
-        except (TypeError, ValueError):
-            self.estimators = value
-
-    def get_params(self, deep=True):
-        """Get parameters, including those of the base estimators.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also return the parameters of the base estimators, as
-            ``<name>__<parameter>`` (and deeper, ``<name>__<step>__<param>``
-            for a pipeline).
-
-        Returns
-        -------
-        params : dict
-        """
-        return self._get_params("_estimators", deep=deep)
-
-    def set_params(self, **params):
-        """Set parameters, including ``<name>__<parameter>`` of base estimators.
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters; a base estimator can be replaced by its name.
-
-        Returns
-        -------
-        self : object
-        """
-        self._set_params("_estimators", **params)
-        return self
-
     @property
     def named_estimators(self):
         """The unfitted base estimators by name.
@@ -169,18 +77,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _BaseComposition):
         return Bunch(**dict(self._estimators))
 
     def _validate_estimators(self):
-        if not self.estimators or not all(
-            isinstance(item, tuple | list)
-            and len(item) == 3
-            and isinstance(item[0], str)
-            for item in self.estimators
-        ):
-            raise ValueError(
-                "'estimators' should be a non-empty list of (name, estimator, "
-                "column) tuples."
-            )
-        names, estimators, columns = zip(*self.estimators, strict=True)
-        self._validate_names(names)
+        names, estimators, columns = self._validate_triples()
         self._check_estimators_are_instances(estimators)
         method = "predict_proba" if is_classifier(self) else "predict"
         for name, estimator in zip(names, estimators, strict=True):
@@ -214,77 +111,6 @@ class _BaseLateFusion(MetaEstimatorMixin, _BaseComposition):
             return False
         learn = isinstance(self.weights, str) and self.weights == "learn"
         return learn or (self.fusion == "weighted" and self.weights is None)
-
-    # -- input ----------------------------------------------------------------
-
-    def _check_X(self, X, *, reset):
-        if _is_dataframe(X):
-            _check_feature_names(self, X, reset=reset)
-            _check_n_features(self, X, reset=reset)
-            return X
-        if issparse(X):
-            raise TypeError(
-                f"{type(self).__name__} does not accept sparse X, but dense data "
-                "is required; give a DataFrame with one column per modality or "
-                "a dense 2-D array."
-            )
-        X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
-        _check_feature_names(self, X, reset=reset)
-        _check_n_features(self, X, reset=reset)
-        return X
-
-    def _select(self, X, name, column):
-        """Column(s) of X that estimator ``name`` sees, as ColumnTransformer does."""
-        if callable(column):
-            column = column(X)
-        as_list = (
-            [column] if isinstance(column, str | numbers.Integral) else column
-        )
-        if isinstance(as_list, list) and any(isinstance(c, str) for c in as_list):
-            if not _is_dataframe(X):
-                raise ValueError(
-                    f"Estimator {name!r} selects column(s) {column!r} by name, "
-                    f"which needs a pandas DataFrame; got {type(X).__name__}."
-                )
-            absent = [c for c in as_list if c not in X.columns]
-            if absent:
-                raise KeyError(
-                    f"Estimator {name!r} needs column(s) {absent} that X lacks; "
-                    f"X has columns {list(X.columns)}."
-                )
-        elif isinstance(as_list, list) and all(
-            isinstance(c, numbers.Integral) and not isinstance(c, bool)
-            for c in as_list
-        ):
-            n_columns = X.shape[1]
-            out = [c for c in as_list if not -n_columns <= c < n_columns]
-            if out:
-                raise ValueError(
-                    f"Estimator {name!r} selects column(s) {out}, but X has only "
-                    f"{n_columns} columns."
-                )
-        Xm = _safe_indexing(X, column, axis=1)
-        if Xm.ndim == 2 and Xm.shape[1] == 0:
-            raise ValueError(f"Estimator {name!r} selects no column of X.")
-        return Xm
-
-    def _selections(self, X, names, columns):
-        """Per modality: the selection, its present rows; checks every row."""
-        selections = [
-            self._select(X, name, column)
-            for name, column in zip(names, columns, strict=True)
-        ]
-        present = np.array([_present_mask(Xm) for Xm in selections])
-        empty = np.flatnonzero(~present.any(axis=0))
-        if empty.size:
-            labels = list(X.index) if _is_dataframe(X) else None
-            shown = ", ".join(_sample_label(i, labels) for i in empty[:5])
-            more = f" and {empty.size - 5} more" if empty.size > 5 else ""
-            raise ValueError(
-                f"Every modality ({', '.join(names)}) is missing in {shown}{more}; "
-                "late fusion needs at least one per sample."
-            )
-        return selections, present
 
     def _progress(self, tasks, n_tasks):
         if not self.verbose:

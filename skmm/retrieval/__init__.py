@@ -1,6 +1,20 @@
 """Cross-modal retrieval: a common space for two modalities, and ranking."""
 
 from skmm.retrieval._cca import CrossModalCCA
+from skmm.retrieval._matching import (
+    CorrelationMatching,
+    SemanticCorrelationMatching,
+    SemanticMatching,
+    make_retrieval_scorer,
+)
 from skmm.retrieval._retrieve import retrieve, similarity
 
-__all__ = ["CrossModalCCA", "retrieve", "similarity"]
+__all__ = [
+    "CorrelationMatching",
+    "CrossModalCCA",
+    "SemanticCorrelationMatching",
+    "SemanticMatching",
+    "make_retrieval_scorer",
+    "retrieve",
+    "similarity",
+]

@@ -272,7 +272,14 @@ class CrossModalCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         return ((Y - self.y_mean_) / self.y_std_) @ self.y_weights_
 
     def retrieve(
-        self, queries, database, *, direction="x_to_y", k=None, metric="cosine"
+        self,
+        queries,
+        database,
+        *,
+        direction="x_to_y",
+        k=None,
+        metric="cosine",
+        device="cpu",
     ):
         """Rank database items of one modality for queries of the other.
 
@@ -290,6 +297,9 @@ class CrossModalCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         metric : {"cosine", "correlation", "euclidean", "dot"}, default="cosine"
             Similarity in the common space (see :func:`retrieve`); "cosine" is
             the normalised correlation of Rasiwasia et al.
+        device : {"cpu", "cuda", "auto"}, default="cpu"
+            Where the ranking runs, as in :func:`retrieve` (the projections
+            always run on the CPU).
 
         Returns
         -------
@@ -306,7 +316,7 @@ class CrossModalCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             Q, D = self.transform(queries), self.transform_y(database)
         else:
             Q, D = self.transform_y(queries), self.transform(database)
-        return retrieve(Q, D, k=k, metric=metric)
+        return retrieve(Q, D, k=k, metric=metric, device=device)
 
     @property
     def _n_features_out(self):

@@ -6,17 +6,48 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_array
 
+from skmm.retrieval import _retrieve_cupy
+from skmm.utils._device import resolve_device, to_numpy
+
 _METRICS = ("cosine", "correlation", "euclidean", "dot")
+_DEVICES = ("cpu", "cuda", "auto")
 
 
-def _unit_rows(X):
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    # A zero row has no direction: it scores 0 against everything.
-    norms[norms == 0] = 1.0
-    return X / norms
+def _check_features(query_features, database_features):
+    """Both feature matrices as float64 host arrays of the same width."""
+    Q = check_array(
+        to_numpy(query_features), dtype=np.float64, input_name="query_features"
+    )
+    D = check_array(
+        to_numpy(database_features), dtype=np.float64, input_name="database_features"
+    )
+    if Q.shape[1] != D.shape[1]:
+        raise ValueError(
+            f"query_features has {Q.shape[1]} features but database_features "
+            f"has {D.shape[1]}; both must live in the same space."
+        )
+    return Q, D
 
 
-def similarity(query_features, database_features, *, metric="cosine"):
+def _array_module(device):
+    """NumPy, or CuPy for ``device="cuda"`` (imported only then)."""
+    if resolve_device(device) == "cuda":
+        import cupy
+
+        return cupy
+    return np
+
+
+@validate_params(
+    {
+        "query_features": ["array-like"],
+        "database_features": ["array-like"],
+        "metric": [StrOptions(set(_METRICS))],
+        "device": [StrOptions(set(_DEVICES))],
+    },
+    prefer_skip_nested_validation=True,
+)
+def similarity(query_features, database_features, *, metric="cosine", device="cpu"):
     """Similarity of every query to every database item (higher is closer).
 
     Parameters
@@ -28,35 +59,28 @@ def similarity(query_features, database_features, *, metric="cosine"):
         Rasiwasia et al.; "correlation" centres each vector on its own mean
         first (Pearson correlation); "euclidean" is the negated Euclidean
         distance; "dot" the plain inner product.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to compute. "cuda" needs CuPy and a CUDA device (the products
+        then run in cuBLAS); "auto" takes the GPU when there is one and the
+        CPU otherwise. The result is a NumPy array either way.
 
     Returns
     -------
     scores : ndarray of shape (n_queries, n_database), float64
+
+    See Also
+    --------
+    retrieve : Rank the database for each query, without holding all scores.
+
+    Examples
+    --------
+    >>> from skmm.retrieval import similarity
+    >>> similarity([[1.0, 0.0]], [[2.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    array([[ 1.,  0., -1.]])
     """
-    Q = check_array(query_features, dtype=np.float64, input_name="query_features")
-    D = check_array(
-        database_features, dtype=np.float64, input_name="database_features"
-    )
-    if Q.shape[1] != D.shape[1]:
-        raise ValueError(
-            f"query_features has {Q.shape[1]} features but database_features "
-            f"has {D.shape[1]}; both must live in the same space."
-        )
-    if metric == "correlation":
-        Q = Q - Q.mean(axis=1, keepdims=True)
-        D = D - D.mean(axis=1, keepdims=True)
-    if metric in ("cosine", "correlation"):
-        return _unit_rows(Q) @ _unit_rows(D).T
-    if metric == "dot":
-        return Q @ D.T
-    if metric == "euclidean":
-        squared = (
-            np.einsum("ij,ij->i", Q, Q)[:, None]
-            - 2.0 * (Q @ D.T)
-            + np.einsum("ij,ij->i", D, D)[None, :]
-        )
-        return -np.sqrt(np.maximum(squared, 0.0))
-    raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}.")
+    Q, D = _check_features(query_features, database_features)
+    xp = _array_module(device)
+    return _retrieve_cupy.similarity_blocks(Q, D, metric, None, xp=xp)
 
 
 @validate_params(
@@ -65,11 +89,25 @@ def similarity(query_features, database_features, *, metric="cosine"):
         "database_features": ["array-like"],
         "k": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "metric": [StrOptions(set(_METRICS))],
+        "device": [StrOptions(set(_DEVICES))],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
     },
     prefer_skip_nested_validation=True,
 )
-def retrieve(query_features, database_features, *, k=None, metric="cosine"):
+def retrieve(
+    query_features,
+    database_features,
+    *,
+    k=None,
+    metric="cosine",
+    device="cpu",
+    batch_size=None,
+):
     """Rank the database items for each query, most similar first.
+
+    The queries are scored in blocks of ``batch_size`` rows against the whole
+    database, so the memory held beyond the result is one block of scores,
+    whatever the number of queries.
 
     Parameters
     ----------
@@ -84,6 +122,16 @@ def retrieve(query_features, database_features, *, k=None, metric="cosine"):
     metric : {"cosine", "correlation", "euclidean", "dot"}, default="cosine"
         Similarity, see :func:`similarity`. "cosine" is the normalised
         correlation used by Rasiwasia et al. (2010).
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to compute. "cuda" needs CuPy and a CUDA device: the database is
+        copied to the GPU once, each block is scored by a cuBLAS product and
+        ranked there, and only the top ``k`` come back. "auto" takes the GPU
+        when there is one and the CPU otherwise. Results are NumPy arrays
+        either way (CuPy inputs are accepted and copied to the host first).
+    batch_size : int or None, default=None
+        Queries scored per block. None picks the largest block whose scores
+        and sort indices fit in about 128 MiB (16 bytes per query and database
+        item; at least one query). The ranking does not depend on it.
 
     Returns
     -------
@@ -94,8 +142,19 @@ def retrieve(query_features, database_features, *, k=None, metric="cosine"):
 
     See Also
     --------
+    similarity : All the scores, as one matrix.
     CrossModalCCA.retrieve : Project both modalities, then retrieve.
     skmm.metrics.mean_average_precision : Score a ranking.
+
+    Notes
+    -----
+    The top ``k`` come from a partial sort (``argpartition``) of each row,
+    O(n_database + k log k) per query; rows where the ``k``-th best ties with
+    an item left out are sorted fully, so that the ranking equals the first
+    ``k`` columns of a stable sort. Scores are float64 on either device; the
+    matrix product may round differently in the last bit for different block
+    shapes (BLAS sums in a shape-dependent order), which can only swap items
+    whose similarities agree to about 1e-15.
 
     Examples
     --------
@@ -108,17 +167,6 @@ def retrieve(query_features, database_features, *, k=None, metric="cosine"):
     >>> scores.round(3)
     array([[0.995, 0.774]])
     """
-    scores = similarity(query_features, database_features, metric=metric)
-    n_database = scores.shape[1]
-    if k is None or k >= n_database:
-        ranking = np.argsort(-scores, axis=1, kind="stable")
-    else:
-        # Partition to the best k, then sort only those: O(n + k log k).
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        top.sort(axis=1)  # database order among ties, as argsort gives
-        order = np.argsort(
-            -np.take_along_axis(scores, top, axis=1), axis=1, kind="stable"
-        )
-        ranking = np.take_along_axis(top, order, axis=1)
-    ranking = ranking.astype(np.int64, copy=False)
-    return ranking, np.take_along_axis(scores, ranking, axis=1)
+    Q, D = _check_features(query_features, database_features)
+    xp = _array_module(device)
+    return _retrieve_cupy.retrieve_blocks(Q, D, k, metric, batch_size, xp=xp)
