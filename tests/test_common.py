@@ -10,6 +10,7 @@ from skmm.fusion import LateFusionClassifier, LateFusionRegressor
 from skmm.retrieval import (
     CorrelationMatching,
     CrossModalCCA,
+    KernelCCA,
     SemanticCorrelationMatching,
     SemanticMatching,
 )
@@ -25,6 +26,7 @@ _FAST_PARAMS = {
     FisherVector: dict(n_components=2),
     # scikit-learn's checks pass a 1-D y: a one-feature second modality.
     CrossModalCCA: dict(n_components=1),
+    KernelCCA: dict(n_components=1, n_kernel_components=20),
     # Required parameters: two modalities over interleaved columns, which any
     # input width of scikit-learn's checks has.
     LateFusionClassifier: dict(

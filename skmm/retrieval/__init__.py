@@ -1,6 +1,7 @@
 """Cross-modal retrieval: a common space for two modalities, and ranking."""
 
 from skmm.retrieval._cca import CrossModalCCA
+from skmm.retrieval._kcca import KernelCCA
 from skmm.retrieval._matching import (
     CorrelationMatching,
     SemanticCorrelationMatching,
@@ -12,6 +13,7 @@ from skmm.retrieval._retrieve import retrieve, similarity
 __all__ = [
     "CorrelationMatching",
     "CrossModalCCA",
+    "KernelCCA",
     "SemanticCorrelationMatching",
     "SemanticMatching",
     "make_retrieval_scorer",

@@ -36,7 +36,61 @@ def _ridge(C, reg):
     return C
 
 
-class CrossModalCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _CommonSpaceMixin:
+    """``retrieve`` for estimators with ``transform`` (X side) and
+    ``transform_y`` (Y side) into one common space."""
+
+    def retrieve(
+        self,
+        queries,
+        database,
+        *,
+        direction="x_to_y",
+        k=None,
+        metric="cosine",
+        device="cpu",
+    ):
+        """Rank database items of one modality for queries of the other.
+
+        Parameters
+        ----------
+        queries : array-like of shape (n_queries, d_x) or (n_queries, d_y)
+            Queries in their own modality's features.
+        database : array-like of shape (n_database, d_y) or (n_database, d_x)
+            Items of the other modality.
+        direction : {"x_to_y", "y_to_x"}, default="x_to_y"
+            "x_to_y": the queries are X-modality, the database Y-modality;
+            "y_to_x" the reverse.
+        k : int or None, default=None
+            Number of items kept per query; all when None.
+        metric : {"cosine", "correlation", "euclidean", "dot"}, default="cosine"
+            Similarity in the common space (see :func:`retrieve`); "cosine" is
+            the normalised correlation of Rasiwasia et al.
+        device : {"cpu", "cuda", "auto"}, default="cpu"
+            Where the ranking runs, as in :func:`retrieve` (the projections
+            always run on the CPU).
+
+        Returns
+        -------
+        ranking : ndarray of shape (n_queries, k), int64
+            Database indices, best first.
+        scores : ndarray of shape (n_queries, k), float64
+        """
+        check_is_fitted(self)
+        if direction not in ("x_to_y", "y_to_x"):
+            raise ValueError(
+                f"direction must be 'x_to_y' or 'y_to_x', got {direction!r}."
+            )
+        if direction == "x_to_y":
+            Q, D = self.transform(queries), self.transform_y(database)
+        else:
+            Q, D = self.transform_y(queries), self.transform(database)
+        return retrieve(Q, D, k=k, metric=metric, device=device)
+
+
+class CrossModalCCA(
+    _CommonSpaceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Regularised canonical correlation analysis of two paired modalities.
 
     Fitted on paired samples ``(X[i], Y[i])`` of two modalities (say image
@@ -270,53 +324,6 @@ class CrossModalCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         check_is_fitted(self)
         Y = self._check_y(Y)
         return ((Y - self.y_mean_) / self.y_std_) @ self.y_weights_
-
-    def retrieve(
-        self,
-        queries,
-        database,
-        *,
-        direction="x_to_y",
-        k=None,
-        metric="cosine",
-        device="cpu",
-    ):
-        """Rank database items of one modality for queries of the other.
-
-        Parameters
-        ----------
-        queries : array-like of shape (n_queries, d_x) or (n_queries, d_y)
-            Queries in their own modality's features.
-        database : array-like of shape (n_database, d_y) or (n_database, d_x)
-            Items of the other modality.
-        direction : {"x_to_y", "y_to_x"}, default="x_to_y"
-            "x_to_y": the queries are X-modality, the database Y-modality;
-            "y_to_x" the reverse.
-        k : int or None, default=None
-            Number of items kept per query; all when None.
-        metric : {"cosine", "correlation", "euclidean", "dot"}, default="cosine"
-            Similarity in the common space (see :func:`retrieve`); "cosine" is
-            the normalised correlation of Rasiwasia et al.
-        device : {"cpu", "cuda", "auto"}, default="cpu"
-            Where the ranking runs, as in :func:`retrieve` (the projections
-            always run on the CPU).
-
-        Returns
-        -------
-        ranking : ndarray of shape (n_queries, k), int64
-            Database indices, best first.
-        scores : ndarray of shape (n_queries, k), float64
-        """
-        check_is_fitted(self)
-        if direction not in ("x_to_y", "y_to_x"):
-            raise ValueError(
-                f"direction must be 'x_to_y' or 'y_to_x', got {direction!r}."
-            )
-        if direction == "x_to_y":
-            Q, D = self.transform(queries), self.transform_y(database)
-        else:
-            Q, D = self.transform_y(queries), self.transform(database)
-        return retrieve(Q, D, k=k, metric=metric, device=device)
 
     @property
     def _n_features_out(self):
