@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmm.audio._validation import check_waveforms
 from skmm.utils._device import resolve_device
+from skmm.utils._progress import progress_bar
 
 _PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric", "empty")
 _DELTA_MODES = {"nearest": 0, "mirror": 1, "wrap": 2, "interp": 3, "constant": 4}
@@ -199,6 +200,9 @@ class MFCC(TransformerMixin, BaseEstimator):
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to compute. "cuda" needs CuPy and a CUDA device; "auto" takes
         the GPU when there is one.
+    verbose : bool or int, default=False
+        Show a progress bar (``tqdm.auto``, on standard error) in
+        ``transform`` counting the clips done, advanced batch by batch.
 
     Attributes
     ----------
@@ -278,6 +282,7 @@ class MFCC(TransformerMixin, BaseEstimator):
         "delta_mode": [StrOptions(set(_DELTA_MODES))],
         "pooling": [tuple, list, None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -306,6 +311,7 @@ class MFCC(TransformerMixin, BaseEstimator):
         delta_mode="interp",
         pooling=("mean", "std"),
         device="cpu",
+        verbose=False,
     ):
         self.sr = sr
         self.n_mfcc = n_mfcc
@@ -330,6 +336,7 @@ class MFCC(TransformerMixin, BaseEstimator):
         self.delta_mode = delta_mode
         self.pooling = pooling
         self.device = device
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -487,16 +494,21 @@ class MFCC(TransformerMixin, BaseEstimator):
             compute_batch = _mfcc_batch_cpu
 
         batches = list(_batches(n_frames, constants.max_frames))
-        if self.device_ == "cuda":
-            outputs = [
-                self._compute(waves, b, n_frames, constants, compute_batch)
-                for b in batches
-            ]
-        else:
-            outputs = self._compute_on_cpu_threads(waves, batches, n_frames, constants)
+        with progress_bar(
+            len(waves), verbose=self.verbose, desc=type(self).__name__, unit="clip"
+        ) as bar:
+            if self.device_ == "cuda":
+                outputs = [
+                    self._compute(waves, b, n_frames, constants, compute_batch, bar)
+                    for b in batches
+                ]
+            else:
+                outputs = self._compute_on_cpu_threads(
+                    waves, batches, n_frames, constants, bar
+                )
         return self._assemble(outputs, n_frames, dtype)
 
-    def _compute_on_cpu_threads(self, waves, batches, n_frames, constants):
+    def _compute_on_cpu_threads(self, waves, batches, n_frames, constants, bar):
         """Run batches on one thread per core, each with a serial pipeline.
 
         Every stage (Numba kernels, the FFT, BLAS, NumPy's ufuncs) releases the
@@ -513,7 +525,8 @@ class MFCC(TransformerMixin, BaseEstimator):
             if n_threads == 1 or len(batches) == 1:
                 run = functools.partial(_mfcc_batch_cpu, n_threads=n_threads)
                 return [
-                    self._compute(waves, b, n_frames, constants, run) for b in batches
+                    self._compute(waves, b, n_frames, constants, run, bar)
+                    for b in batches
                 ]
             from concurrent.futures import ThreadPoolExecutor
 
@@ -521,20 +534,25 @@ class MFCC(TransformerMixin, BaseEstimator):
             with ThreadPoolExecutor(n_threads) as pool:
                 return list(
                     pool.map(
-                        lambda b: self._compute(waves, b, n_frames, constants, run),
+                        lambda b: self._compute(
+                            waves, b, n_frames, constants, run, bar
+                        ),
                         batches,
                     )
                 )
 
-    def _compute(self, waves, batch, n_frames, constants, compute_batch):
-        """MFCC frames (with deltas) of the clips in ``batch``, stacked."""
+    def _compute(self, waves, batch, n_frames, constants, compute_batch, bar):
+        """MFCC frames (with deltas) of the clips in ``batch``, stacked; the
+        progress bar ``bar`` advances by the batch's clips."""
         signal, frame_starts, frame_offsets = self._frame_layout(
             [waves[i] for i in batch], n_frames[batch]
         )
         top_db = -1.0 if self.top_db is None else float(self.top_db)
-        return compute_batch(
+        result = compute_batch(
             signal, frame_starts, frame_offsets, constants, self.power, top_db
         )
+        bar.update(len(batch))
+        return result
 
     def _frame_layout(self, clips, n_frames):
         """Concatenate the (padded) clips and locate every frame in them.

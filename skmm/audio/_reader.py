@@ -209,7 +209,8 @@ default="soxr_hq"
         and resampling release the GIL). None means 1 unless in such a
         context; -1 means all processors.
     verbose : bool or int, default=False
-        Show a progress bar (``tqdm.auto``) while reading.
+        Show a progress bar (``tqdm.auto``, on standard error) counting the
+        clips read.
     trim_db : float or None, default=None
         Trim leading and trailing silence after resampling, as
         ``librosa.effects.trim(y, top_db=trim_db, frame_length=...,

@@ -9,7 +9,14 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from skmm.encode import _assign_numba
+from skmm.utils._progress import progress_bar
 from skmm.utils._validation import check_descriptor_sets
+
+# With a progress bar, descriptors are encoded in chunks of at least this many
+# rows (tens of milliseconds of work), and at most about _PROGRESS_STEPS
+# chunks per call.
+_PROGRESS_MIN_ROWS = 1 << 16
+_PROGRESS_STEPS = 100
 
 
 def stack_sets(sets):
@@ -29,6 +36,16 @@ def stack_sets(sets):
         return np.zeros((0, width), dtype=dtype), offsets
     flat = np.concatenate(non_empty, axis=0, dtype=dtype)
     return flat, offsets
+
+
+def assignment_block_rows(device, n_centres):
+    """Rows that :func:`nearest_centre` processes together: calls on row
+    ranges starting at multiples of it give the labels of one call."""
+    if device == "cuda":
+        from skmm.encode import _assign_cupy
+
+        return _assign_cupy._block_rows(n_centres)
+    return int(np.lcm(_assign_numba._GEMM_BLOCK_ROWS, _assign_numba._CHUNK_ROWS))
 
 
 def nearest_centre(X, centres, *, device="cpu", n_jobs=None):
@@ -142,6 +159,49 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
         sample = training_sample(flat, self.max_descriptors, rng)
         check_enough_descriptors(sample, n_required, name)
         return sample, rng
+
+    def _row_chunks(self, offsets, block_rows=1):
+        """Split the stacked rows for a progress bar over the sets.
+
+        Yields ``(begin, end, first, stop)``: encode rows ``begin:end``; sets
+        ``first:stop`` then have all their rows encoded. Without ``verbose``
+        there is one chunk, all the rows. With it, chunks start at multiples
+        of ``block_rows``, the rows a kernel processes together, so that
+        chunked and whole calls give the same numbers.
+        """
+        n_rows, n_sets = int(offsets[-1]), offsets.shape[0] - 1
+        size = max(_PROGRESS_MIN_ROWS, -(-n_rows // _PROGRESS_STEPS))
+        size = -(-size // block_rows) * block_rows
+        if not self.verbose or n_rows <= size:
+            yield 0, n_rows, 0, n_sets
+            return
+        done = 0
+        for begin in range(0, n_rows, size):
+            end = min(n_rows, begin + size)
+            # Every set ending at or before ``end`` is complete (empty sets
+            # included); the last chunk completes all of them.
+            stop = (
+                n_sets
+                if end == n_rows
+                else int(np.searchsorted(offsets[1:], end, side="right"))
+            )
+            yield begin, end, done, stop
+            done = stop
+
+    def _per_row(self, compute, flat, offsets, block_rows=1):
+        """``compute(flat)`` (one output row per descriptor), in the chunks of
+        :meth:`_row_chunks`, with a progress bar over the sets."""
+        parts = []
+        with self._progress(offsets.shape[0] - 1) as bar:
+            for begin, end, first, stop in self._row_chunks(offsets, block_rows):
+                parts.append(compute(flat[begin:end]))
+                bar.update(stop - first)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _progress(self, n_sets):
+        return progress_bar(
+            n_sets, verbose=self.verbose, desc=type(self).__name__, unit="sample"
+        )
 
     def _check_sets(self, X, *, reset):
         if reset:

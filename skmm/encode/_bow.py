@@ -1,5 +1,6 @@
 """Bag of (visual or audio) words: histograms of codeword assignments."""
 
+import functools
 import numbers
 
 import numpy as np
@@ -11,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmm.encode._base import (
     _DescriptorSetEncoder,
+    assignment_block_rows,
     check_enough_descriptors,
     nearest_centre,
     power_normalise,
@@ -88,6 +90,14 @@ class BagOfWords(_DescriptorSetEncoder):
         when present. The codebook is always learned on the CPU.
     n_jobs : int, default=None
         Threads of the CPU assignment kernel; None uses all cores.
+    verbose : bool or int, default=False
+        Show a progress bar (``tqdm.auto``, on standard error) in
+        ``transform`` counting the samples encoded; the descriptors are then
+        assigned in chunks of rows that start on the kernels' block
+        boundaries, which gives the same output. ``fit`` shows none: its
+        cost is k-means on the training descriptors, not a loop over
+        samples, and ``MiniBatchKMeans``'s own ``verbose`` prints text
+        lines, so it is not passed on.
 
     Attributes
     ----------
@@ -150,6 +160,7 @@ class BagOfWords(_DescriptorSetEncoder):
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "n_jobs": [numbers.Integral, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -166,6 +177,7 @@ class BagOfWords(_DescriptorSetEncoder):
         random_state=None,
         device="cpu",
         n_jobs=None,
+        verbose=False,
     ):
         self.n_words = n_words
         self.assignment = assignment
@@ -178,6 +190,7 @@ class BagOfWords(_DescriptorSetEncoder):
         self.random_state = random_state
         self.device = device
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _new_kmeans(self, rng):
         return MiniBatchKMeans(
@@ -274,21 +287,46 @@ class BagOfWords(_DescriptorSetEncoder):
         flat, offsets = self._check_sets(X, reset=False)
         n_samples = offsets.shape[0] - 1
         if self.assignment == "hard":
-            owner = np.repeat(np.arange(n_samples), np.diff(offsets))
-            labels = nearest_centre(
-                flat, self.codebook_, device=self.device_, n_jobs=self.n_jobs
+            labels = self._per_row(
+                functools.partial(
+                    nearest_centre,
+                    centres=self.codebook_,
+                    device=self.device_,
+                    n_jobs=self.n_jobs,
+                ),
+                flat,
+                offsets,
+                assignment_block_rows(self.device_, self.n_words),
             )
+        elif self.device_ == "cuda":
+            from skmm.encode._assign_cupy import _block_rows, sq_distances_softmin
+
+            weights = self._per_row(
+                functools.partial(
+                    sq_distances_softmin,
+                    centres=self.codebook_,
+                    bandwidth=self.bandwidth_,
+                ),
+                flat,
+                offsets,
+                _block_rows(self.n_words),
+            )
+        else:
+            weights = self._per_row(
+                functools.partial(
+                    _soft_weights_cpu, centres=self.codebook_, bandwidth=self.bandwidth_
+                ),
+                flat,
+                offsets,
+                max(1, _SOFT_BLOCK_ELEMENTS // self.n_words),
+            )
+        if self.assignment == "hard":
+            owner = np.repeat(np.arange(n_samples), np.diff(offsets))
             counts = np.bincount(
                 owner * self.n_words + labels, minlength=n_samples * self.n_words
             )
             histograms = counts.reshape(n_samples, self.n_words).astype(np.float64)
         else:
-            if self.device_ == "cuda":
-                from skmm.encode._assign_cupy import sq_distances_softmin
-
-                weights = sq_distances_softmin(flat, self.codebook_, self.bandwidth_)
-            else:
-                weights = _soft_weights_cpu(flat, self.codebook_, self.bandwidth_)
             histograms = np.zeros((n_samples, self.n_words), dtype=np.float64)
             # Empty sets own no rows, so the starts of the others delimit them.
             non_empty = np.flatnonzero(np.diff(offsets) > 0)

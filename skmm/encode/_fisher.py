@@ -93,6 +93,14 @@ class FisherVector(_DescriptorSetEncoder):
         Where the posteriors are computed. "cuda" needs CuPy and a GPU;
         "auto" uses one when present. The mixture is always fitted on the
         CPU.
+    verbose : bool or int, default=False
+        Show a progress bar (``tqdm.auto``, on standard error) in
+        ``transform`` counting the samples encoded; the posteriors are then
+        computed in chunks of rows that start on the kernels' block
+        boundaries, which gives the same output. ``fit`` shows none: its
+        cost is EM on the training descriptors, not a loop over samples,
+        and ``GaussianMixture``'s own ``verbose`` prints text lines, so it
+        is not passed on.
 
     Attributes
     ----------
@@ -154,6 +162,7 @@ class FisherVector(_DescriptorSetEncoder):
         "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -170,6 +179,7 @@ class FisherVector(_DescriptorSetEncoder):
         n_init=1,
         random_state=None,
         device="cpu",
+        verbose=False,
     ):
         self.n_components = n_components
         self.improved = improved
@@ -182,6 +192,7 @@ class FisherVector(_DescriptorSetEncoder):
         self.n_init = n_init
         self.random_state = random_state
         self.device = device
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -232,35 +243,50 @@ class FisherVector(_DescriptorSetEncoder):
         means = self.gmm_.means_
         variances = self.gmm_.covariances_
         if self.device_ == "cuda":
-            from skmm.encode._assign_cupy import gaussian_posteriors
+            from skmm.encode._assign_cupy import _block_rows, gaussian_posteriors
 
-            posteriors = gaussian_posteriors(flat, means, variances, weights)
+            compute_posteriors = gaussian_posteriors
+            block_rows = _block_rows(self.n_components)
         else:
-            posteriors = _posteriors_cpu(flat, means, variances, weights)
+            compute_posteriors = _posteriors_cpu
+            block_rows = max(1, _BLOCK_ELEMENTS // self.n_components)
         n_samples = offsets.shape[0] - 1
         k, d = means.shape
+        posteriors = np.empty((flat.shape[0], k))
         grad_w = np.zeros((n_samples, k))
         grad_mu = np.zeros((n_samples, k, d))
         grad_sigma = np.zeros((n_samples, k, d))
         sigmas = np.sqrt(variances)
         sqrt_w = np.sqrt(weights)
-        for i in range(n_samples):
-            start, stop = offsets[i], offsets[i + 1]
-            if stop == start:
-                continue
-            n = stop - start
-            gamma = posteriors[start:stop]
-            x = flat[start:stop]
-            s0 = gamma.sum(axis=0)
-            s1 = gamma.T @ x
-            s2 = gamma.T @ (x * x)
-            grad_w[i] = (s0 / n - weights) / sqrt_w
-            grad_mu[i] = (s1 - s0[:, None] * means) / (
-                n * sqrt_w[:, None] * sigmas
-            )
-            # sum gamma ((x - mu)^2 - sigma^2), expanded over the moments.
-            centred_sq = s2 - 2 * means * s1 + (means**2 - variances) * s0[:, None]
-            grad_sigma[i] = centred_sq / (n * np.sqrt(2) * sqrt_w[:, None] * variances)
+        with self._progress(n_samples) as bar:
+            # Each chunk's sets are encoded as soon as their rows' posteriors
+            # are known, so that the bar counts the whole work.
+            for begin, end, first, last in self._row_chunks(offsets, block_rows):
+                posteriors[begin:end] = compute_posteriors(
+                    flat[begin:end], means, variances, weights
+                )
+                for i in range(first, last):
+                    start, stop = offsets[i], offsets[i + 1]
+                    if stop == start:
+                        continue
+                    n = stop - start
+                    gamma = posteriors[start:stop]
+                    x = flat[start:stop]
+                    s0 = gamma.sum(axis=0)
+                    s1 = gamma.T @ x
+                    s2 = gamma.T @ (x * x)
+                    grad_w[i] = (s0 / n - weights) / sqrt_w
+                    grad_mu[i] = (s1 - s0[:, None] * means) / (
+                        n * sqrt_w[:, None] * sigmas
+                    )
+                    # sum gamma ((x - mu)^2 - sigma^2), expanded over the moments.
+                    centred_sq = (
+                        s2 - 2 * means * s1 + (means**2 - variances) * s0[:, None]
+                    )
+                    grad_sigma[i] = centred_sq / (
+                        n * np.sqrt(2) * sqrt_w[:, None] * variances
+                    )
+                bar.update(last - first)
         blocks = [grad_mu.reshape(n_samples, -1), grad_sigma.reshape(n_samples, -1)]
         if self.include_weights:
             blocks.insert(0, grad_w)

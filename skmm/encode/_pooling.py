@@ -155,6 +155,19 @@ def segment_layout(offsets, n_segments):
     return rows, part_offsets
 
 
+def _pool_segments(flat, offsets, stats, segments):
+    """Statistics of every set and of its parts for each number of segments."""
+    blocks = []
+    for k in segments:
+        if k == 1:
+            blocks.append(pool_flat(flat, offsets, stats))
+            continue
+        rows, part_offsets = segment_layout(offsets, k)
+        pooled = pool_flat(flat[rows], part_offsets, stats)
+        blocks.append(pooled.reshape(len(offsets) - 1, -1))
+    return np.concatenate(blocks, axis=1)
+
+
 class StatsPooling(_DescriptorSetEncoder):
     """Pool each descriptor set into statistics of its local descriptors.
 
@@ -177,6 +190,11 @@ class StatsPooling(_DescriptorSetEncoder):
         whole clip followed by those of its five fifths. The default pools the
         whole set. Parts of a set shorter than ``k`` repeat its descriptors.
         Unordered sets (keypoint descriptors) should keep 1.
+    verbose : bool or int, default=False
+        Show a progress bar (``tqdm.auto``, on standard error) in
+        ``transform`` counting the samples pooled; the sets are then pooled
+        in chunks of whole sets, which gives the same output. ``fit`` learns
+        nothing and shows none.
 
     Attributes
     ----------
@@ -218,11 +236,13 @@ class StatsPooling(_DescriptorSetEncoder):
     _parameter_constraints: dict = {
         "stats": [StrOptions(set(STATS)), list, tuple],
         "segments": [Interval(numbers.Integral, 1, None, closed="left"), list, tuple],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, *, stats=("mean", "std"), segments=1):
+    def __init__(self, *, stats=("mean", "std"), segments=1, verbose=False):
         self.stats = stats
         self.segments = segments
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -273,15 +293,25 @@ class StatsPooling(_DescriptorSetEncoder):
                 "StatsPooling needs at least one descriptor per sample."
             )
         stats = _check_stats(self.stats)
-        blocks = []
-        for k in _check_segments(self.segments):
-            if k == 1:
-                blocks.append(pool_flat(flat, offsets, stats))
-                continue
-            rows, part_offsets = segment_layout(offsets, k)
-            pooled = pool_flat(flat[rows], part_offsets, stats)
-            blocks.append(pooled.reshape(len(offsets) - 1, -1))
-        return np.concatenate(blocks, axis=1)
+        segments = _check_segments(self.segments)
+        chunks = []
+        with self._progress(offsets.shape[0] - 1) as bar:
+            # Every set is pooled on its own, so chunks of whole sets give
+            # the statistics of one call.
+            for _, _, first, stop in self._row_chunks(offsets):
+                if stop == first:
+                    continue  # within one long set
+                begin, end = offsets[first], offsets[stop]
+                chunks.append(
+                    _pool_segments(
+                        flat[begin:end],
+                        offsets[first : stop + 1] - begin,
+                        stats,
+                        segments,
+                    )
+                )
+                bar.update(stop - first)
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names, ``{stat}{i}`` (``mean0``, ..., ``std0``, ...);

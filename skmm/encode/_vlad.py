@@ -1,5 +1,6 @@
 """VLAD: vectors of locally aggregated descriptors."""
 
+import functools
 import numbers
 
 import numpy as np
@@ -11,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmm.encode._assign_numba import residual_sums
 from skmm.encode._base import (
     _DescriptorSetEncoder,
+    assignment_block_rows,
     nearest_centre,
     power_normalise,
 )
@@ -57,6 +59,14 @@ class VLAD(_DescriptorSetEncoder):
         when present.
     n_jobs : int, default=None
         Threads of the CPU assignment kernel; None uses all cores.
+    verbose : bool or int, default=False
+        Show a progress bar (``tqdm.auto``, on standard error) in
+        ``transform`` counting the samples encoded; the descriptors are then
+        assigned in chunks of rows that start on the kernels' block
+        boundaries, which gives the same output. ``fit`` shows none: its
+        cost is k-means on the training descriptors, not a loop over
+        samples, and ``MiniBatchKMeans``'s own ``verbose`` prints text
+        lines, so it is not passed on.
 
     Attributes
     ----------
@@ -115,6 +125,7 @@ class VLAD(_DescriptorSetEncoder):
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "n_jobs": [numbers.Integral, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -130,6 +141,7 @@ class VLAD(_DescriptorSetEncoder):
         random_state=None,
         device="cpu",
         n_jobs=None,
+        verbose=False,
     ):
         self.n_clusters = n_clusters
         self.intra_norm = intra_norm
@@ -141,6 +153,7 @@ class VLAD(_DescriptorSetEncoder):
         self.random_state = random_state
         self.device = device
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -183,8 +196,16 @@ class VLAD(_DescriptorSetEncoder):
         """
         check_is_fitted(self)
         flat, offsets = self._check_sets(X, reset=False)
-        labels = nearest_centre(
-            flat, self.codebook_, device=self.device_, n_jobs=self.n_jobs
+        labels = self._per_row(
+            functools.partial(
+                nearest_centre,
+                centres=self.codebook_,
+                device=self.device_,
+                n_jobs=self.n_jobs,
+            ),
+            flat,
+            offsets,
+            assignment_block_rows(self.device_, self.n_clusters),
         )
         n_samples, d = offsets.shape[0] - 1, self.n_descriptor_features_
         sums = np.zeros((n_samples, self.n_clusters, d), dtype=np.float64)

@@ -34,6 +34,7 @@ from sklearn.utils.validation import (
 )
 
 from skmm.utils._columns import _ModalityColumnsMixin
+from skmm.utils._progress import progress_bar
 
 # Probabilities are floored before logarithms (product fusion, log loss) so
 # that one modality's hard zero cannot veto a class on its own.
@@ -111,13 +112,6 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
             return False
         learn = isinstance(self.weights, str) and self.weights == "learn"
         return learn or (self.fusion == "weighted" and self.weights is None)
-
-    def _progress(self, tasks, n_tasks):
-        if not self.verbose:
-            return tasks
-        from tqdm.auto import tqdm
-
-        return tqdm(tasks, total=n_tasks, desc=type(self).__name__)
 
     # -- fitting --------------------------------------------------------------
 
@@ -210,7 +204,14 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
             n_tasks = len(names)
         keys, jobs = zip(*_tasks(), strict=True)
         results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
-        results = list(self._progress(results, n_tasks))
+        with progress_bar(
+            n_tasks, verbose=self.verbose, desc=type(self).__name__, unit="fit"
+        ) as bar:
+            done = []
+            for result in results:
+                done.append(result)
+                bar.update()
+        results = done
 
         fitted = [None] * len(names)
         oof = oof_present = None
@@ -378,7 +379,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         parallel with joblib. None means 1 unless in a
         ``joblib.parallel_backend`` context.
     verbose : bool or int, default=False
-        Show a progress bar (tqdm) over the base-estimator fits.
+        Show a progress bar (``tqdm.auto``, on standard error) counting the
+        base-estimator fits: one per modality, plus one per modality and
+        fold of the internal cross-validation.
 
     Attributes
     ----------
@@ -726,7 +729,9 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     n_jobs : int, default=None
         Number of jobs fitting modalities and folds in parallel.
     verbose : bool or int, default=False
-        Show a progress bar (tqdm) over the fits.
+        Show a progress bar (``tqdm.auto``, on standard error) counting the
+        base-estimator fits: one per modality, plus one per modality and
+        fold of the internal cross-validation.
 
     Attributes
     ----------

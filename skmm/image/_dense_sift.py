@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmm.image._sift import _N_DESCRIPTOR_FEATURES, check_gray_images, root_sift
 from skmm.utils._device import resolve_device
+from skmm.utils._progress import progress_bar
 
 # OpenCV's constants (sift.dispatch.cpp / sift.simd.hpp).
 _INIT_SIGMA = 0.5  # blur assumed already in the input image
@@ -116,6 +117,9 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         the GPU when there is one.
     n_jobs : int, default=None
         Threads over images on the CPU; None uses all cores.
+    verbose : bool or int, default=False
+        Show a progress bar (``tqdm.auto``, on standard error) in
+        ``transform`` counting the images done (batch by batch on the GPU).
 
     Attributes
     ----------
@@ -170,6 +174,7 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         "root_sift": ["boolean"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "n_jobs": [numbers.Integral, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -181,6 +186,7 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         root_sift=False,
         device="cpu",
         n_jobs=None,
+        verbose=False,
     ):
         self.step = step
         self.size = size
@@ -188,6 +194,7 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         self.root_sift = root_sift
         self.device = device
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -272,15 +279,18 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         images = check_gray_images(X)
         sizes = self._sizes()
-        if self.device_ == "cuda":
-            results = self._transform_gpu(images, sizes)
-        else:
-            results = self._transform_cpu(images, sizes)
+        with progress_bar(
+            len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
+        ) as bar:
+            if self.device_ == "cuda":
+                results = self._transform_gpu(images, sizes, bar)
+            else:
+                results = self._transform_cpu(images, sizes, bar)
         if self.root_sift:
             results = [root_sift(d) for d in results]
         return results
 
-    def _transform_cpu(self, images, sizes):
+    def _transform_cpu(self, images, sizes, bar):
         n_threads = max(1, min(effective_n_jobs(self.n_jobs or -1), len(images)))
         chunks = np.array_split(np.arange(len(images)), n_threads)
         results = [None] * len(images)
@@ -293,6 +303,7 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
                 results[i] = _describe_cpu(
                     blur(images[i], self.sigma), self.step, sizes, tables, kernels
                 )
+                bar.update()
 
         if n_threads == 1:
             work(chunks[0])
@@ -301,7 +312,7 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
                 list(pool.map(work, chunks))
         return results
 
-    def _transform_gpu(self, images, sizes):
+    def _transform_gpu(self, images, sizes, bar):
         from skmm.image._dense_sift_cupy import dense_sift_batch
 
         results = [None] * len(images)
@@ -319,6 +330,7 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
                 descriptors = dense_sift_batch(blurred, xs, ys, tables)
                 for i, d in zip(batch, descriptors, strict=True):
                     results[i] = d
+                bar.update(len(batch))
         return results
 
     def get_feature_names_out(self, input_features=None):

@@ -9,8 +9,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmm.image._validation import check_images, check_same_size
 from skmm.utils._device import resolve_device
+from skmm.utils._progress import progress_bar
 
 _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
+# With a progress bar, images go to the kernel in chunks of about this many
+# pixels: enough images per chunk to keep every thread busy, and a bar that
+# moves every fraction of a second.
+_PROGRESS_CHUNK_PIXELS = 1 << 23
 
 
 def _float_dtype(dtype):
@@ -87,6 +92,11 @@ class HOG(TransformerMixin, BaseEstimator):
         Threads for the CPU kernel (images run in parallel). None uses
         Numba's thread count (``numba.get_num_threads()``, all cores unless
         changed); -1 means all cores.
+    verbose : bool or int, default=False
+        Show a progress bar (``tqdm.auto``, on standard error) in
+        ``transform`` counting the images done. The images then go to the
+        kernel in chunks (of about 8 million pixels), which gives the same
+        features.
 
     Attributes
     ----------
@@ -149,6 +159,7 @@ class HOG(TransformerMixin, BaseEstimator):
         "transform_sqrt": ["boolean"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "n_jobs": [numbers.Integral, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -161,6 +172,7 @@ class HOG(TransformerMixin, BaseEstimator):
         transform_sqrt=False,
         device="cpu",
         n_jobs=None,
+        verbose=False,
     ):
         self.orientations = orientations
         self.pixels_per_cell = pixels_per_cell
@@ -169,6 +181,7 @@ class HOG(TransformerMixin, BaseEstimator):
         self.transform_sqrt = transform_sqrt
         self.device = device
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -279,15 +292,37 @@ class HOG(TransformerMixin, BaseEstimator):
             groups.setdefault(key, []).append(position)
         float_dtypes = {_float_dtype(dtype) for dtype, _ in groups}
         out_dtype = np.float32 if float_dtypes == {np.dtype(np.float32)} else np.float64
-        if len(groups) == 1:
-            (dtype,) = float_dtypes
-            batch = X if isinstance(X, np.ndarray) and X.dtype != object else images
-            return self._compute(_kernel_input(batch), dtype)
-        features = np.empty((len(images), self.n_features_out_), dtype=out_dtype)
-        for (dtype, _), positions in groups.items():
-            batch = _kernel_input([images[p] for p in positions])
-            features[positions] = self._compute(batch, _float_dtype(dtype))
+        with progress_bar(
+            len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
+        ) as bar:
+            if len(groups) == 1:
+                (dtype,) = float_dtypes
+                batch = X if isinstance(X, np.ndarray) and X.dtype != object else images
+                return self._compute_in_chunks(_kernel_input(batch), dtype, bar)
+            features = np.empty((len(images), self.n_features_out_), dtype=out_dtype)
+            for (dtype, _), positions in groups.items():
+                batch = _kernel_input([images[p] for p in positions])
+                features[positions] = self._compute_in_chunks(
+                    batch, _float_dtype(dtype), bar
+                )
         return features
+
+    def _compute_in_chunks(self, batch, dtype, bar):
+        """:meth:`_compute` of the whole batch or, with a progress bar, of
+        chunks of images, advancing ``bar``. An image's features depend on
+        that image alone, so the chunks give the same features."""
+        n_images = batch.shape[0]
+        pixels = max(1, int(np.prod(batch.shape[1:])))
+        size = max(1, _PROGRESS_CHUNK_PIXELS // pixels)
+        if not self.verbose or n_images <= size:
+            features = self._compute(batch, dtype)
+            bar.update(n_images)
+            return features
+        parts = []
+        for begin in range(0, n_images, size):
+            parts.append(self._compute(batch[begin : begin + size], dtype))
+            bar.update(parts[-1].shape[0])
+        return np.concatenate(parts)
 
     def _compute(self, batch, dtype):
         """Features of a ``(n, h, w, channels)`` batch, computed in ``dtype``."""

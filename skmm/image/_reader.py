@@ -200,7 +200,8 @@ class ImageReader(SampleReader):
         releases the GIL). None means 1 unless in a
         ``joblib.parallel_config`` context; -1 means all processors.
     verbose : bool or int, default=False
-        Show a progress bar (``tqdm.auto``) while reading.
+        Show a progress bar (``tqdm.auto``, on standard error) counting the
+        images read.
 
     See Also
     --------

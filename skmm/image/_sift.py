@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.image._validation import check_images
+from skmm.utils._progress import progress_bar
 
 _N_DESCRIPTOR_FEATURES = 128
 
@@ -117,6 +118,10 @@ class SIFT(TransformerMixin, BaseEstimator):
         Threads over images (OpenCV releases the GIL); None means 1 unless in
         a ``joblib.parallel_backend`` context, -1 all cores. OpenCV also
         threads inside each image.
+    verbose : bool or int, default=False
+        Show a progress bar (``tqdm.auto``, on standard error) in
+        ``transform`` and ``transform_with_keypoints`` counting the images
+        done.
 
     Attributes
     ----------
@@ -177,6 +182,7 @@ class SIFT(TransformerMixin, BaseEstimator):
         "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
         "root_sift": ["boolean"],
         "n_jobs": [numbers.Integral, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -189,6 +195,7 @@ class SIFT(TransformerMixin, BaseEstimator):
         sigma=1.6,
         root_sift=False,
         n_jobs=None,
+        verbose=False,
     ):
         self.n_features = n_features
         self.n_octave_layers = n_octave_layers
@@ -197,6 +204,7 @@ class SIFT(TransformerMixin, BaseEstimator):
         self.sigma = sigma
         self.root_sift = root_sift
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -260,11 +268,19 @@ class SIFT(TransformerMixin, BaseEstimator):
         from joblib import Parallel, delayed
 
         if self.n_jobs is None or self.n_jobs == 1 or len(images) < 2:
-            results = [self._detect_and_compute(image) for image in images]
+            described = (self._detect_and_compute(image) for image in images)
         else:
-            results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(self._detect_and_compute)(image) for image in images
-            )
+            # In order, as each image is done, so that the bar moves.
+            described = Parallel(
+                n_jobs=self.n_jobs, prefer="threads", return_as="generator"
+            )(delayed(self._detect_and_compute)(image) for image in images)
+        results = []
+        with progress_bar(
+            len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
+        ) as bar:
+            for result in described:
+                results.append(result)
+                bar.update()
         return [r[0] for r in results], [r[1] for r in results]
 
     def _detect_and_compute(self, image):

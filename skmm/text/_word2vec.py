@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmm.exceptions import EmptyDocumentWarning
 from skmm.text._pooling_numba import max_pool, weighted_mean_pool
+from skmm.utils._progress import progress_bar
 from skmm.utils._validation import check_documents
 
 _POOLINGS = ("mean", "tfidf", "max")
@@ -65,6 +66,11 @@ see gensim
         non-deterministic even with ``random_state`` set.
     random_state : int, RandomState instance or None, default=None
         Seed for gensim's weight initialisation and sampling.
+    verbose : bool or int, default=False
+        Show a progress bar (``tqdm.auto``, on standard error) counting the
+        documents tokenized, in ``fit`` and in ``transform`` (where pooling
+        the word vectors afterwards takes a fraction of the time). Training
+        is not covered: gensim reports its progress through ``logging``.
 
     Attributes
     ----------
@@ -120,6 +126,7 @@ see gensim
         "stop_words": [StrOptions({"english"}), list, None],
         "workers": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -148,6 +155,7 @@ see gensim
         stop_words=None,
         workers=1,
         random_state=None,
+        verbose=False,
     ):
         self.model = model
         self.pretrained = pretrained
@@ -172,6 +180,7 @@ see gensim
         self.stop_words = stop_words
         self.workers = workers
         self.random_state = random_state
+        self.verbose = verbose
 
     def _poolings(self):
         poolings = (self.pooling,) if isinstance(self.pooling, str) else self.pooling
@@ -191,7 +200,14 @@ see gensim
             strip_accents=self.strip_accents,
             stop_words=self.stop_words,
         ).build_analyzer()
-        return [analyzer(document) for document in documents]
+        tokens = []
+        with progress_bar(
+            len(documents), verbose=self.verbose, desc=type(self).__name__, unit="doc"
+        ) as bar:
+            for document in documents:
+                tokens.append(analyzer(document))
+                bar.update()
+        return tokens
 
     def _load_pretrained(self):
         from gensim.models import KeyedVectors

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.exceptions import UnreadableSampleWarning
+from skmm.utils._progress import progress_bar
 from skmm.utils._validation import _as_column, _is_missing, _sample_label
 
 # Errors that mean "this sample is bad", as opposed to a bug or a full disk.
@@ -128,19 +129,12 @@ class SampleReader(TransformerMixin, BaseEstimator):
                 delayed(_read_chunk)(read_cell, c, w, options, stop_at_error)
                 for c, w in tasks
             )
-        progress = None
-        if self.verbose:
-            from tqdm.auto import tqdm
-
-            progress = tqdm(
-                total=len(cells), desc=type(self).__name__, unit=self._unit
-            )
-        try:
-            for chunk in chunks:
-                yield from chunk
-                if progress is not None:
-                    progress.update(len(chunk))
-        finally:
-            chunks.close()
-            if progress is not None:
-                progress.close()
+        with progress_bar(
+            len(cells), verbose=self.verbose, desc=type(self).__name__, unit=self._unit
+        ) as bar:
+            try:
+                for chunk in chunks:
+                    yield from chunk
+                    bar.update(len(chunk))
+            finally:
+                chunks.close()

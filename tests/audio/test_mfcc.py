@@ -332,3 +332,20 @@ def test_pickle_and_device_resolution():
     if not cuda_is_available():
         with pytest.raises(RuntimeError, match="CuPy"):
             MFCC(device="cuda").fit(clips)
+
+
+@pytest.mark.parametrize("pooling", [("mean", "std"), None])
+def test_verbose_bar_counts_clips_and_changes_nothing(capsys, monkeypatch, pooling):
+    # Small batches: many of them, taken by several threads.
+    monkeypatch.setitem(_mfcc._BATCH_BYTES, "cpu", 64 * 2048 * 4)
+    clips = _random_clips(3, n_clips=12)
+    quiet = MFCC(pooling=pooling).fit(clips).transform(clips)
+    assert capsys.readouterr().err == ""
+    loud = MFCC(pooling=pooling, verbose=True).fit(clips).transform(clips)
+    err = capsys.readouterr().err
+    assert "MFCC" in err and "12/12" in err and "clip" in err
+    if pooling is None:
+        for a, b in zip(quiet, loud, strict=True):
+            np.testing.assert_array_equal(a, b)
+    else:
+        np.testing.assert_array_equal(quiet, loud)

@@ -158,3 +158,46 @@ def test_gpu_matches_cpu(assignment):
     assert gpu.device_ == "cuda"
     np.testing.assert_allclose(gpu.codebook_, cpu.codebook_)
     np.testing.assert_allclose(gpu.transform(sets), cpu.transform(sets), atol=1e-10)
+
+
+def _count_chunks(monkeypatch):
+    """Record how many row chunks each transform call makes."""
+    from skmm.encode._base import _DescriptorSetEncoder
+
+    counts = []
+    original = _DescriptorSetEncoder._row_chunks
+
+    def spy(self, offsets, block_rows=1):
+        chunks = list(original(self, offsets, block_rows))
+        counts.append(len(chunks))
+        return iter(chunks)
+
+    monkeypatch.setattr(_DescriptorSetEncoder, "_row_chunks", spy)
+    return counts
+
+
+@pytest.mark.parametrize(
+    "params, d",
+    [
+        (dict(), 5),  # direct assignment kernel
+        (dict(), 64),  # BLAS assignment kernel
+        (dict(assignment="soft"), 5),
+    ],
+)
+def test_verbose_bar_counts_samples_and_changes_nothing(capsys, monkeypatch, params, d):
+    from skmm.encode import _base, _bow
+
+    monkeypatch.setattr(_base, "_PROGRESS_MIN_ROWS", 1)
+    # Soft assignment blocks of 64 rows, so that chunks split the rows.
+    monkeypatch.setattr(_bow, "_SOFT_BLOCK_ELEMENTS", 8 * 64)
+    sets = _sets(3, n_samples=150, d=d)
+    sets[10] = sets[10][:0]  # an empty set
+    bow = BagOfWords(n_words=8, random_state=0, **params).fit(sets)
+    counts = _count_chunks(monkeypatch)
+    quiet = bow.transform(sets)
+    assert capsys.readouterr().err == ""
+    loud = bow.set_params(verbose=True).transform(sets)
+    assert counts[0] == 1 and counts[1] > 1
+    np.testing.assert_array_equal(quiet, loud)
+    err = capsys.readouterr().err
+    assert "BagOfWords" in err and "150/150" in err and "sample" in err

@@ -117,3 +117,28 @@ def test_gpu_matches_cpu():
     gpu = FisherVector(n_components=4, random_state=0, device="cuda").fit(sets)
     assert gpu.device_ == "cuda"
     np.testing.assert_allclose(gpu.transform(sets), cpu.transform(sets), atol=1e-9)
+
+
+def test_verbose_bar_counts_samples_and_changes_nothing(capsys, monkeypatch):
+    from skmm.encode import _base, _fisher
+
+    monkeypatch.setattr(_base, "_PROGRESS_MIN_ROWS", 1)
+    # Posterior blocks of 64 rows, so that chunks split the rows.
+    monkeypatch.setattr(_fisher, "_BLOCK_ELEMENTS", 4 * 64)
+    calls = []
+    original = _fisher._posteriors_cpu
+    monkeypatch.setattr(
+        _fisher,
+        "_posteriors_cpu",
+        lambda X, *args: calls.append(len(X)) or original(X, *args),
+    )
+    sets = _sets(5, n_samples=120)
+    sets[7] = sets[7][:0]  # an empty set
+    fv = FisherVector(n_components=4, include_weights=True, random_state=0).fit(sets)
+    quiet = fv.transform(sets)
+    assert capsys.readouterr().err == ""
+    loud = fv.set_params(verbose=True).transform(sets)
+    assert len(calls) > 2
+    np.testing.assert_array_equal(quiet, loud)
+    err = capsys.readouterr().err
+    assert "FisherVector" in err and "120/120" in err and "sample" in err

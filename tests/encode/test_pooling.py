@@ -165,3 +165,23 @@ def test_segments_feature_names_and_bad_values():
 
 def test_segments_in_the_common_checks():
     check_estimator(StatsPooling(stats=("mean", "min"), segments=(1, 3)))
+
+
+@pytest.mark.parametrize("segments", [1, (1, 3)])
+def test_verbose_bar_counts_samples_and_changes_nothing(
+    capsys, monkeypatch, segments
+):
+    from skmm.encode import _base
+
+    monkeypatch.setattr(_base, "_PROGRESS_MIN_ROWS", 1)
+    monkeypatch.setattr(_base, "_PROGRESS_STEPS", 7)
+    sets = _sets(6, n=60)
+    sets[5] = np.concatenate([sets[5]] * 20)  # a set longer than a chunk
+    stats = ("mean", "std", "median", "max", "kurtosis")
+    pooling = StatsPooling(stats=stats, segments=segments).fit(sets)
+    quiet = pooling.transform(sets)
+    assert capsys.readouterr().err == ""
+    loud = pooling.set_params(verbose=True).transform(sets)
+    np.testing.assert_array_equal(quiet, loud)
+    err = capsys.readouterr().err
+    assert "StatsPooling" in err and "60/60" in err and "sample" in err

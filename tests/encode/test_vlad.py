@@ -119,3 +119,28 @@ def test_gpu_matches_cpu():
     gpu = VLAD(n_clusters=8, random_state=0, device="cuda").fit(sets)
     assert gpu.device_ == "cuda"
     np.testing.assert_allclose(gpu.transform(sets), cpu.transform(sets), atol=1e-10)
+
+
+@pytest.mark.parametrize("d", [5, 64])
+def test_verbose_bar_counts_samples_and_changes_nothing(capsys, monkeypatch, d):
+    from skmm.encode import _base
+
+    monkeypatch.setattr(_base, "_PROGRESS_MIN_ROWS", 1)
+    calls = []
+    original = _base.nearest_centre
+    monkeypatch.setattr(
+        "skmm.encode._vlad.nearest_centre",
+        lambda X, *args, **kwargs: calls.append(len(X)) or original(X, *args, **kwargs),
+    )
+    sets = _sets(4, n_samples=150, d=d)
+    sets[20] = sets[20][:0]  # an empty set
+    vlad = VLAD(n_clusters=8, random_state=0).fit(sets)
+    quiet = vlad.transform(sets)
+    assert capsys.readouterr().err == ""
+    assert len(calls) == 1
+    loud = vlad.set_params(verbose=True).transform(sets)
+    # Chunks of whole kernel blocks: 512 rows, the rest in the last one.
+    assert len(calls) > 2 and set(calls[1:-1]) == {512}
+    np.testing.assert_array_equal(quiet, loud)
+    err = capsys.readouterr().err
+    assert "VLAD" in err and "150/150" in err and "sample" in err

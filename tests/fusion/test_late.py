@@ -433,10 +433,17 @@ def test_bad_input_errors(digits):
 
 def test_verbose_progress_bar(capsys):
     X, y = _numeric()
-    LateFusionClassifier(_numeric_estimators(), fusion="stacking", verbose=True).fit(
-        X, y
-    )
-    assert "LateFusionClassifier" in capsys.readouterr().err
+    quiet = LateFusionClassifier(_numeric_estimators(), fusion="stacking", cv=3)
+    quiet.fit(X, y)
+    assert capsys.readouterr().err == ""
+    loud = LateFusionClassifier(
+        _numeric_estimators(), fusion="stacking", cv=3, verbose=True
+    ).fit(X, y)
+    n_fits = len(_numeric_estimators()) * (1 + 3)
+    err = capsys.readouterr().err
+    assert "LateFusionClassifier" in err and f"{n_fits}/{n_fits}" in err
+    assert "fit" in err
+    np.testing.assert_array_equal(quiet.predict_proba(X), loud.predict_proba(X))
 
 
 # -- scikit-learn's own checks -------------------------------------------------

@@ -232,3 +232,15 @@ def test_pipeline_with_vlad_and_linear_svc():
     )
     model.fit(X[:16], y[:16])
     assert model.score(X[16:], y[16:]) >= 0.75
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_verbose_bar_counts_images_and_changes_nothing(capsys, n_jobs):
+    images = [data.camera()[:96, :96], data.coins()[:64, :80], data.moon()[:72]]
+    quiet = DenseSIFT(n_jobs=n_jobs).fit(images).transform(images)
+    assert capsys.readouterr().err == ""
+    loud = DenseSIFT(n_jobs=n_jobs, verbose=True).fit(images).transform(images)
+    err = capsys.readouterr().err
+    assert "DenseSIFT" in err and "3/3" in err and "image" in err
+    for a, b in zip(quiet, loud, strict=True):
+        np.testing.assert_array_equal(a, b)

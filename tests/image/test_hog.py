@@ -325,3 +325,28 @@ def test_cuda_equals_skimage(setting):
         HOG(device="cuda", **setting).fit_transform(colour),
         skimage_hog(colour, **setting), rtol=0, atol=1e-6,
     )
+
+
+def test_verbose_chunks_give_the_same_features(capsys, monkeypatch):
+    from skmm.image import _hog
+
+    rng = np.random.default_rng(5)
+    images = list(rng.random((11, 32, 40)))
+    # Two dtypes make two kernel batches, each split into chunks.
+    images[3] = (images[3] * 255).astype(np.uint8)
+    images[7] = images[7].astype(np.float32)
+    quiet = HOG().fit(images).transform(images)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(_hog, "_PROGRESS_CHUNK_PIXELS", 3 * 32 * 40)
+    calls = []
+    original = HOG._compute
+    monkeypatch.setattr(
+        HOG, "_compute", lambda self, b, d: calls.append(len(b)) or original(self, b, d)
+    )
+    for n_jobs in (1, 2):
+        calls.clear()
+        loud = HOG(verbose=True, n_jobs=n_jobs).fit(images).transform(images)
+        assert sorted(calls) == [1, 1, 3, 3, 3]  # 9 float64 images, 2 others
+        np.testing.assert_array_equal(quiet, loud)
+        err = capsys.readouterr().err
+        assert "HOG" in err and "11/11" in err and "image" in err

@@ -101,3 +101,18 @@ def test_feature_names():
     X, _ = make_raw_input("image", n_samples=2)
     names = SIFT().fit(X).get_feature_names_out()
     assert list(names[:2]) == ["sift0", "sift1"] and len(names) == 128
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_verbose_bar_counts_images_and_changes_nothing(capsys, n_jobs):
+    images = [data.camera()[:128, :128], data.coins()[:96, :160], data.moon()[:128]]
+    quiet = SIFT(n_jobs=n_jobs).fit(images).transform_with_keypoints(images)
+    assert capsys.readouterr().err == ""
+    loud = SIFT(n_jobs=n_jobs, verbose=True).fit(images).transform_with_keypoints(
+        images
+    )
+    err = capsys.readouterr().err
+    assert "SIFT" in err and "3/3" in err and "image" in err
+    for quiet_sets, loud_sets in zip(quiet, loud, strict=True):
+        for a, b in zip(quiet_sets, loud_sets, strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -343,3 +343,20 @@ def test_pickle_round_trip(model):
         restored.transform(documents), vec.transform(documents)
     )
     assert restored.get_params() == vec.get_params()
+
+
+@pytest.mark.filterwarnings("ignore::skmm.exceptions.EmptyDocumentWarning")
+@pytest.mark.parametrize("pooling", ["mean", ["tfidf", "max"]])
+def test_verbose_bar_counts_documents_and_changes_nothing(capsys, pooling):
+    train, test = _corpus(11)
+    params = dict(vector_size=8, min_count=1, epochs=2, random_state=0)
+    quiet = Word2VecVectorizer(pooling=pooling, **params).fit(train).transform(test)
+    assert capsys.readouterr().err == ""
+    vec = Word2VecVectorizer(pooling=pooling, verbose=True, **params).fit(train)
+    err = capsys.readouterr().err
+    assert "Word2VecVectorizer" in err and f"{len(train)}/{len(train)}" in err
+    loud = vec.transform(test)
+    err = capsys.readouterr().err
+    assert "Word2VecVectorizer" in err and f"{len(test)}/{len(test)}" in err
+    assert "doc" in err
+    np.testing.assert_array_equal(quiet, loud)
