@@ -19,8 +19,12 @@ image
     Images: reading, HOG, SIFT and dense SIFT descriptors.
 metrics
     Retrieval metrics (MAP, precision and recall at k, PR curves).
+plotting
+    Displays (matplotlib, optional): modality contributions, missing-modality
+    curves, HOG glyphs, retrieval precision-recall curves.
 retrieval
-    Cross-modal retrieval: regularised CCA common space and ranking.
+    Cross-modal retrieval: CCA and kernel CCA common spaces, semantic
+    (correlation) matching, ranking.
 text
     Text features (Word2Vec/FastText document vectors).
 utils
@@ -36,6 +40,7 @@ __all__ = [
     "fusion",
     "image",
     "metrics",
+    "plotting",
     "retrieval",
     "text",
     "utils",
@@ -52,6 +57,7 @@ def __getattr__(name):
         "fusion",
         "image",
         "metrics",
+        "plotting",
         "retrieval",
         "text",
         "utils",

@@ -1,0 +1,32 @@
+"""What every display shares: the optional matplotlib, and its axes."""
+
+from sklearn.utils._optional_dependencies import check_matplotlib_support
+
+
+def _check_matplotlib(caller_name):
+    """Raise an ImportError naming ``caller_name`` when matplotlib is absent.
+
+    matplotlib is optional: ``skmm.plotting`` imports without it, and only
+    drawing needs it (``pip install matplotlib``).
+    """
+    check_matplotlib_support(caller_name)
+
+
+def _axes(ax, caller_name):
+    """``(ax, figure)``: ``ax`` and its figure, or a new figure's axes."""
+    _check_matplotlib(caller_name)
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax, ax.figure
+
+
+def _check_fitted_like(estimator, attributes, expected, caller_name):
+    """Raise a TypeError unless ``estimator`` has every one of ``attributes``."""
+    missing = [name for name in attributes if not hasattr(estimator, name)]
+    if missing:
+        raise TypeError(
+            f"{caller_name} needs {expected}; got {type(estimator).__name__}, "
+            f"which lacks {', '.join(missing)}."
+        )

@@ -1,0 +1,322 @@
+"""HOG glyphs over the image they describe, as ``skimage.feature.hog`` draws."""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from skmm.plotting._base import _axes, _check_fitted_like, _check_matplotlib
+
+
+def _cell_histograms(hog, image):
+    """Orientation histogram of each cell, before block normalisation.
+
+    ``(n_cells_row, n_cells_col, orientations)`` float64 holding float32
+    values: the cell averages of gradient magnitude per orientation bin from
+    which ``hog.transform`` builds its blocks (the same Numba pass, NumPy's
+    bins for pixels on a bin boundary), equal to scikit-image's
+    ``orientation_histogram``.
+    """
+    from skmm.image import _hog_cupy, _hog_numba
+    from skmm.image._hog import _float_dtype, _kernel_input
+
+    image = np.asarray(image)
+    dtype = _float_dtype(image.dtype)
+    batch = _kernel_input([image])
+    height, width, n_channels = batch.shape[1:]
+    c_row, c_col = hog.pixels_per_cell
+    n_cells_row, n_cells_col = height // c_row, width // c_col
+    bounds = _hog_numba.bin_bounds(hog.orientations)
+    work = np.empty((n_channels, height, width), dtype=dtype)
+    _hog_numba._load(batch[0], bool(hog.transform_sqrt), work)
+
+    def histograms(override):
+        hist = np.empty((n_cells_row, n_cells_col, hog.orientations), np.float32)
+        n_ambiguous = _hog_numba._histograms(
+            work, c_row, c_col, bounds, override, hist,
+            np.empty((4, width), dtype=dtype), np.empty(width),
+            np.empty(width, dtype=np.int32),
+        )
+        return hist, n_ambiguous
+
+    hist, n_ambiguous = histograms(np.zeros((0, 0), dtype=np.int64))
+    if n_ambiguous:
+        # As HOG.transform does: NumPy's arctan2 bins decide pixels that lie
+        # within an ulp of a bin boundary, as in scikit-image.
+        g_row, g_col = _hog_cupy.dominant_gradients(
+            batch, bool(hog.transform_sqrt), dtype, np
+        )
+        bins = _hog_cupy.orientation_bins(g_row, g_col, hog.orientations, np)
+        hist, _ = histograms(bins[0].astype(np.int64))
+    # The cell average in float32, as scikit-image's Cython kernel computes it.
+    cells = (hist.astype(np.float64) / (c_row * c_col)).astype(np.float32)
+    return cells.astype(np.float64)
+
+
+def _hog_glyphs(cells, image_shape, pixels_per_cell, dtype=np.float64):
+    """Draw cell orientation histograms as scikit-image's HOG visualisation.
+
+    Each cell gets, for each orientation bin, a line through its centre
+    perpendicular to the bin's mid gradient direction (so along the edge),
+    of length ``2 * (min(pixels_per_cell) // 2 - 1)``, whose pixels add the
+    bin's value: ``skimage.feature.hog(..., visualize=True)[1]``.
+
+    Parameters
+    ----------
+    cells : ndarray of shape (n_cells_row, n_cells_col, orientations)
+        Cell orientation histograms (before block normalisation).
+    image_shape : tuple of int
+        ``(height, width)`` of the image.
+    pixels_per_cell : tuple of int
+        ``(rows, cols)`` of a cell.
+    dtype : dtype, default=np.float64
+        Dtype of the drawing (scikit-image's float dtype of the image).
+
+    Returns
+    -------
+    hog_image : ndarray of shape image_shape
+    """
+    from skimage.draw import line
+
+    height, width = image_shape[:2]
+    c_row, c_col = pixels_per_cell
+    n_cells_row, n_cells_col, orientations = cells.shape
+    drawing = np.zeros((height, width), dtype=dtype)
+    radius = min(c_row, c_col) // 2 - 1
+    if radius < 0:
+        raise ValueError(
+            f"pixels_per_cell={tuple(pixels_per_cell)}: HOG glyphs need cells "
+            "of at least 2 pixels a side (scikit-image draws those of 1 pixel "
+            "outside their cells)."
+        )
+    centre_rows = np.arange(n_cells_row) * c_row + c_row // 2
+    centre_cols = np.arange(n_cells_col) * c_col + c_col // 2
+    # Glyphs stay inside their cells, and a line's pixels only depend on
+    # its end points relative to its start: draw each distinct glyph once
+    # and add it to all cells that share it, one orientation at a time
+    # (scikit-image's order for each pixel). The end points are
+    # scikit-image's ``int(centre +- offset)``, truncated per cell.
+    midpoints = np.pi * (np.arange(orientations) + 0.5) / orientations
+    for o in range(orientations):
+        dr = radius * np.sin(midpoints[o])
+        dc = radius * np.cos(midpoints[o])
+        row_ends = np.stack([
+            (centre_rows - dc).astype(int), (centre_rows + dc).astype(int)
+        ], axis=1)
+        col_ends = np.stack([
+            (centre_cols + dr).astype(int), (centre_cols - dr).astype(int)
+        ], axis=1)
+        row_shapes, row_group = np.unique(
+            row_ends - centre_rows[:, None], axis=0, return_inverse=True
+        )
+        col_shapes, col_group = np.unique(
+            col_ends - centre_cols[:, None], axis=0, return_inverse=True
+        )
+        for i, (r0, r1) in enumerate(row_shapes):
+            cell_rows = np.flatnonzero(row_group.ravel() == i)
+            for j, (c0, c1) in enumerate(col_shapes):
+                cell_cols = np.flatnonzero(col_group.ravel() == j)
+                rr, cc = line(r0, c0, r1, c1)
+                rows = centre_rows[cell_rows, None, None] + rr
+                cols = centre_cols[None, cell_cols, None] + cc
+                rows, cols = np.broadcast_arrays(rows, cols)
+                values = np.broadcast_to(
+                    cells[np.ix_(cell_rows, cell_cols, [o])], rows.shape
+                )
+                drawing[rows.ravel(), cols.ravel()] += values.ravel()
+    return drawing
+
+
+class HOGDisplay:
+    """HOG visualisation: orientation glyphs of each cell over the image.
+
+    Each cell of the image gets one line per orientation bin through its
+    centre, along the edge direction of that bin, as bright as the cell's
+    (unnormalised) histogram value: scikit-image's ``hog(...,
+    visualize=True)`` drawing, shown over the image.
+
+    It is recommended to use :meth:`from_estimator` to create a display. All
+    parameters are stored as attributes.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width) or (height, width, channels)
+        The image.
+    hog_image : ndarray of shape (height, width)
+        The visualisation drawing, equal to ``skimage.feature.hog(...,
+        visualize=True)[1]``.
+    cell_histograms : ndarray of shape (n_cells_row, n_cells_col, \
+            orientations), default=None
+        Orientation histogram of each cell, before block normalisation.
+    pixels_per_cell : tuple of int, default=None
+        ``(rows, cols)`` of a cell, shown in the title.
+
+    Attributes
+    ----------
+    image_ : matplotlib AxesImage
+        The image.
+    overlay_ : matplotlib AxesImage
+        The glyphs, transparent where there is none.
+    ax_ : matplotlib Axes
+        Axes with the image.
+    figure_ : matplotlib Figure
+        Figure containing the image.
+
+    See Also
+    --------
+    skmm.image.HOG : The HOG features whose cells this display draws.
+    skimage.feature.hog : The reference of the drawing.
+
+    Examples
+    --------
+    >>> from skimage.data import camera
+    >>> from skmm.image import HOG
+    >>> from skmm.plotting import HOGDisplay
+    >>> image = camera()[::4, ::4]
+    >>> hog = HOG(pixels_per_cell=(8, 8), cells_per_block=(2, 2)).fit([image])
+    >>> display = HOGDisplay.from_estimator(hog, image)  # doctest: +SKIP
+    >>> display.hog_image.shape  # doctest: +SKIP
+    (128, 128)
+    """
+
+    def __init__(self, image, hog_image, *, cell_histograms=None, pixels_per_cell=None):
+        self.image = image
+        self.hog_image = hog_image
+        self.cell_histograms = cell_histograms
+        self.pixels_per_cell = pixels_per_cell
+
+    def plot(
+        self, ax=None, *, image_cmap="gray", image_alpha=0.6, glyph_cmap=None,
+        alpha=1.0,
+    ):
+        """Plot the image and the glyphs over it.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure's when None.
+        image_cmap : str or Colormap, default="gray"
+            Colormap of a gray image (ignored for colour images).
+        image_alpha : float, default=0.6
+            Opacity of the image, drawn on black: below 1 it dims the image
+            so that the glyphs stand out.
+        glyph_cmap : str or Colormap, default=None
+            Colormap of the glyphs, from weak to strong; None goes from
+            transparent red to opaque yellow, so weak glyphs fade into the
+            image.
+        alpha : float, default=1.0
+            Opacity of the glyphs (on top of the colormap's own).
+
+        Returns
+        -------
+        display : HOGDisplay
+        """
+        ax, figure = _axes(ax, f"{type(self).__name__}.plot")
+        image = np.asarray(self.image)
+        drawing = np.asarray(self.hog_image)
+        if drawing.shape != image.shape[:2]:
+            raise ValueError(
+                f"hog_image has shape {drawing.shape} but the image is "
+                f"{image.shape[:2]}."
+            )
+        if image.ndim == 3 and image.shape[2] == 1:
+            image = image[..., 0]
+        # The image is dimmed (drawn translucent on black) so that the
+        # glyphs stand out on bright regions too.
+        ax.set_facecolor("black")
+        if image.ndim == 2:
+            self.image_ = ax.imshow(image, cmap=image_cmap, alpha=image_alpha)
+        else:
+            self.image_ = ax.imshow(image, alpha=image_alpha)
+        if glyph_cmap is None:
+            from matplotlib.colors import LinearSegmentedColormap
+
+            # From transparent to opaque: weak glyphs fade into the image.
+            glyph_cmap = LinearSegmentedColormap.from_list(
+                "hog_glyphs", [(1.0, 0.0, 0.0, 0.0), (1.0, 0.5, 0.0, 0.8),
+                               (1.0, 1.0, 0.0, 1.0)]
+            )
+        # Lines cross at the cell centres, where all bins add up: scale the
+        # colours to one line's strongest value, not to those crossings.
+        positive = drawing[drawing > 0]
+        if self.cell_histograms is not None:
+            vmax = float(np.max(self.cell_histograms, initial=0.0))
+        else:
+            vmax = float(np.percentile(positive, 99)) if positive.size else 0.0
+        self.overlay_ = ax.imshow(
+            np.ma.masked_less_equal(drawing, 0), cmap=glyph_cmap, alpha=alpha,
+            vmin=0, vmax=max(vmax, np.finfo(float).tiny), interpolation="nearest",
+        )
+        title = "HOG"
+        if self.cell_histograms is not None:
+            title += f": {np.shape(self.cell_histograms)[2]} orientations"
+        if self.pixels_per_cell is not None:
+            title += ", {}x{}-pixel cells".format(*self.pixels_per_cell)
+        ax.set(title=title, xlabel="column (pixel)", ylabel="row (pixel)")
+        self.ax_, self.figure_ = ax, figure
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls, hog, image, *, ax=None, image_cmap="gray", image_alpha=0.6,
+        glyph_cmap=None, alpha=1.0,
+    ):
+        """Draw the HOG cells of one image, as a fitted HOG computes them.
+
+        Parameters
+        ----------
+        hog : skmm.image.HOG
+            Fitted HOG; its ``orientations``, ``pixels_per_cell`` and
+            ``transform_sqrt`` shape the cells (``cells_per_block`` and
+            ``block_norm`` act after the cells, and do not change the
+            drawing, as in scikit-image). The cells are computed on the
+            CPU whatever its ``device``.
+        image : ndarray of shape (height, width) or (height, width, channels)
+            One image of the size ``hog`` was fitted on.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure's when None.
+        image_cmap : str or Colormap, default="gray"
+            Colormap of a gray image.
+        image_alpha : float, default=0.6
+            Opacity of the image, drawn on black.
+        glyph_cmap : str or Colormap, default=None
+            Colormap of the glyphs; None goes from transparent red to
+            opaque yellow.
+        alpha : float, default=1.0
+            Opacity of the glyphs.
+
+        Returns
+        -------
+        display : HOGDisplay
+        """
+        caller = f"{cls.__name__}.from_estimator"
+        _check_matplotlib(caller)
+        _check_fitted_like(
+            hog,
+            ["orientations", "pixels_per_cell", "transform_sqrt", "transform"],
+            "a fitted skmm.image.HOG",
+            caller,
+        )
+        check_is_fitted(hog)
+        image = np.asarray(image)
+        if image.ndim not in (2, 3):
+            raise ValueError(
+                f"image must be one image of shape (height, width) or (height, "
+                f"width, channels); got shape {image.shape}."
+            )
+        # HOG validates the image (size, dtype, negative values with
+        # transform_sqrt) as it does for its features.
+        hog.transform([image])
+        from skmm.image._hog import _float_dtype
+
+        cells = _cell_histograms(hog, image)
+        drawing = _hog_glyphs(
+            cells, image.shape[:2], tuple(hog.pixels_per_cell),
+            dtype=_float_dtype(image.dtype),
+        )
+        display = cls(
+            image, drawing, cell_histograms=cells,
+            pixels_per_cell=tuple(hog.pixels_per_cell),
+        )
+        return display.plot(
+            ax=ax, image_cmap=image_cmap, image_alpha=image_alpha,
+            glyph_cmap=glyph_cmap, alpha=alpha,
+        )

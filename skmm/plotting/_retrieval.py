@@ -1,0 +1,258 @@
+"""Interpolated precision-recall curve of category retrieval."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import _safe_indexing
+from sklearn.utils._plotting import _validate_style_kwargs
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from skmm.plotting._base import _axes, _check_fitted_like, _check_matplotlib
+
+
+class RetrievalPrecisionRecallDisplay:
+    """Interpolated precision-recall curve of retrieval, with its MAP.
+
+    Relevant database items share the query's label; the curve is
+    :func:`skmm.metrics.precision_recall_curve` (the highest precision at
+    recall at least ``r``, averaged over queries) and the legend gives the
+    mean average precision (:func:`skmm.metrics.mean_average_precision`).
+
+    It is recommended to use :meth:`from_estimator` or
+    :meth:`from_predictions` to create a display. All parameters are stored
+    as attributes. To compare methods or directions, draw several displays
+    on one axes: pass ``ax=display.ax_`` to the next.
+
+    Parameters
+    ----------
+    precision : ndarray of shape (n_points,)
+        Interpolated precision at each recall level.
+    recall : ndarray of shape (n_points,)
+        Recall levels.
+    mean_average_precision : float, default=None
+        MAP, shown in the legend; None shows none.
+    name : str, default=None
+        Name of the curve in the legend.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The curve.
+    ax_ : matplotlib Axes
+        Axes with the curve.
+    figure_ : matplotlib Figure
+        Figure containing the curve.
+
+    See Also
+    --------
+    skmm.metrics.precision_recall_curve : The curve drawn.
+    skmm.metrics.mean_average_precision : The MAP in the legend.
+    skmm.retrieval.SemanticMatching : A retrieval estimator to draw.
+
+    Examples
+    --------
+    >>> from skmm.plotting import RetrievalPrecisionRecallDisplay
+    >>> display = RetrievalPrecisionRecallDisplay.from_predictions(
+    ...     [0, 1], [0, 1, 0], [[0.9, 0.5, 0.1], [0.2, 0.8, 0.3]],
+    ...     name="toy")  # doctest: +SKIP
+    >>> round(display.mean_average_precision, 3)  # doctest: +SKIP
+    0.917
+    """
+
+    def __init__(self, precision, recall, *, mean_average_precision=None, name=None):
+        self.precision = precision
+        self.recall = recall
+        self.mean_average_precision = mean_average_precision
+        self.name = name
+
+    def plot(self, ax=None, *, name=None, curve_kwargs=None):
+        """Plot the curve.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure's when None. Pass another
+            display's ``ax_`` to draw several curves together.
+        name : str, default=None
+            Name of the curve in the legend; ``self.name`` when None.
+        curve_kwargs : dict, default=None
+            Keyword arguments of matplotlib's ``plot``.
+
+        Returns
+        -------
+        display : RetrievalPrecisionRecallDisplay
+        """
+        ax, figure = _axes(ax, f"{type(self).__name__}.plot")
+        name = self.name if name is None else name
+        precision = np.asarray(self.precision, dtype=float)
+        recall = np.asarray(self.recall, dtype=float)
+        if precision.shape != recall.shape or precision.ndim != 1:
+            raise ValueError(
+                f"precision {precision.shape} and recall {recall.shape} must be "
+                "1-D of one length."
+            )
+        if self.mean_average_precision is None:
+            label = name
+        elif name is None:
+            label = f"MAP = {self.mean_average_precision:.3f}"
+        else:
+            label = f"{name} (MAP = {self.mean_average_precision:.3f})"
+        kwargs = _validate_style_kwargs(
+            {"marker": "o", "label": label}, curve_kwargs or {}
+        )
+        (self.line_,) = ax.plot(recall, precision, **kwargs)
+        ax.set(
+            xlabel="Recall",
+            ylabel="Interpolated precision",
+            xlim=(-0.01, 1.01),
+            ylim=(-0.01, 1.01),
+            title="Retrieval precision-recall",
+        )
+        if kwargs.get("label") is not None:
+            ax.legend(loc="upper right")
+        self.ax_, self.figure_ = ax, figure
+        return self
+
+    @classmethod
+    def from_predictions(
+        cls,
+        query_labels,
+        database_labels,
+        scores=None,
+        *,
+        ranking=None,
+        n_points=11,
+        name=None,
+        ax=None,
+        curve_kwargs=None,
+    ):
+        """Plot the curve of ranked (or scored) retrieval results.
+
+        Parameters
+        ----------
+        query_labels : array-like of shape (n_queries,)
+            Label of each query.
+        database_labels : array-like of shape (n_database,)
+            Label of each database item.
+        scores : array-like of shape (n_queries, n_database), default=None
+            Similarity of each query to each database item, higher is better.
+        ranking : array-like of int of shape (n_queries, k), default=None
+            Database indices, best first, instead of ``scores``.
+        n_points : int, default=11
+            Number of recall levels (11: the classic 11-point curve).
+        name : str, default=None
+            Name of the curve in the legend.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure's when None.
+        curve_kwargs : dict, default=None
+            Keyword arguments of matplotlib's ``plot``.
+
+        Returns
+        -------
+        display : RetrievalPrecisionRecallDisplay
+        """
+        from skmm.metrics import mean_average_precision, precision_recall_curve
+
+        _check_matplotlib(f"{cls.__name__}.from_predictions")
+        precision, recall = precision_recall_curve(
+            query_labels, database_labels, scores, ranking=ranking,
+            n_points=n_points,
+        )
+        average = mean_average_precision(
+            query_labels, database_labels, scores, ranking=ranking
+        )
+        display = cls(
+            precision, recall, mean_average_precision=average, name=name
+        )
+        return display.plot(ax=ax, curve_kwargs=curve_kwargs)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        query_modality=None,
+        n_points=11,
+        name=None,
+        ax=None,
+        curve_kwargs=None,
+    ):
+        """Plot the curve of a fitted cross-modal matching on a labelled table.
+
+        As :meth:`~skmm.retrieval.SemanticMatching.score` does, each sample's
+        item of the query modality queries the items of the other modality
+        of all samples (samples lacking a modality take no part on its
+        side); relevant items share the query's label. The MAP in the legend
+        equals ``estimator.score(X, y, query_modality=...)`` for that
+        direction.
+
+        Parameters
+        ----------
+        estimator : CorrelationMatching, SemanticMatching or \
+                SemanticCorrelationMatching
+            Fitted cross-modal matching.
+        X : DataFrame or array-like of shape (n_samples, n_columns)
+            Labelled evaluation table, as in the estimator's ``fit``.
+        y : array-like of shape (n_samples,)
+            Labels.
+        query_modality : str, default=None
+            Name of the queries' modality; the first modality when None (as
+            in ``retrieve``). Draw the other direction with a second call.
+        n_points : int, default=11
+            Number of recall levels.
+        name : str, default=None
+            Name of the curve; ``"<Estimator>: <query> → <database>"`` when
+            None.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure's when None.
+        curve_kwargs : dict, default=None
+            Keyword arguments of matplotlib's ``plot``.
+
+        Returns
+        -------
+        display : RetrievalPrecisionRecallDisplay
+        """
+        caller = f"{cls.__name__}.from_estimator"
+        _check_matplotlib(caller)
+        _check_fitted_like(
+            estimator,
+            ["retrieve", "_check_table", "_index"],
+            "a cross-modal matching of skmm.retrieval (CorrelationMatching, "
+            "SemanticMatching or SemanticCorrelationMatching)",
+            caller,
+        )
+        check_is_fitted(estimator)
+        if not isinstance(n_points, numbers.Integral) or n_points < 2:
+            raise ValueError(f"n_points must be an int >= 2, got {n_points!r}.")
+        selections, present = estimator._check_table(X)
+        y = column_or_1d(y)
+        if len(y) != present.shape[1]:
+            raise ValueError(
+                f"X has {present.shape[1]} samples but y has {len(y)}; they must "
+                "match."
+            )
+        q = estimator._index(query_modality)
+        d = 1 - q
+        names = estimator.modality_names_
+        for m in (q, d):
+            if not present[m].any():
+                raise ValueError(
+                    f"No sample holds modality {names[m]!r}; there is nothing "
+                    "to retrieve."
+                )
+        queries = _safe_indexing(selections[q], np.flatnonzero(present[q]))
+        database = _safe_indexing(selections[d], np.flatnonzero(present[d]))
+        ranking, _ = estimator.retrieve(queries, database, query_modality=names[q])
+        if name is None:
+            name = f"{type(estimator).__name__}: {names[q]} \u2192 {names[d]}"
+        return cls.from_predictions(
+            y[present[q]],
+            y[present[d]],
+            ranking=ranking,
+            n_points=n_points,
+            name=name,
+            ax=ax,
+            curve_kwargs=curve_kwargs,
+        )
