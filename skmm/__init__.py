@@ -28,7 +28,8 @@ retrieval
 text
     Text features (Word2Vec/FastText document vectors).
 utils
-    Validation, estimator discovery, common checks and the feature cache.
+    Validation, estimator discovery, common checks, the feature cache and
+    ``extract_features`` (streaming to disk, resumable; also ``skmm.extract_features``).
 """
 
 __version__ = "0.1.0.dev0"
@@ -44,6 +45,7 @@ __all__ = [
     "retrieval",
     "text",
     "utils",
+    "extract_features",
     "__version__",
 ]
 
@@ -65,4 +67,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"skmm.{name}")
+    if name == "extract_features":
+        from skmm.utils._extract import extract_features
+
+        return extract_features
     raise AttributeError(f"module 'skmm' has no attribute {name!r}")

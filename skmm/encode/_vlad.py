@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.cluster import MiniBatchKMeans
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -13,9 +14,12 @@ from skmm.encode._assign_numba import residual_sums
 from skmm.encode._base import (
     _DescriptorSetEncoder,
     assignment_block_rows,
+    check_enough_descriptors,
     nearest_centre,
     power_normalise,
+    training_sample,
 )
+from skmm.utils._device import resolve_device
 
 
 class VLAD(_DescriptorSetEncoder):
@@ -155,6 +159,19 @@ class VLAD(_DescriptorSetEncoder):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    def _new_kmeans(self, rng):
+        return MiniBatchKMeans(
+            n_clusters=self.n_clusters,
+            batch_size=self.batch_size,
+            max_iter=self.max_iter,
+            n_init="auto",
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        )
+
+    def _finish_fit(self):
+        self.codebook_ = self.kmeans_.cluster_centers_
+        self.n_features_out_ = self.n_clusters * self.n_descriptor_features_
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the centres from the training descriptors.
@@ -171,15 +188,46 @@ class VLAD(_DescriptorSetEncoder):
         self : object
         """
         sample, rng = self._fit_sample(X, self.n_clusters, "n_clusters")
-        self.kmeans_ = MiniBatchKMeans(
-            n_clusters=self.n_clusters,
-            batch_size=self.batch_size,
-            max_iter=self.max_iter,
-            n_init="auto",
-            random_state=rng.randint(np.iinfo(np.int32).max),
-        ).fit(sample)
-        self.codebook_ = self.kmeans_.cluster_centers_
-        self.n_features_out_ = self.n_clusters * self.n_descriptor_features_
+        self.kmeans_ = self._new_kmeans(rng).fit(sample)
+        self._partial_rng = rng
+        self._finish_fit()
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update the centres with one batch of descriptor sets.
+
+        For codebooks learned from more descriptors than fit in memory,
+        streamed batch by batch. The first call (on an unfitted encoder)
+        creates ``MiniBatchKMeans``, seeded from ``random_state`` as in
+        ``fit``, and initialises its centres on this batch's descriptors
+        (subsampled to ``max_descriptors``, so the first batch needs at
+        least ``n_clusters`` of them); every call, the first included,
+        takes one ``MiniBatchKMeans.partial_fit`` step on the batch's
+        descriptors. A call after ``fit`` refines the fitted centres.
+
+        Parameters
+        ----------
+        X : list of ndarray of shape (n_local, d), pandas Series or 3-D array
+            Descriptor sets, one per sample.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        first = not hasattr(self, "_partial_rng")
+        flat, _ = self._check_sets(X, reset=first)
+        if first:
+            self.device_ = resolve_device(self.device)
+            self._partial_rng = check_random_state(self.random_state)
+            self.kmeans_ = self._new_kmeans(self._partial_rng)
+        sample = training_sample(flat, self.max_descriptors, self._partial_rng)
+        if first:
+            check_enough_descriptors(sample, self.n_clusters, "n_clusters")
+        self.kmeans_.partial_fit(sample)
+        self._finish_fit()
         return self
 
     def transform(self, X):
