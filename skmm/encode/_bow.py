@@ -46,6 +46,23 @@ def _soft_weights_cpu(X, centres, bandwidth):
     return out
 
 
+def _kmeans_partial_step(encoder, X, n_centres, name):
+    """One ``MiniBatchKMeans.partial_fit`` step of a k-means encoder on the
+    descriptors of ``X``, creating (and seeding) the k-means on the first
+    call; returns the descriptors used."""
+    first = not hasattr(encoder, "_partial_rng")
+    flat, _ = encoder._check_sets(X, reset=first)
+    if first:
+        encoder.device_ = resolve_device(encoder.device)
+        encoder._partial_rng = check_random_state(encoder.random_state)
+        encoder.kmeans_ = encoder._new_kmeans(encoder._partial_rng)
+    sample = training_sample(flat, encoder.max_descriptors, encoder._partial_rng)
+    if first:
+        check_enough_descriptors(sample, n_centres, name)
+    encoder.kmeans_.partial_fit(sample)
+    return sample
+
+
 class BagOfWords(_DescriptorSetEncoder):
     """Bag-of-words histograms of descriptor sets over a learned codebook.
 
@@ -258,16 +275,7 @@ class BagOfWords(_DescriptorSetEncoder):
         -------
         self : object
         """
-        first = not hasattr(self, "_partial_rng")
-        flat, _ = self._check_sets(X, reset=first)
-        if first:
-            self.device_ = resolve_device(self.device)
-            self._partial_rng = check_random_state(self.random_state)
-            self.kmeans_ = self._new_kmeans(self._partial_rng)
-        sample = training_sample(flat, self.max_descriptors, self._partial_rng)
-        if first:
-            check_enough_descriptors(sample, self.n_words, "n_words")
-        self.kmeans_.partial_fit(sample)
+        sample = _kmeans_partial_step(self, X, self.n_words, "n_words")
         self._finish_fit(sample)
         return self
 

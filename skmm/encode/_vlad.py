@@ -6,7 +6,6 @@ import numbers
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.cluster import MiniBatchKMeans
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -14,12 +13,10 @@ from skmm.encode._assign_numba import residual_sums
 from skmm.encode._base import (
     _DescriptorSetEncoder,
     assignment_block_rows,
-    check_enough_descriptors,
     nearest_centre,
     power_normalise,
-    training_sample,
 )
-from skmm.utils._device import resolve_device
+from skmm.encode._bow import _kmeans_partial_step
 
 
 class VLAD(_DescriptorSetEncoder):
@@ -217,16 +214,7 @@ class VLAD(_DescriptorSetEncoder):
         -------
         self : object
         """
-        first = not hasattr(self, "_partial_rng")
-        flat, _ = self._check_sets(X, reset=first)
-        if first:
-            self.device_ = resolve_device(self.device)
-            self._partial_rng = check_random_state(self.random_state)
-            self.kmeans_ = self._new_kmeans(self._partial_rng)
-        sample = training_sample(flat, self.max_descriptors, self._partial_rng)
-        if first:
-            check_enough_descriptors(sample, self.n_clusters, "n_clusters")
-        self.kmeans_.partial_fit(sample)
+        _kmeans_partial_step(self, X, self.n_clusters, "n_clusters")
         self._finish_fit()
         return self
 
