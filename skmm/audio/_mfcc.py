@@ -225,6 +225,9 @@ class MFCC(TransformerMixin, BaseEstimator):
     takes whole batches, each running the FFT, BLAS and the Numba kernels
     serially; a long clip is split into chunks of frames the same way. Peak
     memory beyond the input and output stays near one batch per thread.
+    The batches go through joblib: inside a ``joblib.parallel_config``
+    context that picks another backend (dask, say), they run there
+    instead, each task carrying its own clips.
 
     Cosine-sum windows at full length (Hann, Hamming, Blackman) are applied
     after the FFT, as a short filter on the spectrum, which lets the FFT read
@@ -509,50 +512,62 @@ class MFCC(TransformerMixin, BaseEstimator):
         return self._assemble(outputs, n_frames, dtype)
 
     def _compute_on_cpu_threads(self, waves, batches, n_frames, constants, bar):
-        """Run batches on one thread per core, each with a serial pipeline.
+        """Run batches through joblib: one thread per core by default, each
+        thread taking whole batches with a serial pipeline.
 
         Every stage (Numba kernels, the FFT, BLAS, NumPy's ufuncs) releases the
         GIL, so threads that each take whole batches keep all cores busy
         without the oversubscription of multi-threaded FFT and BLAS calls
         competing with each other. One long clip is split into chunks of
-        frames instead, which the threads share.
+        frames instead, which the threads share. A backend set with
+        ``joblib.parallel_config`` (dask, say) takes the batches instead, each
+        task carrying only its own clips.
         """
         import numba
         from threadpoolctl import threadpool_limits
 
+        from skmm.utils._parallel import parallel_map, runs_in_threads
+
         n_threads = numba.get_num_threads()
+        in_threads = runs_in_threads()
         with threadpool_limits(limits=1, user_api="blas"):
-            if n_threads == 1 or len(batches) == 1:
+            if in_threads and (n_threads == 1 or len(batches) == 1):
                 run = functools.partial(_mfcc_batch_cpu, n_threads=n_threads)
                 return [
                     self._compute(waves, b, n_frames, constants, run, bar)
                     for b in batches
                 ]
-            from concurrent.futures import ThreadPoolExecutor
-
             run = functools.partial(_mfcc_batch_cpu, n_threads=1)
-            with ThreadPoolExecutor(n_threads) as pool:
-                return list(
-                    pool.map(
-                        lambda b: self._compute(
-                            waves, b, n_frames, constants, run, bar
-                        ),
-                        batches,
-                    )
-                )
+            outputs = []
+            for output in parallel_map(
+                self._compute_clips,
+                (
+                    ([waves[i] for i in b], n_frames[b], constants, run)
+                    for b in batches
+                ),
+                n_jobs=n_threads if in_threads else None,
+            ):
+                outputs.append(output)
+                bar.update(output[1].shape[0] - 1)
+            return outputs
 
     def _compute(self, waves, batch, n_frames, constants, compute_batch, bar):
         """MFCC frames (with deltas) of the clips in ``batch``, stacked; the
         progress bar ``bar`` advances by the batch's clips."""
-        signal, frame_starts, frame_offsets = self._frame_layout(
-            [waves[i] for i in batch], n_frames[batch]
-        )
-        top_db = -1.0 if self.top_db is None else float(self.top_db)
-        result = compute_batch(
-            signal, frame_starts, frame_offsets, constants, self.power, top_db
+        result = self._compute_clips(
+            [waves[i] for i in batch], n_frames[batch], constants, compute_batch
         )
         bar.update(len(batch))
         return result
+
+    def _compute_clips(self, clips, n_frames, constants, compute_batch):
+        """``(frames, frame_offsets)`` of ``clips``: their MFCC frames (with
+        deltas), stacked."""
+        signal, frame_starts, frame_offsets = self._frame_layout(clips, n_frames)
+        top_db = -1.0 if self.top_db is None else float(self.top_db)
+        return compute_batch(
+            signal, frame_starts, frame_offsets, constants, self.power, top_db
+        )
 
     def _frame_layout(self, clips, n_frames):
         """Concatenate the (padded) clips and locate every frame in them.
@@ -704,10 +719,13 @@ def _mfcc_batch_cpu(
         _log_mel_chunk, signal, frame_starts, constants, power, mel_basis_t, db
     )
     if n_threads > 1 and len(bounds) > 1:
-        from concurrent.futures import ThreadPoolExecutor
+        from joblib import Parallel, delayed
 
-        with ThreadPoolExecutor(n_threads) as pool:
-            list(pool.map(job, bounds))
+        # The chunks write into one shared ``db``: threads whatever the
+        # active joblib backend (this runs inside one batch's task).
+        Parallel(n_jobs=n_threads, require="sharedmem")(
+            delayed(job)(bound) for bound in bounds
+        )
     else:
         for bound in bounds:
             job(bound)

@@ -17,6 +17,8 @@ from skmm.utils._validation import check_descriptor_sets
 # chunks per call.
 _PROGRESS_MIN_ROWS = 1 << 16
 _PROGRESS_STEPS = 100
+# Chunks sent to the workers of a joblib backend hold at least this many rows.
+_TASK_MIN_ROWS = 1 << 12
 
 
 def stack_sets(sets):
@@ -169,10 +171,23 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
         of ``block_rows``, the rows a kernel processes together, so that
         chunked and whole calls give the same numbers.
         """
+        return self._split_rows(offsets, block_rows, n_workers=1)
+
+    def _task_chunks(self, offsets, block_rows, n_workers):
+        """:meth:`_row_chunks`, or, for ``n_workers`` workers of a joblib
+        backend, a few chunks per worker (as many more as a bar asks for)."""
+        if not n_workers:
+            return list(self._row_chunks(offsets, block_rows))
+        return list(self._split_rows(offsets, block_rows, n_workers))
+
+    def _split_rows(self, offsets, block_rows, n_workers):
         n_rows, n_sets = int(offsets[-1]), offsets.shape[0] - 1
         size = max(_PROGRESS_MIN_ROWS, -(-n_rows // _PROGRESS_STEPS))
+        if n_workers > 1:
+            # A few chunks per worker, each worth a task of its own.
+            size = min(size, max(_TASK_MIN_ROWS, -(-n_rows // (4 * n_workers))))
         size = -(-size // block_rows) * block_rows
-        if not self.verbose or n_rows <= size:
+        if (not self.verbose and n_workers == 1) or n_rows <= size:
             yield 0, n_rows, 0, n_sets
             return
         done = 0
@@ -188,13 +203,35 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
             yield begin, end, done, stop
             done = stop
 
+    def _distributed_workers(self):
+        """Workers of the joblib backend chosen by a ``parallel_config``
+        context (dask, say) when the CPU work should go there; else 0."""
+        from skmm.utils._parallel import runs_in_threads
+
+        if getattr(self, "device_", "cpu") != "cpu" or runs_in_threads():
+            return 0
+        return effective_n_jobs(getattr(self, "n_jobs", None))
+
     def _per_row(self, compute, flat, offsets, block_rows=1):
         """``compute(flat)`` (one output row per descriptor), in the chunks of
-        :meth:`_row_chunks`, with a progress bar over the sets."""
+        :meth:`_row_chunks`, with a progress bar over the sets. Inside a
+        ``joblib.parallel_config`` context that picks a backend other than
+        threads, the chunks are that backend's tasks (``compute`` must then
+        pickle)."""
+        from skmm.utils._parallel import parallel_map
+
+        n_workers = self._distributed_workers()
+        chunks = self._task_chunks(offsets, block_rows, n_workers)
+        if n_workers:
+            results = parallel_map(
+                compute, ((flat[begin:end],) for begin, end, _, _ in chunks)
+            )
+        else:
+            results = (compute(flat[begin:end]) for begin, end, _, _ in chunks)
         parts = []
         with self._progress(offsets.shape[0] - 1) as bar:
-            for begin, end, first, stop in self._row_chunks(offsets, block_rows):
-                parts.append(compute(flat[begin:end]))
+            for (_, _, first, stop), part in zip(chunks, results, strict=True):
+                parts.append(part)
                 bar.update(stop - first)
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 

@@ -294,22 +294,33 @@ class StatsPooling(_DescriptorSetEncoder):
             )
         stats = _check_stats(self.stats)
         segments = _check_segments(self.segments)
+        from skmm.utils._parallel import parallel_map
+
+        # Every set is pooled on its own, so chunks of whole sets give the
+        # statistics of one call (empty chunks lie within one long set).
+        n_workers = self._distributed_workers()
+        bounds = [
+            (first, stop)
+            for _, _, first, stop in self._task_chunks(offsets, 1, n_workers)
+            if stop > first
+        ]
+        tasks = (
+            (
+                flat[offsets[first] : offsets[stop]],
+                offsets[first : stop + 1] - offsets[first],
+                stats,
+                segments,
+            )
+            for first, stop in bounds
+        )
+        if n_workers:
+            pooled = parallel_map(_pool_segments, tasks)
+        else:
+            pooled = (_pool_segments(*task) for task in tasks)
         chunks = []
         with self._progress(offsets.shape[0] - 1) as bar:
-            # Every set is pooled on its own, so chunks of whole sets give
-            # the statistics of one call.
-            for _, _, first, stop in self._row_chunks(offsets):
-                if stop == first:
-                    continue  # within one long set
-                begin, end = offsets[first], offsets[stop]
-                chunks.append(
-                    _pool_segments(
-                        flat[begin:end],
-                        offsets[first : stop + 1] - begin,
-                        stats,
-                        segments,
-                    )
-                )
+            for (first, stop), chunk in zip(bounds, pooled, strict=True):
+                chunks.append(chunk)
                 bar.update(stop - first)
         return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 

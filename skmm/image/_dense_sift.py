@@ -1,7 +1,6 @@
 """Dense SIFT: OpenCV's SIFT descriptor on a regular grid of keypoints."""
 
 import numbers
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -20,6 +19,10 @@ _WIDTH = 4  # SIFT_DESCR_WIDTH: spatial bins per side
 # Images per GPU batch are capped so that the orientation maps of a batch
 # (8 float32 values per pixel) stay near this many bytes.
 _GPU_BATCH_BYTES = 512 * 2**20
+# Images of a CPU call are split into this many chunks per worker: a few
+# balance uneven progress and advance the bar; offset tables are rebuilt once
+# per chunk.
+_CHUNKS_PER_WORKER = 4
 
 
 def grid_positions(length, step):
@@ -116,7 +119,9 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         Where to compute. "cuda" needs CuPy and a CUDA device; "auto" takes
         the GPU when there is one.
     n_jobs : int, default=None
-        Threads over images on the CPU; None uses all cores.
+        Threads over images on the CPU; None uses all cores. Inside a
+        ``joblib.parallel_config`` context that picks another backend
+        (dask, say), chunks of images go to that backend instead.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the images done (batch by batch on the GPU).
@@ -291,25 +296,28 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         return results
 
     def _transform_cpu(self, images, sizes, bar):
-        n_threads = max(1, min(effective_n_jobs(self.n_jobs or -1), len(images)))
-        chunks = np.array_split(np.arange(len(images)), n_threads)
-        results = [None] * len(images)
+        from skmm.utils._parallel import parallel_map, runs_in_threads
 
-        def work(indices):
-            from skmm.image import _dense_sift_numba as kernels
-
-            tables = {}
-            for i in indices:
-                results[i] = _describe_cpu(
-                    blur(images[i], self.sigma), self.step, sizes, tables, kernels
-                )
-                bar.update()
-
-        if n_threads == 1:
-            work(chunks[0])
+        n_workers = max(1, min(effective_n_jobs(self.n_jobs or -1), len(images)))
+        # A few chunks per worker balance uneven images and move the bar.
+        n_chunks = min(len(images), _CHUNKS_PER_WORKER * n_workers)
+        chunks = np.array_split(np.arange(len(images)), max(1, n_chunks))
+        tasks = (
+            ([images[i] for i in chunk], self.sigma, self.step, sizes)
+            for chunk in chunks
+        )
+        if n_workers == 1 and runs_in_threads():
+            described = (_describe_chunk(*task) for task in tasks)
         else:
-            with ThreadPoolExecutor(n_threads) as pool:
-                list(pool.map(work, chunks))
+            described = parallel_map(
+                _describe_chunk,
+                tasks,
+                n_jobs=n_workers if runs_in_threads() else None,
+            )
+        results = []
+        for descriptors in described:
+            results.extend(descriptors)
+            bar.update(len(descriptors))
         return results
 
     def _transform_gpu(self, images, sizes, bar):
@@ -352,6 +360,17 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         return np.asarray(
             [f"dsift{i}" for i in range(_N_DESCRIPTOR_FEATURES)], dtype=object
         )
+
+
+def _describe_chunk(images, sigma, step, sizes):
+    """Descriptors of each image of a chunk (a task of its own)."""
+    from skmm.image import _dense_sift_numba as kernels
+
+    tables = {}
+    return [
+        _describe_cpu(blur(image, sigma), step, sizes, tables, kernels)
+        for image in images
+    ]
 
 
 def _describe_cpu(blurred, step, sizes, tables, kernels):

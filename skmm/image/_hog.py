@@ -91,7 +91,9 @@ class HOG(TransformerMixin, BaseEstimator):
     n_jobs : int, default=None
         Threads for the CPU kernel (images run in parallel). None uses
         Numba's thread count (``numba.get_num_threads()``, all cores unless
-        changed); -1 means all cores.
+        changed); -1 means all cores. Inside a ``joblib.parallel_config``
+        context that picks another backend (dask, say), chunks of images
+        go to that backend instead, each computed on one thread.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the images done. The images then go to the
@@ -311,9 +313,29 @@ class HOG(TransformerMixin, BaseEstimator):
         """:meth:`_compute` of the whole batch or, with a progress bar, of
         chunks of images, advancing ``bar``. An image's features depend on
         that image alone, so the chunks give the same features."""
+        from skmm.utils._parallel import parallel_map, runs_in_threads
+
         n_images = batch.shape[0]
         pixels = max(1, int(np.prod(batch.shape[1:])))
         size = max(1, _PROGRESS_CHUNK_PIXELS // pixels)
+        if self.device_ == "cpu" and not runs_in_threads():
+            # A joblib backend (dask, say) was chosen: it takes chunks of
+            # images, a few per worker, each run by the serial kernel.
+            from joblib import effective_n_jobs
+
+            n_workers = effective_n_jobs(self.n_jobs)
+            size = max(1, min(size, -(-n_images // (4 * n_workers))))
+            parts = []
+            for part in parallel_map(
+                self._compute,
+                (
+                    (batch[begin : begin + size], dtype, 1)
+                    for begin in range(0, n_images, size)
+                ),
+            ):
+                parts.append(part)
+                bar.update(part.shape[0])
+            return np.concatenate(parts)
         if not self.verbose or n_images <= size:
             features = self._compute(batch, dtype)
             bar.update(n_images)
@@ -324,8 +346,9 @@ class HOG(TransformerMixin, BaseEstimator):
             bar.update(parts[-1].shape[0])
         return np.concatenate(parts)
 
-    def _compute(self, batch, dtype):
-        """Features of a ``(n, h, w, channels)`` batch, computed in ``dtype``."""
+    def _compute(self, batch, dtype, n_jobs=None):
+        """Features of a ``(n, h, w, channels)`` batch, computed in ``dtype``
+        on ``n_jobs`` threads (None: the ``n_jobs`` parameter)."""
         if self.device_ == "cuda":
             from skmm.image import _hog_cupy
 
@@ -344,7 +367,7 @@ class HOG(TransformerMixin, BaseEstimator):
         out = np.empty((batch.shape[0], self.n_features_out_), dtype=dtype)
         n_ambiguous = np.zeros(batch.shape[0], dtype=np.int64)
         no_overrides = np.zeros((1, 0, 0), dtype=np.int64)
-        with _numba_threads(self.n_jobs) as n_threads:
+        with _numba_threads(self.n_jobs if n_jobs is None else n_jobs) as n_threads:
             if n_threads == 1 or batch.shape[0] == 1:
                 kernels.hog_batch(batch, *params, no_overrides, out, n_ambiguous)
             else:

@@ -116,7 +116,7 @@ class SIFT(TransformerMixin, BaseEstimator):
         float32) of unit-norm descriptors scaled by 512.
     n_jobs : int, default=None
         Threads over images (OpenCV releases the GIL); None means 1 unless in
-        a ``joblib.parallel_backend`` context, -1 all cores. OpenCV also
+        a ``joblib.parallel_config`` context, -1 all cores. OpenCV also
         threads inside each image.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
@@ -265,15 +265,20 @@ class SIFT(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         images = check_gray_images(X)
-        from joblib import Parallel, delayed
+        from joblib import effective_n_jobs
 
-        if self.n_jobs is None or self.n_jobs == 1 or len(images) < 2:
+        from skmm.utils._parallel import parallel_map
+
+        if effective_n_jobs(self.n_jobs) == 1 or len(images) < 2:
             described = (self._detect_and_compute(image) for image in images)
         else:
-            # In order, as each image is done, so that the bar moves.
-            described = Parallel(
-                n_jobs=self.n_jobs, prefer="threads", return_as="generator"
-            )(delayed(self._detect_and_compute)(image) for image in images)
+            # In order, as each image is done, so that the bar moves; on
+            # threads unless a joblib backend (dask, say) was chosen.
+            described = parallel_map(
+                self._detect_and_compute,
+                ((image,) for image in images),
+                n_jobs=self.n_jobs,
+            )
         results = []
         with progress_bar(
             len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
