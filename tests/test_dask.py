@@ -22,6 +22,14 @@ from skmm.image import HOG
 distributed = pytest.importorskip("distributed")
 
 
+# The scheduler and client live in this process: distributed can leave comms
+# and event-loop callbacks whose finalisers fire at a later garbage
+# collection, which pytest reports as unraisable exceptions.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::pytest.PytestUnraisableExceptionWarning"
+)
+
+
 @pytest.fixture(scope="module")
 def client():
     # Two single-threaded worker processes on loopback, no dashboard (it

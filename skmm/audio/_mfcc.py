@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.audio._validation import check_waveforms
-from skmm.utils._device import resolve_device
+from skmm.utils._device import any_cupy, array_module, resolve_device, to_numpy
 from skmm.utils._progress import progress_bar
 
 _PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric", "empty")
@@ -199,7 +199,12 @@ class MFCC(TransformerMixin, BaseEstimator):
         the frames themselves as a descriptor set.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to compute. "cuda" needs CuPy and a CUDA device; "auto" takes
-        the GPU when there is one.
+        the GPU when there is one. The output's array library follows the
+        input's: CuPy waveforms (as ``AudioReader(device="cuda")`` returns)
+        give CuPy frames, computed without leaving the GPU; NumPy waveforms
+        give NumPy frames, copied to the GPU once per batch and back once.
+        Pooled statistics are computed on the host (one copy of the frames
+        there, one of the pooled rows back).
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the clips done, advanced batch by batch.
@@ -488,6 +493,9 @@ class MFCC(TransformerMixin, BaseEstimator):
                     "needs (librosa raises too); use a smaller delta_width, "
                     "a smaller hop_length or another delta_mode."
                 )
+        on_gpu = any_cupy(waves)
+        if on_gpu and self.device_ == "cpu":
+            waves = [to_numpy(w) for w in waves]
         constants = self._constants(dtype, self.device_)
         if self.device_ == "cuda":
             from skmm.audio import _mfcc_cupy
@@ -509,7 +517,7 @@ class MFCC(TransformerMixin, BaseEstimator):
                 outputs = self._compute_on_cpu_threads(
                     waves, batches, n_frames, constants, bar
                 )
-        return self._assemble(outputs, n_frames, dtype)
+        return self._assemble(outputs, on_gpu)
 
     def _compute_on_cpu_threads(self, waves, batches, n_frames, constants, bar):
         """Run batches through joblib: one thread per core by default, each
@@ -583,11 +591,13 @@ class MFCC(TransformerMixin, BaseEstimator):
         slots = -(-lengths // hop) * hop
         starts = np.zeros(len(clips) + 1, dtype=np.int64)
         np.cumsum(slots, out=starts[1:])
-        signal = np.zeros(starts[-1] + self.n_fft, dtype=dtype)
+        # CuPy clips are laid out on the GPU; the frame positions stay here.
+        xp = array_module(clips[0])
+        signal = xp.zeros(int(starts[-1]) + self.n_fft, dtype=dtype)
         for clip, begin, length in zip(clips, starts[:-1], lengths, strict=True):
             end = begin + length
             if pad and self.pad_mode != "constant":
-                signal[begin:end] = np.pad(clip, pad, mode=self.pad_mode)
+                signal[begin:end] = xp.pad(clip, pad, mode=self.pad_mode)
             else:
                 signal[begin + pad : end - pad] = clip
         frame_offsets = np.zeros(len(clips) + 1, dtype=np.int64)
@@ -598,21 +608,32 @@ class MFCC(TransformerMixin, BaseEstimator):
         )
         return signal, frame_starts, frame_offsets
 
-    def _assemble(self, outputs, n_frames, dtype):
+    def _assemble(self, outputs, on_gpu):
+        """Split or pool the batches' frames; each batch crosses between host
+        and device at most once, towards the input's side."""
+        if on_gpu:
+            import cupy
+
+            to_output = cupy.asarray
+        else:
+            to_output = to_numpy
         if self.pooling is None:
             clips = []
             for frames, offsets in outputs:
+                frames = to_output(frames)
                 clips.extend(
                     frames[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)
                 )
             return clips
         from skmm.encode._pooling import pool_flat
 
-        return np.concatenate(
-            [
-                pool_flat(frames, offsets, tuple(self.pooling))
-                for frames, offsets in outputs
-            ]
+        return to_output(
+            np.concatenate(
+                [
+                    pool_flat(to_numpy(frames), offsets, tuple(self.pooling))
+                    for frames, offsets in outputs
+                ]
+            )
         )
 
     def get_feature_names_out(self, input_features=None):

@@ -52,9 +52,12 @@ def _delta_gather(frame_offsets, delta_filter, mode):
 
 
 def mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, xp=None):
-    """MFCC frames of one batch; returns ``(frames, frame_offsets)`` on the host.
+    """MFCC frames of one batch; returns ``(frames, frame_offsets)`` with
+    ``frames`` on the device (``frame_offsets`` stays on the host).
 
-    Same contract as ``_mfcc._mfcc_batch_cpu``. ``xp`` defaults to CuPy.
+    Same contract as ``_mfcc._mfcc_batch_cpu`` otherwise; ``signal`` may be
+    on the host (copied once) or already on the device. ``xp`` defaults to
+    CuPy.
     """
     if xp is None:
         import cupy as xp
@@ -102,6 +105,4 @@ def mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, xp
         gathered = coefficients[xp.asarray(indices)]  # (frames, width, n_mfcc)
         parts.append((weights[:, :, None] * gathered).sum(axis=1))
     result = xp.concatenate(parts, axis=1) if len(parts) > 1 else coefficients
-    if hasattr(result, "get"):
-        result = result.get()
-    return np.ascontiguousarray(result), frame_offsets
+    return xp.ascontiguousarray(result), frame_offsets

@@ -16,6 +16,7 @@ from skmm.audio._validation import (
     _missing_error,
 )
 from skmm.audio._waveform import Waveform, sample_rate_of
+from skmm.utils._device import resolve_device
 from skmm.utils._readers import SampleReader
 
 _RES_TYPES = ("soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq")
@@ -211,6 +212,14 @@ default="soxr_hq"
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) counting the
         clips read.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the outputs live. Decoding always runs on the CPU; with
+        "cuda" each output is then copied to the GPU once and returned as a
+        CuPy array, so that GPU estimators downstream (``device="cuda"``)
+        and scikit-learn estimators under ``array_api_dispatch`` keep the
+        data there. "cuda" needs CuPy and a CUDA device; "auto" takes the
+        GPU when there is one. CuPy arrays carry no ``sr``, so
+        ``MFCC`` cannot check their rate.
     trim_db : float or None, default=None
         Trim leading and trailing silence after resampling, as
         ``librosa.effects.trim(y, top_db=trim_db, frame_length=...,
@@ -289,6 +298,7 @@ default="soxr_hq"
         "on_error": [StrOptions({"raise", "missing"})],
         "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
         "trim_db": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "trim_frame_length": [Interval(numbers.Integral, 1, None, closed="left")],
         "trim_hop_length": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -308,6 +318,7 @@ default="soxr_hq"
         trim_db=None,
         trim_frame_length=2048,
         trim_hop_length=512,
+        device="cpu",
     ):
         self.sr = sr
         self.mono = mono
@@ -317,6 +328,7 @@ default="soxr_hq"
         self.on_error = on_error
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.device = device
         self.trim_db = trim_db
         self.trim_frame_length = trim_frame_length
         self.trim_hop_length = trim_hop_length
@@ -336,6 +348,7 @@ default="soxr_hq"
         -------
         self : object
         """
+        self.device_ = resolve_device(self.device)
         self._fitted = True
         return self
 

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from skmm.audio._waveform import sample_rate_of
+from skmm.utils._device import array_module, is_cupy_array
 from skmm.utils._validation import _as_column, _is_missing, _sample_label
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -51,11 +52,27 @@ def _check_rank(wave, where, *, max_ndim):
         )
 
 
+def _check_device_wave(wave, where):
+    """The checks of ``check_waveforms`` for a CuPy array, on the GPU."""
+    _check_rank(wave, where, max_ndim=1)
+    if wave.dtype not in _FLOAT_DTYPES:
+        raise TypeError(
+            f"{where} has dtype {wave.dtype}; expected float32 or float64."
+        )
+    if wave.size == 0:
+        raise ValueError(f"{where} is empty (zero samples).")
+    if not bool(array_module(wave).isfinite(wave).all()):
+        raise ValueError(
+            f"{where} holds non-finite values (NaN or inf); clean or drop the clip."
+        )
+
+
 def check_waveforms(X, *, name="Audio"):
     """Validate decoded mono waveforms.
 
-    Each sample must be a 1-D float32 or float64 NumPy array of finite
-    values, at least one sample long. Arrays are neither copied nor converted.
+    Each sample must be a 1-D float32 or float64 NumPy or CuPy array of
+    finite values, at least one sample long. Arrays are neither copied nor
+    converted: CuPy arrays stay on the GPU.
 
     Parameters
     ----------
@@ -96,6 +113,9 @@ def check_waveforms(X, *, name="Audio"):
     """
     cells, labels = _as_column(X, kind="audio")
     for position, wave in enumerate(cells):
+        if is_cupy_array(wave):
+            _check_device_wave(wave, f"{name} {_sample_label(position, labels)}")
+            continue
         is_mono_float = (
             isinstance(wave, np.ndarray)
             and wave.ndim == 1

@@ -67,32 +67,79 @@ def sq_distances_softmin(X, centres, bandwidth):
     return out
 
 
-def gaussian_posteriors(X, means, variances, weights):
-    """Posterior of each diagonal Gaussian component for every row of ``X``.
+def fisher_vectors(X, offsets, weights, means, variances, include_weights, xp=None):
+    """Fisher vectors of stacked descriptor sets, computed on the device.
 
-    Returns a host float64 array of shape ``(n, k)``.
+    ``X`` (host or device) holds the sets stacked, set ``i`` being rows
+    ``offsets[i]:offsets[i + 1]`` (host). Returns the device array
+    ``(n_sets, [k +] 2 k d)`` of ``FisherVector.transform`` before power
+    normalisation; empty sets give zero rows. ``xp`` defaults to CuPy.
     """
-    import cupy as cp
-
-    precisions = cp.asarray(1.0 / variances, dtype=cp.float64)
-    means_gpu = cp.asarray(means, dtype=cp.float64)
+    if xp is None:
+        import cupy as xp
+    X = xp.asarray(X, dtype=xp.float64)
+    k, d = means.shape
+    n_sets = offsets.shape[0] - 1
+    counts = np.diff(offsets)
+    weights_d = xp.asarray(weights, dtype=xp.float64)
+    means_d = xp.asarray(means, dtype=xp.float64)
+    variances_d = xp.asarray(variances, dtype=xp.float64)
+    precisions = 1.0 / variances_d
     constant = (
-        cp.log(cp.asarray(weights, dtype=cp.float64))
-        - 0.5 * cp.sum(cp.log(2 * np.pi * cp.asarray(variances)), axis=1)
-        - 0.5 * cp.sum(means_gpu**2 * precisions, axis=1)
+        xp.log(weights_d)
+        - 0.5 * xp.sum(xp.log(2 * np.pi * variances_d), axis=1)
+        - 0.5 * xp.sum(means_d**2 * precisions, axis=1)
     )
-    scaled_means = means_gpu * precisions
-    out = np.empty((X.shape[0], means.shape[0]), dtype=np.float64)
-    step = _block_rows(means.shape[0])
+    scaled_means = means_d * precisions
+    set_of_row = xp.asarray(np.repeat(np.arange(n_sets), counts))
+    s0 = xp.zeros((n_sets, k))
+    s1 = xp.zeros((n_sets, k, d))
+    s2 = xp.zeros((n_sets, k, d))
+    # Each block's (rows, k, d) moments stay near _BLOCK_ELEMENTS values.
+    step = _block_rows(k * d)
     for start in range(0, X.shape[0], step):
-        block = cp.asarray(X[start : start + step], dtype=cp.float64)
+        block = X[start : start + step]
         log_prob = (
             constant[None, :]
             + block @ scaled_means.T
             - 0.5 * ((block * block) @ precisions.T)
         )
         log_prob -= log_prob.max(axis=1, keepdims=True)
-        prob = cp.exp(log_prob)
-        prob /= prob.sum(axis=1, keepdims=True)
-        out[start : start + step] = prob.get()
+        gamma = xp.exp(log_prob)
+        gamma /= gamma.sum(axis=1, keepdims=True)
+        rows = set_of_row[start : start + step]
+        xp.add.at(s0, rows, gamma)
+        xp.add.at(s1, rows, gamma[:, :, None] * block[:, None, :])
+        xp.add.at(s2, rows, gamma[:, :, None] * (block * block)[:, None, :])
+    n = xp.asarray(np.maximum(counts, 1).astype(np.float64))[:, None]
+    present = xp.asarray((counts > 0).astype(np.float64))[:, None]
+    sqrt_w = xp.sqrt(weights_d)
+    sigmas = xp.sqrt(variances_d)
+    grad_w = (s0 / n - weights_d) / sqrt_w * present
+    grad_mu = (s1 - s0[:, :, None] * means_d) / (
+        n[:, :, None] * sqrt_w[:, None] * sigmas
+    )
+    centred_sq = (
+        s2 - 2 * means_d * s1 + (means_d**2 - variances_d) * s0[:, :, None]
+    )
+    grad_sigma = centred_sq / (
+        n[:, :, None] * np.sqrt(2) * sqrt_w[:, None] * variances_d
+    )
+    blocks = [grad_mu.reshape(n_sets, -1), grad_sigma.reshape(n_sets, -1)]
+    if include_weights:
+        blocks.insert(0, grad_w)
+    return xp.concatenate(blocks, axis=1)
+
+
+def power_normalise(out, power, norm, xp):
+    """``_base.power_normalise`` for device arrays (not in place)."""
+    if power != 1:
+        out = xp.copysign(xp.abs(out) ** power, out)
+    if norm is not None:
+        if norm == "l1":
+            scale = xp.abs(out).sum(axis=1)
+        else:
+            scale = xp.sqrt((out * out).sum(axis=1))
+        scale = xp.where(scale == 0, 1.0, scale)
+        out = out / scale[:, None]
     return out

@@ -1,6 +1,8 @@
 """What every descriptor-set encoder shares: input stacking, codebook
 assignment dispatch, normalisation and the estimator base class."""
 
+import functools
+
 import numba
 import numpy as np
 from joblib import effective_n_jobs
@@ -9,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from skmm.encode import _assign_numba
+from skmm.utils._device import any_cupy, array_module, is_cupy_array, to_numpy
 from skmm.utils._progress import progress_bar
 from skmm.utils._validation import check_descriptor_sets
 
@@ -19,6 +22,33 @@ _PROGRESS_MIN_ROWS = 1 << 16
 _PROGRESS_STEPS = 100
 # Chunks sent to the workers of a joblib backend hold at least this many rows.
 _TASK_MIN_ROWS = 1 << 12
+
+
+def output_follows_input(transform):
+    """Give CuPy output for CuPy descriptor sets to a ``transform`` that
+    computes on the host: the sets cross to the host once (stacked, in
+    ``_check_sets``) and the result crosses back once."""
+
+    @functools.wraps(transform)
+    def wrapped(self, X, *args, **kwargs):
+        out = transform(self, X, *args, **kwargs)
+        if _holds_cupy(X):
+            import cupy
+
+            return cupy.asarray(out)
+        return out
+
+    return wrapped
+
+
+def _holds_cupy(X):
+    if is_cupy_array(X):
+        return True
+    try:
+        cells = X.iloc[:, 0] if getattr(X, "ndim", 1) == 2 else X
+        return any_cupy(cells)
+    except (TypeError, AttributeError):
+        return False
 
 
 def stack_sets(sets):
@@ -34,9 +64,13 @@ def stack_sets(sets):
     all_float32 = bool(non_empty) and all(s.dtype == np.float32 for s in non_empty)
     dtype = np.float32 if all_float32 else np.float64
     width = sets[0].shape[1] if sets else 0
+    # CuPy sets are stacked on the GPU.
+    xp = array_module(sets[0]) if sets else np
     if not non_empty:
-        return np.zeros((0, width), dtype=dtype), offsets
-    flat = np.concatenate(non_empty, axis=0, dtype=dtype)
+        return xp.zeros((0, width), dtype=dtype), offsets
+    if xp is np:
+        return np.concatenate(non_empty, axis=0, dtype=dtype), offsets
+    flat = xp.concatenate([s.astype(dtype, copy=False) for s in non_empty], axis=0)
     return flat, offsets
 
 
@@ -240,15 +274,18 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
             n_sets, verbose=self.verbose, desc=type(self).__name__, unit="sample"
         )
 
-    def _check_sets(self, X, *, reset):
+    def _check_sets(self, X, *, reset, on_host=True):
+        """Validate and stack ``X``; CuPy sets are stacked on the GPU and,
+        with ``on_host``, copied to the host at once."""
         if reset:
             sets = check_descriptor_sets(X)
             flat, offsets = stack_sets(sets)
             self.n_descriptor_features_ = flat.shape[1]
-            return flat, offsets
-        check_is_fitted(self)
-        sets = check_descriptor_sets(X, n_features=self.n_descriptor_features_)
-        return stack_sets(sets)
+        else:
+            check_is_fitted(self)
+            sets = check_descriptor_sets(X, n_features=self.n_descriptor_features_)
+            flat, offsets = stack_sets(sets)
+        return (to_numpy(flat) if on_host else flat), offsets
 
     def _feature_prefix(self):
         return type(self).__name__.lower()

@@ -15,6 +15,7 @@ from skmm.encode._base import (
     assignment_block_rows,
     check_enough_descriptors,
     nearest_centre,
+    output_follows_input,
     power_normalise,
     training_sample,
 )
@@ -105,6 +106,9 @@ class BagOfWords(_DescriptorSetEncoder):
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where assignment runs. "cuda" needs CuPy and a GPU; "auto" uses one
         when present. The codebook is always learned on the CPU.
+        CuPy descriptor sets give a CuPy array; they are stacked on the
+        GPU, copied to the host once for encoding and the result copied
+        back once (only assignment has a GPU kernel here so far).
     n_jobs : int, default=None
         Threads of the CPU assignment kernel; None uses all cores.
     verbose : bool or int, default=False
@@ -279,6 +283,7 @@ class BagOfWords(_DescriptorSetEncoder):
         self._finish_fit(sample)
         return self
 
+    @output_follows_input
     def transform(self, X):
         """Histogram of codeword assignments of each sample.
 

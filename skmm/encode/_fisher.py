@@ -3,6 +3,7 @@
 import numbers
 
 import numpy as np
+from sklearn import config_context
 from sklearn.base import _fit_context
 from sklearn.mixture import GaussianMixture
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -12,6 +13,7 @@ from skmm.encode._base import (
     _DescriptorSetEncoder,
     power_normalise,
 )
+from skmm.utils._device import is_cupy_array, to_numpy
 
 # Rows per block of the (rows, n_components) posterior computation.
 _BLOCK_ELEMENTS = 1 << 22
@@ -90,9 +92,14 @@ class FisherVector(_DescriptorSetEncoder):
     random_state : int, RandomState instance or None, default=None
         Seed of the subsample and of ``GaussianMixture``.
     device : {"cpu", "cuda", "auto"}, default="cpu"
-        Where the posteriors are computed. "cuda" needs CuPy and a GPU;
-        "auto" uses one when present. The mixture is always fitted on the
-        CPU.
+        Where ``transform`` computes (posteriors, moments and normalisation
+        alike). "cuda" needs CuPy and a GPU; "auto" uses one when present.
+        The output's array library follows the input's: CuPy descriptor
+        sets (as ``MFCC(device="cuda", pooling=None)`` returns for CuPy
+        waveforms) give a CuPy array, computed without leaving the GPU;
+        NumPy sets give NumPy, copied to the GPU once and back once. The
+        mixture is always fitted on the CPU (``fit`` copies CuPy sets to the
+        host).
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the samples encoded; the posteriors are then
@@ -210,14 +217,18 @@ class FisherVector(_DescriptorSetEncoder):
         self : object
         """
         sample, rng = self._fit_sample(X, self.n_components, "n_components")
-        self.gmm_ = GaussianMixture(
-            n_components=self.n_components,
-            covariance_type="diag",
-            reg_covar=self.reg_covar,
-            max_iter=self.max_iter,
-            n_init=self.n_init,
-            random_state=rng.randint(np.iinfo(np.int32).max),
-        ).fit(sample.astype(np.float64, copy=False))
+        # The mixture is learnt on the host sample with its k-means
+        # initialisation, which array API dispatch (on for a GPU pipeline
+        # downstream) would refuse.
+        with config_context(array_api_dispatch=False):
+            self.gmm_ = GaussianMixture(
+                n_components=self.n_components,
+                covariance_type="diag",
+                reg_covar=self.reg_covar,
+                max_iter=self.max_iter,
+                n_init=self.n_init,
+                random_state=rng.randint(np.iinfo(np.int32).max),
+            ).fit(sample.astype(np.float64, copy=False))
         self.n_features_out_ = (
             2 * self.n_components * self.n_descriptor_features_
             + (self.n_components if self.include_weights else 0)
@@ -237,19 +248,38 @@ class FisherVector(_DescriptorSetEncoder):
         X_new : ndarray of shape (n_samples, n_features_out_), float64
         """
         check_is_fitted(self)
-        flat, offsets = self._check_sets(X, reset=False)
-        flat = flat.astype(np.float64, copy=False)
+        flat, offsets = self._check_sets(X, reset=False, on_host=False)
+        on_gpu = is_cupy_array(flat)
         weights = self.gmm_.weights_
         means = self.gmm_.means_
         variances = self.gmm_.covariances_
         if self.device_ == "cuda":
-            from skmm.encode._assign_cupy import _block_rows, gaussian_posteriors
+            import cupy
 
-            compute_posteriors = gaussian_posteriors
-            block_rows = _block_rows(self.n_components)
-        else:
-            compute_posteriors = _posteriors_cpu
-            block_rows = max(1, _BLOCK_ELEMENTS // self.n_components)
+            from skmm.encode import _assign_cupy
+
+            with self._progress(offsets.shape[0] - 1) as bar:
+                out = _assign_cupy.fisher_vectors(
+                    flat, offsets, weights, means, variances,
+                    self.include_weights, xp=cupy,
+                )
+                if self.improved:
+                    out = _assign_cupy.power_normalise(
+                        out, self.power, self.norm, cupy
+                    )
+                bar.update(offsets.shape[0] - 1)
+            return out if on_gpu else to_numpy(out)
+        flat = to_numpy(flat).astype(np.float64, copy=False)
+        out = self._transform_cpu(flat, offsets, weights, means, variances)
+        if on_gpu:
+            import cupy
+
+            return cupy.asarray(out)
+        return out
+
+    def _transform_cpu(self, flat, offsets, weights, means, variances):
+        compute_posteriors = _posteriors_cpu
+        block_rows = max(1, _BLOCK_ELEMENTS // self.n_components)
         n_samples = offsets.shape[0] - 1
         k, d = means.shape
         posteriors = np.empty((flat.shape[0], k))

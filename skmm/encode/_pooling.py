@@ -7,7 +7,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skmm.encode._base import _DescriptorSetEncoder
+from skmm.encode._base import _DescriptorSetEncoder, output_follows_input
 from skmm.encode._pooling_numba import set_medians, set_moments
 from skmm.utils._validation import _as_column, _sample_label
 
@@ -267,6 +267,7 @@ class StatsPooling(_DescriptorSetEncoder):
         )
         return self
 
+    @output_follows_input
     def transform(self, X):
         """Pool each sample's descriptors.
 
@@ -278,6 +279,8 @@ class StatsPooling(_DescriptorSetEncoder):
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_features_out_), float64
+            A CuPy array for CuPy descriptor sets (pooled on the host: one
+            copy there, one back).
         """
         check_is_fitted(self)
         flat, offsets = self._check_sets(X, reset=False)

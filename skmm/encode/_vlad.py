@@ -14,6 +14,7 @@ from skmm.encode._base import (
     _DescriptorSetEncoder,
     assignment_block_rows,
     nearest_centre,
+    output_follows_input,
     power_normalise,
 )
 from skmm.encode._bow import _kmeans_partial_step
@@ -58,6 +59,9 @@ class VLAD(_DescriptorSetEncoder):
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where assignment runs. "cuda" needs CuPy and a GPU; "auto" uses one
         when present.
+        CuPy descriptor sets give a CuPy array; they are stacked on the
+        GPU, copied to the host once for encoding and the result copied
+        back once (only assignment has a GPU kernel here so far).
     n_jobs : int, default=None
         Threads of the CPU assignment kernel; None uses all cores.
     verbose : bool or int, default=False
@@ -218,6 +222,7 @@ class VLAD(_DescriptorSetEncoder):
         self._finish_fit()
         return self
 
+    @output_follows_input
     def transform(self, X):
         """VLAD vector of each sample.
 

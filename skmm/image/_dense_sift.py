@@ -8,8 +8,13 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skmm.image._sift import _N_DESCRIPTOR_FEATURES, check_gray_images, root_sift
-from skmm.utils._device import resolve_device
+from skmm.image._sift import (
+    _N_DESCRIPTOR_FEATURES,
+    root_sift,
+    to_gray_uint8,
+)
+from skmm.image._validation import check_images
+from skmm.utils._device import any_cupy, array_module, resolve_device, to_numpy
 from skmm.utils._progress import progress_bar
 
 # OpenCV's constants (sift.dispatch.cpp / sift.simd.hpp).
@@ -117,7 +122,11 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         instead of OpenCV's 0..255 values.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to compute. "cuda" needs CuPy and a CUDA device; "auto" takes
-        the GPU when there is one.
+        the GPU when there is one. The output's array library follows the
+        input's: CuPy images give CuPy descriptor sets, NumPy images NumPy
+        ones (copied back once per batch). The gray conversion and the blur
+        are OpenCV's, so CuPy images are copied to the host once for them;
+        the descriptors are computed on the GPU and stay there.
     n_jobs : int, default=None
         Threads over images on the CPU; None uses all cores. Inside a
         ``joblib.parallel_config`` context that picks another backend
@@ -236,7 +245,8 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         self : DenseSIFT
         """
         self._sizes()
-        check_gray_images(X)
+        for position, image in enumerate(check_images(X)):
+            to_gray_uint8(to_numpy(image), position, "Image")
         self.device_ = resolve_device(self.device)
         self.n_descriptor_features_ = _N_DESCRIPTOR_FEATURES
         return self
@@ -282,17 +292,27 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
             ``grid(height, width)``.
         """
         check_is_fitted(self)
-        images = check_gray_images(X)
+        checked = check_images(X)
+        on_gpu = any_cupy(checked)
+        # Gray conversion and the blur are OpenCV's, on the host.
+        images = [
+            to_gray_uint8(to_numpy(image), position, "Image")
+            for position, image in enumerate(checked)
+        ]
         sizes = self._sizes()
         with progress_bar(
             len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
         ) as bar:
             if self.device_ == "cuda":
-                results = self._transform_gpu(images, sizes, bar)
+                results = self._transform_gpu(images, sizes, bar, on_gpu)
             else:
                 results = self._transform_cpu(images, sizes, bar)
+                if on_gpu:
+                    import cupy
+
+                    results = [cupy.asarray(d) for d in results]
         if self.root_sift:
-            results = [root_sift(d) for d in results]
+            results = [_root_sift(d) for d in results]
         return results
 
     def _transform_cpu(self, images, sizes, bar):
@@ -320,7 +340,9 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
             bar.update(len(descriptors))
         return results
 
-    def _transform_gpu(self, images, sizes, bar):
+    def _transform_gpu(self, images, sizes, bar, on_gpu):
+        """Descriptors on the device; with ``on_gpu`` False, each batch's
+        descriptors are copied to the host at once."""
         from skmm.image._dense_sift_cupy import dense_sift_batch
 
         results = [None] * len(images)
@@ -336,6 +358,8 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
                 batch = indices[begin : begin + per_batch]
                 blurred = np.stack([blur(images[i], self.sigma) for i in batch])
                 descriptors = dense_sift_batch(blurred, xs, ys, tables)
+                if not on_gpu:
+                    descriptors = to_numpy(descriptors)
                 for i, d in zip(batch, descriptors, strict=True):
                     results[i] = d
                 bar.update(len(batch))
@@ -360,6 +384,16 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
         return np.asarray(
             [f"dsift{i}" for i in range(_N_DESCRIPTOR_FEATURES)], dtype=object
         )
+
+
+def _root_sift(descriptors):
+    """``root_sift`` in the descriptors' array library (NumPy or CuPy)."""
+    xp = array_module(descriptors)
+    if xp is np:
+        return root_sift(descriptors)
+    magnitude = xp.abs(descriptors)
+    total = magnitude.sum(axis=1, keepdims=True)
+    return xp.sqrt(magnitude / xp.where(total > 0, total, 1)).astype(np.float32)
 
 
 def _describe_chunk(images, sigma, step, sizes):

@@ -78,7 +78,7 @@ def normalise(descriptors, xp):
 
 
 def dense_sift_batch(blurred, xs, ys, tables, xp=None):
-    """Descriptors of a batch of blurred images; a list of host arrays.
+    """Descriptors of a batch of blurred images, on the device.
 
     Parameters
     ----------
@@ -93,8 +93,9 @@ def dense_sift_batch(blurred, xs, ys, tables, xp=None):
 
     Returns
     -------
-    descriptors : list of ndarray of shape (n_sizes * len(ys) * len(xs), 128)
-        Same contract as the CPU path: sizes outer, then rows, then columns.
+    descriptors : ndarray of shape (n, n_sizes * len(ys) * len(xs), 128)
+        Each image's descriptors as the CPU path orders them: sizes outer,
+        then rows, then columns.
     """
     if xp is None:
         import cupy as xp
@@ -116,6 +117,4 @@ def dense_sift_batch(blurred, xs, ys, tables, xp=None):
         hist = hist.transpose(0, 1, 4, 2, 5, 3).reshape(n, n_y * n_x, -1)
         parts.append(normalise(hist, xp))
     result = xp.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-    if hasattr(result, "get"):
-        result = result.get()
-    return list(np.ascontiguousarray(result, dtype=np.float32))
+    return xp.ascontiguousarray(result, dtype=np.float32)

@@ -8,7 +8,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.image._validation import check_images, check_same_size
-from skmm.utils._device import resolve_device
+from skmm.utils._device import (
+    any_cupy,
+    array_module,
+    on_device,
+    resolve_device,
+    to_numpy,
+)
 from skmm.utils._progress import progress_bar
 
 _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
@@ -27,14 +33,15 @@ def _float_dtype(dtype):
 def _kernel_input(images):
     """Images as one contiguous ``(n, h, w, channels)`` array of a dtype the
     Numba kernels read (float16 widened to float32, bool as uint8)."""
-    batch = np.stack(images) if isinstance(images, list) else images
+    xp = array_module(images[0] if isinstance(images, list) else images)
+    batch = xp.stack(images) if isinstance(images, list) else images
     if batch.ndim == 3:
         batch = batch[..., None]
     if batch.dtype == np.float16:
         batch = batch.astype(np.float32)
     elif batch.dtype == np.bool_:
         batch = batch.view(np.uint8)
-    return np.ascontiguousarray(batch)
+    return xp.ascontiguousarray(batch)
 
 
 class _numba_threads:
@@ -87,7 +94,11 @@ class HOG(TransformerMixin, BaseEstimator):
         Images with negative values raise.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to compute. "cuda" needs CuPy and a CUDA device; "auto" takes
-        the GPU when there is one.
+        the GPU when there is one. The output's array library follows the
+        input's: CuPy images (as ``ImageReader(device="cuda")`` returns)
+        give a CuPy array, computed without leaving the GPU; NumPy images
+        give NumPy, copied to the GPU chunk by chunk and the features back
+        once.
     n_jobs : int, default=None
         Threads for the CPU kernel (images run in parallel). None uses
         Numba's thread count (``numba.get_num_threads()``, all cores unless
@@ -269,6 +280,9 @@ class HOG(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         images, height, width = self._validate_images(X)
+        on_gpu = any_cupy(images)
+        if on_gpu and self.device_ == "cpu":
+            images = X = [to_numpy(image) for image in images]
         self._geometry(height, width)
         if (height, width) != tuple(self.image_shape_[:2]):
             fitted = "x".join(map(str, self.image_shape_[:2]))
@@ -300,14 +314,20 @@ class HOG(TransformerMixin, BaseEstimator):
             if len(groups) == 1:
                 (dtype,) = float_dtypes
                 batch = X if isinstance(X, np.ndarray) and X.dtype != object else images
-                return self._compute_in_chunks(_kernel_input(batch), dtype, bar)
-            features = np.empty((len(images), self.n_features_out_), dtype=out_dtype)
-            for (dtype, _), positions in groups.items():
-                batch = _kernel_input([images[p] for p in positions])
-                features[positions] = self._compute_in_chunks(
-                    batch, _float_dtype(dtype), bar
-                )
-        return features
+                features = self._compute_in_chunks(_kernel_input(batch), dtype, bar)
+            else:
+                features = None
+                for (dtype, _), positions in groups.items():
+                    batch = _kernel_input([images[p] for p in positions])
+                    part = self._compute_in_chunks(batch, _float_dtype(dtype), bar)
+                    # On the device the kernels computed on, host or GPU.
+                    xp = array_module(part)
+                    if features is None:
+                        shape = (len(images), self.n_features_out_)
+                        features = xp.empty(shape, dtype=out_dtype)
+                    features[xp.asarray(positions)] = part
+        # Features cross between host and device once, to the input's side.
+        return on_device(features, "cuda" if on_gpu else "cpu")
 
     def _compute_in_chunks(self, batch, dtype, bar):
         """:meth:`_compute` of the whole batch or, with a progress bar, of
@@ -344,7 +364,7 @@ class HOG(TransformerMixin, BaseEstimator):
         for begin in range(0, n_images, size):
             parts.append(self._compute(batch[begin : begin + size], dtype))
             bar.update(parts[-1].shape[0])
-        return np.concatenate(parts)
+        return array_module(parts[0]).concatenate(parts)
 
     def _compute(self, batch, dtype, n_jobs=None):
         """Features of a ``(n, h, w, channels)`` batch, computed in ``dtype``

@@ -119,8 +119,10 @@ def _hog_chunk(images, pixels_per_cell, cells_per_block, orientations, norm,
 
 def hog_batch(images, pixels_per_cell, cells_per_block, orientations, norm,
               transform_sqrt, dtype, xp=None):
-    """HOG features ``(n, n_features)`` of ``images`` ``(n, h, w, channels)``,
-    on the host, computed in ``dtype`` (scikit-image's float dtype).
+    """HOG features ``(n, n_features)`` of ``images`` ``(n, h, w, channels)``
+    (on the host, copied chunk by chunk, or on the device), computed in
+    ``dtype`` (scikit-image's float dtype); the features stay on the
+    device.
 
     Same numbers as ``_hog_numba.hog_batch``. ``xp`` defaults to CuPy.
     """
@@ -133,5 +135,5 @@ def hog_batch(images, pixels_per_cell, cells_per_block, orientations, norm,
         chunk = xp.asarray(images[begin : begin + step])
         features = _hog_chunk(chunk, pixels_per_cell, cells_per_block, orientations,
                               norm, transform_sqrt, dtype, xp)
-        parts.append(features.get() if hasattr(features, "get") else features)
-    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+        parts.append(features)
+    return xp.concatenate(parts) if len(parts) > 1 else parts[0]

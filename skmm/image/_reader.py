@@ -9,6 +9,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
 from skmm.image._validation import _missing_error
+from skmm.utils._device import resolve_device
 from skmm.utils._readers import SampleReader
 
 _INTERPOLATIONS = {
@@ -203,6 +204,13 @@ class ImageReader(SampleReader):
         Show a progress bar (``tqdm.auto``, on standard error) counting the
         images read.
 
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the outputs live. Decoding always runs on the CPU; with
+        "cuda" each output is then copied to the GPU once and returned as a
+        CuPy array, so that GPU estimators downstream (``device="cuda"``)
+        and scikit-learn estimators under ``array_api_dispatch`` keep the
+        data there. "cuda" needs CuPy and a CUDA device; "auto" takes the
+        GPU when there is one.
     See Also
     --------
     cv2.imdecode : The decoder used for files.
@@ -244,6 +252,7 @@ class ImageReader(SampleReader):
         "on_error": [StrOptions({"raise", "missing"})],
         "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
     }
 
     def __init__(
@@ -258,6 +267,7 @@ class ImageReader(SampleReader):
         on_error="raise",
         n_jobs=None,
         verbose=False,
+        device="cpu",
     ):
         self.color = color
         self.size = size
@@ -268,6 +278,7 @@ class ImageReader(SampleReader):
         self.on_error = on_error
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
@@ -291,6 +302,7 @@ class ImageReader(SampleReader):
                     f"size must be (height, width) of positive integers, got "
                     f"{self.size!r}."
                 )
+        self.device_ = resolve_device(self.device)
         self._fitted = True
         return self
 

@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from skmm.utils._device import array_module, is_cupy_array
 from skmm.utils._validation import _as_column, _is_missing, _sample_label
 
 _CHANNELS = (1, 3, 4)
@@ -64,12 +65,17 @@ def check_images(X, *, name="Image"):
         return list(X)
     cells, labels = _as_column(X, kind="image")
     for position, image in enumerate(cells):
+        # CuPy images are checked where they are, on the GPU.
+        is_array = isinstance(image, np.ndarray) or is_cupy_array(image)
         if (
-            isinstance(image, np.ndarray)
+            is_array
             and image.dtype.kind in "biuf"
             and image.size
             and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in _CHANNELS))
-            and (image.dtype.kind != "f" or np.isfinite(image).all())
+            and (
+                image.dtype.kind != "f"
+                or bool(array_module(image).isfinite(image).all())
+            )
         ):
             continue
         label = _sample_label(position, labels)
@@ -78,7 +84,7 @@ def check_images(X, *, name="Image"):
             raise _missing_error(name, label, image)
         if isinstance(image, numbers.Number | np.generic):
             image = np.asarray(image)
-        if not isinstance(image, np.ndarray):
+        if not (isinstance(image, np.ndarray) or is_cupy_array(image)):
             raise TypeError(
                 f"{where} is of type {type(image).__name__}; expected an image "
                 "array. Read files with skmm.image.ImageReader first."
@@ -100,7 +106,8 @@ def check_images(X, *, name="Image"):
             )
         if image.size == 0:
             raise ValueError(f"{where} is empty, shape {image.shape}.")
-        n_bad = int(image.size - np.count_nonzero(np.isfinite(image)))
+        xp = array_module(image)
+        n_bad = int(image.size - xp.count_nonzero(xp.isfinite(image)))
         raise ValueError(
             f"{where} holds {n_bad} non-finite pixel value(s) (NaN or inf)."
         )

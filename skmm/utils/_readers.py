@@ -40,7 +40,8 @@ class SampleReader(TransformerMixin, BaseEstimator):
     function ``_read_cell(cell, where, options)`` (as a staticmethod; it must
     pickle for process backends), ``_options()`` (the picklable parameters
     it needs) and ``_missing_error(label, value)``, and keep ``on_error``,
-    ``n_jobs`` and ``verbose`` parameters.
+    ``n_jobs``, ``verbose`` and ``device`` parameters (``fit`` resolves the
+    latter into ``device_``; with "cuda" the outputs are CuPy arrays).
     """
 
     _kind = "sample"
@@ -99,6 +100,11 @@ class SampleReader(TransformerMixin, BaseEstimator):
                 # _read_all < transform < scikit-learn's set_output wrapper.
                 stacklevel=4,
             )
+        if getattr(self, "device_", "cpu") == "cuda":
+            import cupy
+
+            # Decoded on the host, each output crosses to the GPU once.
+            outputs = [None if out is None else cupy.asarray(out) for out in outputs]
         return outputs
 
     def _read(self, cells, wheres, *, stop_at_error):

@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 
+from skmm.utils._device import array_module, is_cupy_array
+
 
 def _pandas():
     """pandas if something imported it, else None.
@@ -131,7 +133,8 @@ def check_descriptor_sets(X, *, n_features=None):
     -------
     sets : list of ndarray
         One C-contiguous 2-D array per sample: float32 where the input is
-        float32, float64 otherwise (integers are converted). Empty sets have
+        float32, float64 otherwise (integers are converted). CuPy arrays
+        stay CuPy arrays, on the GPU. Empty sets have
         shape ``(0, n_features)``.
 
     Raises
@@ -154,7 +157,7 @@ def check_descriptor_sets(X, *, n_features=None):
                 "late-fusion model route them around this estimator."
             )
         try:
-            array = np.asarray(cell)
+            array = cell if is_cupy_array(cell) else np.asarray(cell)
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"Descriptor set {_sample_label(position, labels)} is not a "
@@ -182,17 +185,19 @@ def check_descriptor_sets(X, *, n_features=None):
                 f"{array.shape[1]} features per descriptor; expected "
                 f"{n_features}."
             )
-        array = np.ascontiguousarray(array, dtype=dtype)
-        if not np.isfinite(array).all():
+        xp = array_module(array)
+        array = xp.ascontiguousarray(array, dtype=dtype)
+        if not bool(xp.isfinite(array).all()):
             raise ValueError(
                 f"Descriptor set {_sample_label(position, labels)} contains "
                 "NaN or infinity."
             )
         sets.append(array)
     width = 0 if n_features is None else n_features
+    xp = next((array_module(a) for a in sets if a is not None), np)
     for position, array in enumerate(sets):
         if array is None:
-            sets[position] = np.zeros((0, width), dtype=np.float64)
+            sets[position] = xp.zeros((0, width), dtype=np.float64)
         elif array.shape[1] != width:
             # An empty (0, w) set seen before the first non-empty one.
             raise ValueError(
