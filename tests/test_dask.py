@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skmm.audio import MFCC, AudioReader
 from skmm.datasets import make_multimodal_digits
-from skmm.encode import BagOfWords, StatsPooling
+from skmm.encode import BagOfWords, FisherVector, StatsPooling
 from skmm.fusion import LateFusionClassifier
 from skmm.image import HOG
 
@@ -107,13 +107,22 @@ def test_audio_reader_on_workers_equals_serial(client, tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(distributed_, serial, strict=True))
 
 
-def test_encoders_on_workers_equal_serial(client):
+def test_encoders_on_workers_equal_serial(client, monkeypatch):
+    from skmm.encode import _fisher
+
+    # Posterior blocks of 64 rows (the client's choice, sent with each task),
+    # so that the Fisher vectors of these few sets split into several tasks.
+    monkeypatch.setattr(_fisher, "_BLOCK_ELEMENTS", 4 * 64)
     rng = np.random.default_rng(0)
     sets = [
         rng.standard_normal((int(n), 16)).astype(np.float32)
         for n in rng.integers(100, 400, 60)
     ]
-    for encoder in (BagOfWords(n_words=16, random_state=0), StatsPooling()):
+    for encoder in (
+        BagOfWords(n_words=16, random_state=0),
+        StatsPooling(),
+        FisherVector(n_components=4, random_state=0),
+    ):
         encoder.fit(sets)
         serial = encoder.transform(sets)
         transform = functools.partial(encoder.transform, sets)

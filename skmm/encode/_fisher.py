@@ -19,8 +19,9 @@ from skmm.utils._device import is_cupy_array, to_numpy
 _BLOCK_ELEMENTS = 1 << 22
 
 
-def _posteriors_cpu(X, means, variances, weights):
-    """Component posteriors of every row of ``X``, float64 ``(n, k)``."""
+def _posteriors_cpu(X, means, variances, weights, step=None):
+    """Component posteriors of every row of ``X``, float64 ``(n, k)``, in
+    blocks of ``step`` rows (a memory bound of the kernel by default)."""
     precisions = 1.0 / variances
     constant = (
         np.log(weights)
@@ -29,7 +30,8 @@ def _posteriors_cpu(X, means, variances, weights):
     )
     scaled_means = means * precisions
     out = np.empty((X.shape[0], means.shape[0]), dtype=np.float64)
-    step = max(1, _BLOCK_ELEMENTS // means.shape[0])
+    if step is None:
+        step = max(1, _BLOCK_ELEMENTS // means.shape[0])
     for start in range(0, X.shape[0], step):
         block = X[start : start + step]
         log_prob = out[start : start + step]
@@ -40,6 +42,36 @@ def _posteriors_cpu(X, means, variances, weights):
         np.exp(log_prob, out=log_prob)
         log_prob /= log_prob.sum(axis=1, keepdims=True)
     return out
+
+
+def _fisher_gradients(flat, offsets, weights, means, variances, block_rows):
+    """Fisher gradients of the sets ``offsets`` delimits in ``flat``, with
+    posteriors in blocks of ``block_rows`` (rows beyond the last set are only
+    there to align those blocks)."""
+    posteriors = _posteriors_cpu(flat, means, variances, weights, block_rows)
+    n_sets = offsets.shape[0] - 1
+    k, d = means.shape
+    grad_w = np.zeros((n_sets, k))
+    grad_mu = np.zeros((n_sets, k, d))
+    grad_sigma = np.zeros((n_sets, k, d))
+    sigmas = np.sqrt(variances)
+    sqrt_w = np.sqrt(weights)
+    for i in range(n_sets):
+        start, stop = offsets[i], offsets[i + 1]
+        if stop == start:
+            continue
+        n = stop - start
+        gamma = posteriors[start:stop]
+        x = flat[start:stop]
+        s0 = gamma.sum(axis=0)
+        s1 = gamma.T @ x
+        s2 = gamma.T @ (x * x)
+        grad_w[i] = (s0 / n - weights) / sqrt_w
+        grad_mu[i] = (s1 - s0[:, None] * means) / (n * sqrt_w[:, None] * sigmas)
+        # sum gamma ((x - mu)^2 - sigma^2), expanded over the moments.
+        centred_sq = s2 - 2 * means * s1 + (means**2 - variances) * s0[:, None]
+        grad_sigma[i] = centred_sq / (n * np.sqrt(2) * sqrt_w[:, None] * variances)
+    return grad_w, grad_mu, grad_sigma
 
 
 class FisherVector(_DescriptorSetEncoder):
@@ -278,44 +310,47 @@ class FisherVector(_DescriptorSetEncoder):
         return out
 
     def _transform_cpu(self, flat, offsets, weights, means, variances):
-        compute_posteriors = _posteriors_cpu
+        from skmm.utils._parallel import parallel_map
+
         block_rows = max(1, _BLOCK_ELEMENTS // self.n_components)
         n_samples = offsets.shape[0] - 1
         k, d = means.shape
-        posteriors = np.empty((flat.shape[0], k))
         grad_w = np.zeros((n_samples, k))
         grad_mu = np.zeros((n_samples, k, d))
         grad_sigma = np.zeros((n_samples, k, d))
-        sigmas = np.sqrt(variances)
-        sqrt_w = np.sqrt(weights)
-        with self._progress(n_samples) as bar:
-            # Each chunk's sets are encoded as soon as their rows' posteriors
-            # are known, so that the bar counts the whole work.
-            for begin, end, first, last in self._row_chunks(offsets, block_rows):
-                posteriors[begin:end] = compute_posteriors(
-                    flat[begin:end], means, variances, weights
+        n_workers = self._distributed_workers()
+        chunks = [
+            chunk
+            for chunk in self._task_chunks(offsets, block_rows, n_workers)
+            if chunk[3] > chunk[2]
+        ]
+        tasks = []
+        for _, end, first, last in chunks:
+            # The posteriors of sets first:last, from the start of the block
+            # holding their first row to the chunk's end (a block boundary or
+            # the last row): the kernel's blocks fall where they fall in one
+            # whole call, so chunked and whole calls give the same numbers.
+            begin = int(offsets[first]) // block_rows * block_rows
+            tasks.append(
+                (
+                    flat[begin:end],
+                    offsets[first : last + 1] - begin,
+                    weights,
+                    means,
+                    variances,
+                    block_rows,
                 )
-                for i in range(first, last):
-                    start, stop = offsets[i], offsets[i + 1]
-                    if stop == start:
-                        continue
-                    n = stop - start
-                    gamma = posteriors[start:stop]
-                    x = flat[start:stop]
-                    s0 = gamma.sum(axis=0)
-                    s1 = gamma.T @ x
-                    s2 = gamma.T @ (x * x)
-                    grad_w[i] = (s0 / n - weights) / sqrt_w
-                    grad_mu[i] = (s1 - s0[:, None] * means) / (
-                        n * sqrt_w[:, None] * sigmas
-                    )
-                    # sum gamma ((x - mu)^2 - sigma^2), expanded over the moments.
-                    centred_sq = (
-                        s2 - 2 * means * s1 + (means**2 - variances) * s0[:, None]
-                    )
-                    grad_sigma[i] = centred_sq / (
-                        n * np.sqrt(2) * sqrt_w[:, None] * variances
-                    )
+            )
+        if n_workers:
+            results = parallel_map(_fisher_gradients, tasks)
+        else:
+            results = (_fisher_gradients(*task) for task in tasks)
+        with self._progress(n_samples) as bar:
+            for (_, _, first, last), (w, mu, sigma) in zip(
+                chunks, results, strict=True
+            ):
+                grad_w[first:last], grad_mu[first:last] = w, mu
+                grad_sigma[first:last] = sigma
                 bar.update(last - first)
         blocks = [grad_mu.reshape(n_samples, -1), grad_sigma.reshape(n_samples, -1)]
         if self.include_weights:
