@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmm.encode._base import (
     _DescriptorSetEncoder,
     power_normalise,
+    training_sample,
 )
 from skmm.utils._device import is_cupy_array, to_numpy
 
@@ -249,6 +250,12 @@ class FisherVector(_DescriptorSetEncoder):
         self : object
         """
         sample, rng = self._fit_sample(X, self.n_components, "n_components")
+        self._fit_mixture(sample, rng)
+        for name in ("_partial_rng", "_partial_stats", "n_partial_steps_"):
+            self.__dict__.pop(name, None)
+        return self
+
+    def _fit_mixture(self, sample, rng):
         # The mixture is learnt on the host sample with its k-means
         # initialisation, which array API dispatch (on for a GPU pipeline
         # downstream) would refuse.
@@ -265,6 +272,86 @@ class FisherVector(_DescriptorSetEncoder):
             2 * self.n_components * self.n_descriptor_features_
             + (self.n_components if self.include_weights else 0)
         )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update the mixture with one batch of descriptor sets (online EM).
+
+        For mixtures learned from more descriptors than fit in memory,
+        streamed batch by batch. The first call on an unfitted encoder fits
+        the mixture on this batch's descriptors exactly as :meth:`fit` does
+        (subsampled to ``max_descriptors``, so it needs at least
+        ``n_components`` of them). Every later call, and every call after
+        ``fit``, takes one step of stepwise EM (Cappé and Moulines, 2009):
+        the batch's posterior-weighted moments under the current mixture,
+        ``s = (mean(g), mean(g x), mean(g x**2))`` per component, are
+        blended into running statistics ``S <- (1 - eta) S + eta s`` with
+        ``eta = (t + 2) ** -0.6`` at step ``t = 0, 1, ...`` (``S`` starts from
+        the mixture of the first fit), and the mixture is re-estimated from
+        ``S``: weights ``S0 / sum(S0)``, means ``S1 / S0`` and variances
+        ``S2 / S0 - means**2 + reg_covar``. ``n_partial_steps_`` counts the
+        steps taken.
+
+        Parameters
+        ----------
+        X : list of ndarray of shape (n_local, d), pandas Series or 3-D array
+            Descriptor sets, one per sample.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+
+        References
+        ----------
+        .. [1] O. Cappé and E. Moulines, "On-line expectation-maximization
+           algorithm for latent data models", Journal of the Royal
+           Statistical Society B 71(3), 2009.
+        """
+        from sklearn.utils import check_random_state
+
+        if not hasattr(self, "gmm_"):
+            sample, rng = self._fit_sample(X, self.n_components, "n_components")
+            self._fit_mixture(sample, rng)
+            self._partial_rng = rng
+            self.n_partial_steps_ = 0
+            return self
+        flat, _ = self._check_sets(X, reset=False)
+        if not hasattr(self, "_partial_rng"):
+            self._partial_rng = check_random_state(self.random_state)
+            self.n_partial_steps_ = 0
+        sample = training_sample(flat, self.max_descriptors, self._partial_rng)
+        if sample.shape[0] == 0:
+            return self
+        x = sample.astype(np.float64, copy=False)
+        gmm = self.gmm_
+        if not hasattr(self, "_partial_stats"):
+            w, mu = gmm.weights_, gmm.means_
+            self._partial_stats = (
+                w.copy(),
+                w[:, None] * mu,
+                w[:, None] * (gmm.covariances_ - self.reg_covar + mu**2),
+            )
+        gamma = _posteriors_cpu(x, gmm.means_, gmm.covariances_, gmm.weights_)
+        n = x.shape[0]
+        batch = (gamma.sum(axis=0) / n, gamma.T @ x / n, gamma.T @ (x * x) / n)
+        eta = (self.n_partial_steps_ + 2.0) ** -0.6
+        s0, s1, s2 = (
+            (1.0 - eta) * old + eta * new
+            for old, new in zip(self._partial_stats, batch, strict=True)
+        )
+        self._partial_stats = (s0, s1, s2)
+        # A component no descriptor has reached keeps a tiny, finite weight.
+        mass = np.maximum(s0, 10 * np.finfo(np.float64).eps)
+        means = s1 / mass[:, None]
+        variances = np.maximum(s2 / mass[:, None] - means**2, 0.0) + self.reg_covar
+        gmm.weights_ = mass / mass.sum()
+        gmm.means_ = means
+        gmm.covariances_ = variances
+        gmm.precisions_ = 1.0 / variances
+        gmm.precisions_cholesky_ = 1.0 / np.sqrt(variances)
+        self.n_partial_steps_ += 1
         return self
 
     def transform(self, X):
