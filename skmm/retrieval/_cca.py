@@ -40,6 +40,28 @@ class _CommonSpaceMixin:
     """``retrieve`` for estimators with ``transform`` (X side) and
     ``transform_y`` (Y side) into one common space."""
 
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def _check_y(self, Y, n_features, accept_sparse=False):
+        """The second modality as a 2-D float array of ``n_features`` columns."""
+        Y = check_array(
+            Y,
+            accept_sparse=accept_sparse,
+            dtype=np.float64,
+            ensure_2d=False,
+            input_name="Y",
+        )
+        if Y.ndim == 1:
+            Y = Y[:, None]
+        if Y.shape[1] != n_features:
+            raise ValueError(
+                f"Y has {Y.shape[1]} features, but {type(self).__name__} was "
+                f"fitted with {n_features} Y features."
+            )
+        return Y
+
     def retrieve(
         self,
         queries,
@@ -277,17 +299,6 @@ class CrossModalCCA(
         std[std == 0] = 1.0
         return std
 
-    def _check_y(self, Y):
-        Y = check_array(Y, dtype=np.float64, ensure_2d=False, input_name="Y")
-        if Y.ndim == 1:
-            Y = Y[:, None]
-        if Y.shape[1] != self.y_weights_.shape[0]:
-            raise ValueError(
-                f"Y has {Y.shape[1]} features, but {type(self).__name__} was "
-                f"fitted with {self.y_weights_.shape[0]} Y features."
-            )
-        return Y
-
     def transform(self, X, Y=None):
         """Project X, and Y when given, into the common space.
 
@@ -322,12 +333,8 @@ class CrossModalCCA(
         Y_c : ndarray of shape (n_samples, n_components)
         """
         check_is_fitted(self)
-        Y = self._check_y(Y)
+        Y = self._check_y(Y, self.y_weights_.shape[0])
         return ((Y - self.y_mean_) / self.y_std_) @ self.y_weights_
-
-    @property
-    def _n_features_out(self):
-        return self.n_components
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

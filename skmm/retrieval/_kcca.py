@@ -14,7 +14,7 @@ from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics.pairwise import chi2_kernel
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmm.retrieval._cca import CrossModalCCA, _CommonSpaceMixin
 
@@ -315,24 +315,6 @@ class KernelCCA(
         self.canonical_correlations_ = self.cca_.canonical_correlations_
         return self
 
-    def _check_y(self, Y):
-        Y = check_array(
-            Y,
-            accept_sparse=self._accept_sparse(),
-            dtype=np.float64,
-            ensure_2d=False,
-            input_name="Y",
-        )
-        if Y.ndim == 1:
-            Y = Y[:, None]
-        expected = self.y_map_.n_features_in_
-        if Y.shape[1] != expected:
-            raise ValueError(
-                f"Y has {Y.shape[1]} features, but {type(self).__name__} was "
-                f"fitted with {expected} Y features."
-            )
-        return Y
-
     def transform(self, X, Y=None):
         """Project X, and Y when given, into the common space.
 
@@ -370,12 +352,10 @@ class KernelCCA(
         Y_c : ndarray of shape (n_samples, n_components)
         """
         check_is_fitted(self)
-        Y = self._check_y(Y)
+        Y = self._check_y(
+            Y, self.y_map_.n_features_in_, accept_sparse=self._accept_sparse()
+        )
         return self.cca_.transform_y(self._map(self.y_map_, Y))
-
-    @property
-    def _n_features_out(self):
-        return self.n_components
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
