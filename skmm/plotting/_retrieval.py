@@ -3,9 +3,8 @@
 import numbers
 
 import numpy as np
-from sklearn.utils import _safe_indexing
 from sklearn.utils._plotting import _validate_style_kwargs
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from skmm.plotting._base import _axes, _check_fitted_like, _check_matplotlib
 
@@ -218,7 +217,7 @@ class RetrievalPrecisionRecallDisplay:
         _check_matplotlib(caller)
         _check_fitted_like(
             estimator,
-            ["retrieve", "_check_table", "_index"],
+            ["_rank_table", "_index"],
             "a cross-modal matching of skmm.retrieval (CorrelationMatching, "
             "SemanticMatching or SemanticCorrelationMatching)",
             caller,
@@ -226,30 +225,16 @@ class RetrievalPrecisionRecallDisplay:
         check_is_fitted(estimator)
         if not isinstance(n_points, numbers.Integral) or n_points < 2:
             raise ValueError(f"n_points must be an int >= 2, got {n_points!r}.")
-        selections, present = estimator._check_table(X)
-        y = column_or_1d(y)
-        if len(y) != present.shape[1]:
-            raise ValueError(
-                f"X has {present.shape[1]} samples but y has {len(y)}; they must "
-                "match."
-            )
-        q = estimator._index(query_modality)
-        d = 1 - q
+        [(q, query_labels, database_labels, ranking)] = estimator._rank_table(
+            X, y, (estimator._index(query_modality),)
+        )
         names = estimator.modality_names_
-        for m in (q, d):
-            if not present[m].any():
-                raise ValueError(
-                    f"No sample holds modality {names[m]!r}; there is nothing "
-                    "to retrieve."
-                )
-        queries = _safe_indexing(selections[q], np.flatnonzero(present[q]))
-        database = _safe_indexing(selections[d], np.flatnonzero(present[d]))
-        ranking, _ = estimator.retrieve(queries, database, query_modality=names[q])
+        d = 1 - q
         if name is None:
             name = f"{type(estimator).__name__}: {names[q]} \u2192 {names[d]}"
         return cls.from_predictions(
-            y[present[q]],
-            y[present[d]],
+            query_labels,
+            database_labels,
             ranking=ranking,
             n_points=n_points,
             name=name,

@@ -265,6 +265,27 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
         """
         from skmm.metrics import mean_average_precision
 
+        maps = [
+            mean_average_precision(query_labels, database_labels, ranking=ranking)
+            for _, query_labels, database_labels, ranking in self._rank_table(
+                X, y, self._directions(query_modality)
+            )
+        ]
+        return float(np.mean(maps))
+
+    def _directions(self, query_modality):
+        """Query modality indices: both when None, else the one named."""
+        if query_modality is None:
+            return (0, 1)
+        return (self._index(query_modality),)
+
+    def _rank_table(self, X, y, directions, k=None):
+        """Within a labelled table, rank the other modality's items for the
+        items of each query modality in ``directions``; samples lacking a
+        modality take no part on its side.
+
+        Returns a list of ``(q, query_labels, database_labels, ranking)``.
+        """
         check_is_fitted(self)
         selections, present = self._check_table(X)
         y = column_or_1d(y, warn=True)
@@ -273,11 +294,7 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
                 f"X has {present.shape[1]} samples but y has {len(y)}; they must "
                 "match."
             )
-        if query_modality is None:
-            directions = (0, 1)
-        else:
-            directions = (self._index(query_modality),)
-        maps = []
+        rankings = []
         for q in directions:
             d = 1 - q
             for m in (q, d):
@@ -288,11 +305,9 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
                     )
             Q = self._embed(q, _present_rows(selections[q], present[q]))
             D = self._embed(d, _present_rows(selections[d], present[d]))
-            ranking, _ = retrieve(Q, D, metric=self.metric)
-            maps.append(
-                mean_average_precision(y[present[q]], y[present[d]], ranking=ranking)
-            )
-        return float(np.mean(maps))
+            ranking, _ = retrieve(Q, D, k=k, metric=self.metric)
+            rankings.append((q, y[present[q]], y[present[d]], ranking))
+        return rankings
 
     @property
     def named_transformers_(self):
@@ -725,21 +740,17 @@ class _RetrievalScorer:
         from skmm.metrics import precision_at_k, recall_at_k
 
         function = precision_at_k if self.measure == "precision" else recall_at_k
-        selections, present = estimator._check_table(X)
-        y = column_or_1d(y)
-        q0 = estimator._index(self.query_modality)
-        directions = (0, 1) if self.query_modality is None else (q0,)
-        values = []
-        for q in directions:
-            d = 1 - q
-            Q = _safe_indexing(selections[q], np.flatnonzero(present[q]))
-            D = _safe_indexing(selections[d], np.flatnonzero(present[d]))
-            name = estimator.modality_names_[q]
-            ranking, _ = estimator.retrieve(Q, D, query_modality=name, k=self.k)
-            values.append(
-                function(y[present[q]], y[present[d]], ranking=ranking, k=self.k)
+        rankings = estimator._rank_table(
+            X, y, estimator._directions(self.query_modality), k=self.k
+        )
+        return float(
+            np.mean(
+                [
+                    function(query_labels, database_labels, ranking=ranking, k=self.k)
+                    for _, query_labels, database_labels, ranking in rankings
+                ]
             )
-        return float(np.mean(values))
+        )
 
     def __repr__(self):
         return (
