@@ -196,6 +196,26 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
         check_enough_descriptors(sample, n_required, name)
         return sample, rng
 
+    def _partial_kmeans_step(self, X, n_centres, name):
+        """One ``MiniBatchKMeans.partial_fit`` step of a k-means encoder on
+        the descriptors of ``X``, creating (and seeding, as ``fit`` does) the
+        k-means on the first call; returns the descriptors used."""
+        from sklearn.utils import check_random_state
+
+        from skmm.utils._device import resolve_device
+
+        first = not hasattr(self, "_partial_rng")
+        flat, _ = self._check_sets(X, reset=first)
+        if first:
+            self.device_ = resolve_device(self.device)
+            self._partial_rng = check_random_state(self.random_state)
+            self.kmeans_ = self._new_kmeans(self._partial_rng)
+        sample = training_sample(flat, self.max_descriptors, self._partial_rng)
+        if first:
+            check_enough_descriptors(sample, n_centres, name)
+        self.kmeans_.partial_fit(sample)
+        return sample
+
     def _row_chunks(self, offsets, block_rows=1):
         """Split the stacked rows for a progress bar over the sets.
 

@@ -6,20 +6,16 @@ import numbers
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.cluster import MiniBatchKMeans
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.encode._base import (
     _DescriptorSetEncoder,
     assignment_block_rows,
-    check_enough_descriptors,
     nearest_centre,
     output_follows_input,
     power_normalise,
-    training_sample,
 )
-from skmm.utils._device import resolve_device
 
 # Rows per block of the soft-assignment distance matrix.
 _SOFT_BLOCK_ELEMENTS = 1 << 22
@@ -45,23 +41,6 @@ def _soft_weights_cpu(X, centres, bandwidth):
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
     return out
-
-
-def _kmeans_partial_step(encoder, X, n_centres, name):
-    """One ``MiniBatchKMeans.partial_fit`` step of a k-means encoder on the
-    descriptors of ``X``, creating (and seeding) the k-means on the first
-    call; returns the descriptors used."""
-    first = not hasattr(encoder, "_partial_rng")
-    flat, _ = encoder._check_sets(X, reset=first)
-    if first:
-        encoder.device_ = resolve_device(encoder.device)
-        encoder._partial_rng = check_random_state(encoder.random_state)
-        encoder.kmeans_ = encoder._new_kmeans(encoder._partial_rng)
-    sample = training_sample(flat, encoder.max_descriptors, encoder._partial_rng)
-    if first:
-        check_enough_descriptors(sample, n_centres, name)
-    encoder.kmeans_.partial_fit(sample)
-    return sample
 
 
 class BagOfWords(_DescriptorSetEncoder):
@@ -279,7 +258,7 @@ class BagOfWords(_DescriptorSetEncoder):
         -------
         self : object
         """
-        sample = _kmeans_partial_step(self, X, self.n_words, "n_words")
+        sample = self._partial_kmeans_step(X, self.n_words, "n_words")
         self._finish_fit(sample)
         return self
 

@@ -17,7 +17,6 @@ from skmm.encode._base import (
     output_follows_input,
     power_normalise,
 )
-from skmm.encode._bow import _kmeans_partial_step
 
 
 class VLAD(_DescriptorSetEncoder):
@@ -218,7 +217,7 @@ class VLAD(_DescriptorSetEncoder):
         -------
         self : object
         """
-        _kmeans_partial_step(self, X, self.n_clusters, "n_clusters")
+        self._partial_kmeans_step(X, self.n_clusters, "n_clusters")
         self._finish_fit()
         return self
 
