@@ -44,9 +44,9 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from skmm.audio import MFCC, AudioReader
+from skmm.cache import CachedTransformer
 from skmm.fusion import LateFusionClassifier
 from skmm.image import HOG
-from skmm.utils import CachedTransformer
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 C_VALUES = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0]

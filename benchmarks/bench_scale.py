@@ -2,7 +2,7 @@
 
 Samples are generated lazily by index (1 s tones at 8 kHz; 64x64 8-bit
 images), so the input never sits in memory either, and streamed through
-``skmm.utils.extract_features`` into a .npy file in a temporary folder, at
+``skmm.cache.extract_features`` into a .npy file in a temporary folder, at
 1k, 10k and 100k samples (``--sizes``).
 
 Each (extractor, size) runs in a fresh subprocess that reports its own peak
@@ -68,8 +68,8 @@ def _max_rss_bytes():
 
 def child(kind, n, folder):
     from skmm.audio import MFCC
+    from skmm.cache import extract_features
     from skmm.image import HOG
-    from skmm.utils import extract_features
 
     if kind == "MFCC":
         X = Tones(n)

@@ -9,6 +9,10 @@ Subpackages
 -----------
 audio
     Audio reading (soundfile, soxr) and librosa-exact MFCC features.
+cache
+    The per-sample feature cache (``CachedTransformer``) and
+    ``extract_features`` (streaming to disk, resumable; also
+    ``skmm.extract_features``).
 datasets
     Loaders for real multimodal data and the embedded demo data set.
 encode
@@ -28,14 +32,14 @@ retrieval
 text
     Text features (Word2Vec/FastText document vectors).
 utils
-    Validation, estimator discovery, common checks, the feature cache and
-    ``extract_features`` (streaming to disk, resumable; also ``skmm.extract_features``).
+    Validation, estimator discovery, common checks.
 """
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "audio",
+    "cache",
     "datasets",
     "encode",
     "fusion",
@@ -54,6 +58,7 @@ def __getattr__(name):
     # Subpackages load on first use so that ``import skmm`` stays cheap.
     if name in {
         "audio",
+        "cache",
         "datasets",
         "encode",
         "fusion",
@@ -68,7 +73,7 @@ def __getattr__(name):
 
         return importlib.import_module(f"skmm.{name}")
     if name == "extract_features":
-        from skmm.utils._extract import extract_features
+        from skmm.cache import extract_features
 
         return extract_features
     raise AttributeError(f"module 'skmm' has no attribute {name!r}")

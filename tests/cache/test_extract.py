@@ -12,9 +12,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skmm.audio import MFCC
+from skmm.cache import extract_features
 from skmm.encode import VLAD
 from skmm.image import HOG
-from skmm.utils import extract_features
 
 SR = 8000
 

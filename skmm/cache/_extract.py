@@ -254,7 +254,7 @@ def extract_features(
     >>> import os, tempfile
     >>> import numpy as np
     >>> from skmm.audio import MFCC
-    >>> from skmm.utils import extract_features
+    >>> from skmm.cache import extract_features
     >>> rng = np.random.default_rng(0)
     >>> clips = [rng.standard_normal(4000).astype(np.float32) for _ in range(5)]
     >>> mfcc = MFCC(sr=8000, n_mfcc=13).fit(clips[:1])

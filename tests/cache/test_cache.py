@@ -15,9 +15,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm.audio import MFCC
+from skmm.cache import CachedTransformer
+from skmm.cache._cache import _sample_key
 from skmm.datasets import make_multimodal_digits
-from skmm.utils import CachedTransformer
-from skmm.utils._cache import _sample_key
 from skmm.utils.estimator_checks import check_estimator
 
 

@@ -142,7 +142,7 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
     >>> import tempfile
     >>> import numpy as np
     >>> from skmm.audio import MFCC
-    >>> from skmm.utils import CachedTransformer
+    >>> from skmm.cache import CachedTransformer
     >>> rng = np.random.default_rng(0)
     >>> clips = [rng.standard_normal(4000).astype(np.float32) for _ in range(3)]
     >>> with tempfile.TemporaryDirectory() as location:

@@ -1,0 +1,7 @@
+"""Caches and streamed files: the per-sample feature cache and out-of-core
+extraction into ``.npy`` files."""
+
+from skmm.cache._cache import CachedTransformer
+from skmm.cache._extract import extract_features
+
+__all__ = ["CachedTransformer", "extract_features"]
