@@ -1,6 +1,11 @@
 """Warnings and errors raised by skmm."""
 
-__all__ = ["EmptyDocumentWarning", "UnreadableSampleWarning"]
+__all__ = [
+    "CacheEntryWarning",
+    "EmptyDocumentWarning",
+    "ResumeError",
+    "UnreadableSampleWarning",
+]
 
 
 class EmptyDocumentWarning(UserWarning):
@@ -17,4 +22,24 @@ class UnreadableSampleWarning(UserWarning):
     Raised once per ``transform`` call of a reader created with
     ``on_error="missing"``, with the number of such samples and the position,
     path and reason of the first few, so that lost samples show up in logs.
+    """
+
+
+class CacheEntryWarning(UserWarning):
+    """Some entries of a feature cache were invalid and were recomputed.
+
+    Raised once per ``CachedTransformer.transform`` call, with the number of
+    such entries and the path and reason of the first: corrupt, truncated,
+    not written by skmm (such as a planted pickle, which is never loaded),
+    stored under another sample's key, or of another output kind than the
+    others. Invalid entries are never served; they are replaced.
+    """
+
+
+class ResumeError(ValueError):
+    """``extract_features`` cannot resume into an existing output.
+
+    Its progress file or ``.npy`` file is unreadable, garbled or inconsistent
+    (the message names the file), or records another estimator or input
+    than this call's. Pass ``resume=False`` to start over.
     """

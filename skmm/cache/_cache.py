@@ -1,37 +1,22 @@
 """Per-sample on-disk cache for stateless feature extractors."""
 
-import hashlib
 import os
-import pickle
-import tempfile
+import warnings
 
-import joblib
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
+from skmm.cache import _entry
+from skmm.cache._fingerprint import estimator_hash, sample_key
+from skmm.exceptions import CacheEntryWarning
 from skmm.utils._validation import _is_missing
 
 __all__ = ["CachedTransformer"]
-
-# A string shorter than this, on one line, naming an existing file is hashed
-# as the file (path, size, modification time), not as text.
-_MAX_PATH_LENGTH = 4096
-
-
-def _sample_key(sample):
-    """Content hash of one sample; files by path, size and modification time."""
-    if isinstance(sample, str | os.PathLike):
-        path = os.fspath(sample)
-        if len(path) < _MAX_PATH_LENGTH and "\n" not in path and os.path.isfile(path):
-            stat = os.stat(path)
-            # Plain text hashed by hashlib: joblib.hash pickles, 10x slower.
-            described = f"file\0{os.path.abspath(path)}\0{stat.st_size}"
-            described += f"\0{stat.st_mtime_ns}"
-            return hashlib.md5(described.encode(), usedforsecurity=False).hexdigest()
-    return joblib.hash(("value", sample))
 
 
 def _samples(X):
@@ -64,7 +49,7 @@ def _split_output(result):
         return "list", result
     if sp.issparse(result):
         result = result.tocsr()
-        return "sparse", [result[i] for i in range(result.shape[0])]
+        return "sparse", [result[[i]] for i in range(result.shape[0])]
     result = np.asarray(result)
     return "array", list(result)
 
@@ -75,6 +60,42 @@ def _join_output(kind, items):
     if kind == "sparse":
         return sp.vstack(items, format="csr")
     return np.stack(items)
+
+
+def _signature(kind, item):
+    """What every item of one output shares: rows of another kind, dtype or
+    width cannot be joined with the others into what the transformer gives."""
+    if kind == "array":
+        return kind, item.dtype.str, item.shape
+    if kind == "sparse":
+        return kind, item.dtype.str, item.shape[1], isinstance(item, sp.sparray)
+    return (kind,)
+
+
+def _learning_step(transformer):
+    """The first (nested) step of ``transformer`` that learns from data, or None.
+
+    A Pipeline or FeatureUnion is as stateless as its steps: scikit-learn
+    tags every Pipeline ``requires_fit=True`` whatever its steps.
+    """
+    if isinstance(transformer, Pipeline):
+        steps = [step for _, step in transformer.steps]
+    elif isinstance(transformer, FeatureUnion):
+        steps = [step for _, step in transformer.transformer_list]
+    else:
+        try:
+            learns = get_tags(transformer).requires_fit
+        except AttributeError:
+            # No scikit-learn tags: nothing says it learns nothing.
+            learns = True
+        return transformer if learns else None
+    for step in steps:
+        if step is None or isinstance(step, str):
+            continue
+        culprit = _learning_step(step)
+        if culprit is not None:
+            return culprit
+    return None
 
 
 class CachedTransformer(TransformerMixin, BaseEstimator):
@@ -93,12 +114,13 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     transformer : estimator or None, default=None
-        The extractor to cache. It must be *stateless*: its ``fit`` must
-        learn nothing from the data, since the cache key does not depend on
-        the training data. With a cache, ``fit`` fits it on the first
-        non-missing sample only (which is all a stateless extractor needs);
-        without one, on all of ``X``. None is the identity on 2-D numeric
-        input.
+        The extractor to cache. It must be *stateless*, tagged
+        ``requires_fit=False`` (a Pipeline or FeatureUnion: every step), since
+        the cache key does not depend on the training data; ``fit`` raises a
+        ``TypeError`` otherwise. ``fit`` fits a clone of it on the first
+        non-missing sample only (which validates its parameters, and is all a
+        stateless extractor needs) when there is a cache, on all of ``X``
+        without one. None is the identity on 2-D numeric input.
     memory : str, path-like, joblib.Memory or None, default=None
         Where to store the features: a directory, or a ``joblib.Memory``
         whose ``location`` is used. None disables caching (every call
@@ -111,31 +133,52 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
     cache_dir_ : str or None
         The directory of this transformer's entries:
         ``{location}/skmm_cache/{class name}-{parameter hash}``.
-    n_computed_ : int
-        Samples the last ``transform`` call computed (the others were
-        loaded from the cache).
     n_features_in_ : int
         Number of input features, when ``transformer`` is None.
 
     See Also
     --------
     sklearn.pipeline.Pipeline : Its ``memory`` caches fitted steps.
+    extract_features : Stream a fitted transformer's output to a .npy file.
 
     Notes
     -----
-    An entry's key is the hash (``joblib.hash``) of the wrapped transformer's
-    class and ``get_params()``, and the hash of the sample: its value for
-    arrays, strings and other objects, or, for a string or path naming an
-    existing file, the absolute path, size and modification time
-    (nanoseconds), so that a rewritten file is read again and an unchanged
-    one is not read at all. Parameters that do not change the output
-    (``n_jobs``, ``verbose``) still change the key.
+    An entry's key is made of the hash (``joblib.hash``) of the wrapped
+    ``transformer``'s class and parameters, nested estimators described by
+    their classes and parameters too, so that it is the same whether or not
+    ``transformer`` was fitted; and of the key of the sample:
 
-    Entries are pickled one file per sample, written to a temporary file and
-    renamed, so parallel workers (``GridSearchCV(n_jobs=...)``) may share a
-    cache. Delete the directory to clear it. The output type is the wrapped
-    transformer's: a 2-D array (same dtype), a sparse matrix, or a list of
-    per-sample arrays (descriptor sets, readers).
+    - a string or path naming an existing file of at most 16 MiB: a blake2b
+      hash of its whole content, size and extension (not of its path or
+      times: a copy elsewhere is the same sample, and a file rewritten with
+      the same size and its modification time restored is read again);
+    - a larger file: a blake2b hash of its absolute path, extension, size,
+      modification and status-change times (nanoseconds) and first and last
+      MiB. ``os.utime`` cannot restore the status-change time, so a rewrite
+      is still seen, unless it keeps the size, both edges and happens within
+      the clock's resolution of the times;
+    - any other value: ``joblib.hash`` of the value.
+
+    16 MiB bounds the hashing at about 20 ms per file (blake2b runs at about
+    1 GB/s), no more than decoding that much audio or image costs; a larger
+    file may be read only in part (``AudioReader(offset=..., duration=...)``)
+    and is not read whole for its key. Parameters that do not change the
+    output (``n_jobs``, ``verbose``) still change the key.
+
+    Entries hold raw array bytes (numeric dtypes only) behind a fixed prefix,
+    a blake2b checksum and a JSON header: reading one executes nothing, so
+    whoever can write into the cache folder can at worst plant wrong values,
+    never run code. An entry that is corrupt, truncated, not written by this
+    format (a planted pickle), stored under another sample's key, or of
+    another output kind, dtype or width than the others is recomputed and
+    replaced, with one :class:`~skmm.exceptions.CacheEntryWarning` per call.
+    Entries are written to a temporary file and renamed, so parallel workers
+    (``GridSearchCV(n_jobs=...)``) may share a cache. Delete the directory to
+    clear it. The output type is the wrapped transformer's: a 2-D array
+    (same dtype), a sparse CSR matrix, or a list of per-sample arrays
+    (descriptor sets, readers' images and :class:`~skmm.audio.Waveform`).
+    Outputs that cannot be stored this way (None for an unreadable sample,
+    object or string dtypes, CuPy arrays) are computed on every call.
 
     Examples
     --------
@@ -148,9 +191,10 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
     >>> with tempfile.TemporaryDirectory() as location:
     ...     cached = CachedTransformer(MFCC(sr=8000, n_mfcc=13), memory=location)
     ...     first = cached.fit_transform(clips)
-    ...     second = cached.transform(clips)
-    ...     print(first.shape, cached.n_computed_, np.array_equal(first, second))
-    (3, 26) 0 True
+    ...     print(cached.is_cached(clips + [clips[0][:2000]]))
+    ...     print(first.shape, np.array_equal(first, cached.transform(clips)))
+    [ True  True  True False]
+    (3, 26) True
     """
 
     _parameter_constraints: dict = {
@@ -183,16 +227,29 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
             location = check_memory(self.memory).location
         if location is None or self.transformer is None:
             return None
-        transformer = self.transformer
-        key = joblib.hash(
-            (
-                type(transformer).__module__,
-                type(transformer).__qualname__,
-                transformer.get_params(deep=True),
-            )
+        # The unfitted parameters: the key of a transformer passed fitted is
+        # that of its unfitted clone.
+        key = estimator_hash(self.transformer)
+        name = type(self.transformer).__name__
+        return os.path.join(location, "skmm_cache", f"{name}-{key}")
+
+    def _check_stateless(self):
+        culprit = _learning_step(self.transformer)
+        if culprit is None:
+            return
+        inside = (
+            ""
+            if culprit is self.transformer
+            else f" (in {type(self.transformer).__name__})"
         )
-        return os.path.join(
-            location, "skmm_cache", f"{type(transformer).__name__}-{key}"
+        raise TypeError(
+            f"CachedTransformer cannot cache {type(culprit).__name__}{inside}: "
+            "its tags say it learns from the data it is fitted on "
+            "(requires_fit=True), so its output for a sample depends on the "
+            "training set, which the per-sample cache key does not include. "
+            "Wrap only the stateless steps (readers, MFCC, HOG, SIFT, "
+            "DenseSIFT, StatsPooling) and put the learning ones after the "
+            "CachedTransformer in a Pipeline."
         )
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -207,7 +264,14 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : CachedTransformer
+
+        Raises
+        ------
+        TypeError
+            When ``transformer`` (or one of its steps) learns from data.
         """
+        if self.transformer is not None:
+            self._check_stateless()
         self.cache_dir_ = self._cache_dir()
         if self.transformer is None:
             validate_data(self, X, accept_sparse=("csr", "csc"))
@@ -215,38 +279,66 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         elif self.cache_dir_ is None:
             self.transformer_ = clone(self.transformer).fit(X, y)
         else:
-            # A stateless transformer learns nothing from the data, so fitting
-            # it on one sample validates its parameters (and records what it
-            # records, such as HOG's image size) without computing the whole
-            # input: a Pipeline of a reader and an extractor would otherwise
-            # read every sample in fit and again in transform.
+            # Fitting a stateless transformer validates its parameters and
+            # records what it records (HOG's image size, a reader's device):
+            # one sample does it. A Pipeline of a reader and an extractor
+            # fitted on all of X would read every sample in fit and again in
+            # transform.
             present = [
                 i for i, sample in enumerate(_samples(X)) if not _is_missing(sample)
             ]
             rows = present[:1] or [0]
             self.transformer_ = clone(self.transformer).fit(_take(X, rows))
-        self.n_computed_ = 0
         return self
 
-    def _load(self, path):
-        try:
-            with open(path, "rb") as file:
-                return pickle.load(file)
-        except (FileNotFoundError, EOFError, pickle.UnpicklingError):
-            # A missing or half-written entry is recomputed.
-            return None
+    def _path(self, key):
+        return os.path.join(self.cache_dir_, key[:2], f"{key}{_entry.SUFFIX}")
 
-    def _store(self, path, entry):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    def _load(self, key):
+        """``(entry, reason)``: ``(kind, item)`` or None, and why it is invalid."""
         try:
-            with os.fdopen(handle, "wb") as file:
-                pickle.dump(entry, file, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
+            data = _entry.read(self._path(key))
+        except OSError as exc:
+            return None, f"unreadable: {exc}"
+        if data is None:
+            return None, None
+        try:
+            return _entry.decode(key, data), None
+        except _entry.InvalidEntry as exc:
+            return None, str(exc)
+
+    def _compute(self, X, positions, keys):
+        """Transform samples ``positions`` of ``X``; store them under ``keys``."""
+        kind, items = _split_output(self.transformer_.transform(_take(X, positions)))
+        computed = {}
+        for key, item in zip(keys, items, strict=True):
+            computed[key] = (kind, item)
+            data = _entry.encode(key, kind, item)
+            if data is not None:
+                _entry.write(self._path(key), data)
+        return computed
+
+    def is_cached(self, X):
+        """Whether each sample of ``X`` has a valid entry in the cache.
+
+        Reads and checks the entries, computes nothing and changes nothing.
+
+        Parameters
+        ----------
+        X : the wrapped transformer's input
+
+        Returns
+        -------
+        cached : ndarray of bool of shape (n_samples,)
+            All False without a cache.
+        """
+        check_is_fitted(self, "cache_dir_")
+        samples = _samples(X)
+        if self.cache_dir_ is None:
+            return np.zeros(len(samples), dtype=bool)
+        keys = [sample_key(sample) for sample in samples]
+        valid = {key: self._load(key)[0] is not None for key in dict.fromkeys(keys)}
+        return np.array([valid[key] for key in keys], dtype=bool)
 
     def transform(self, X):
         """Features of ``X``, computing only samples not in the cache.
@@ -266,39 +358,62 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         if self.transformer_ is None:
             return validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
         if self.cache_dir_ is None:
-            self.n_computed_ = len(_samples(X))
             return self.transformer_.transform(X)
-
-        keys = [_sample_key(sample) for sample in _samples(X)]
-        paths = {
-            key: os.path.join(self.cache_dir_, key[:2], f"{key}.pkl") for key in keys
-        }
-        entries = {}
-        for key in dict.fromkeys(keys):
-            entry = self._load(paths[key])
-            if entry is not None:
-                entries[key] = entry
-        todo = {}
-        for position, key in enumerate(keys):
-            if key not in entries:
-                todo.setdefault(key, position)
-        self.n_computed_ = len(todo)
-        if todo:
-            kind, items = _split_output(
-                self.transformer_.transform(_take(X, list(todo.values())))
-            )
-            for key, item in zip(todo, items, strict=True):
-                entries[key] = (kind, item)
-                self._store(paths[key], (kind, item))
+        keys = [sample_key(sample) for sample in _samples(X)]
         if not keys:
             return self.transformer_.transform(X)
-        kinds = {entries[key][0] for key in keys}
-        if len(kinds) != 1:
-            raise RuntimeError(
-                f"Cache entries of different output kinds {sorted(kinds)} in "
-                f"{self.cache_dir_}; clear it."
+        first_position = {}
+        for position, key in enumerate(keys):
+            first_position.setdefault(key, position)
+
+        entries, invalid = {}, {}
+        for key in first_position:
+            entry, reason = self._load(key)
+            if entry is not None:
+                entries[key] = entry
+            elif reason is not None:
+                invalid[key] = reason
+        todo = [key for key in first_position if key not in entries]
+        computed = {}
+        if todo:
+            computed = self._compute(X, [first_position[key] for key in todo], todo)
+        signatures = {key: _signature(*entry) for key, entry in entries.items()}
+        if computed:
+            reference = _signature(*next(iter(computed.values())))
+        elif len(set(signatures.values())) > 1:
+            # Loaded entries disagree and nothing was computed to say which
+            # are right: the first sample, computed afresh, says.
+            first = keys[0]
+            computed = self._compute(X, [first_position[first]], [first])
+            reference = _signature(*computed[first])
+        else:
+            reference = None
+        wrong = [
+            key
+            for key, signature in signatures.items()
+            if reference is not None and signature != reference
+        ]
+        for key in wrong:
+            del entries[key]
+            invalid[key] = f"output {signatures[key]}, not {reference}"
+        recompute = [key for key in wrong if key not in computed]
+        if recompute:
+            computed.update(
+                self._compute(X, [first_position[key] for key in recompute], recompute)
             )
-        return _join_output(kinds.pop(), [entries[key][1] for key in keys])
+        entries.update(computed)
+        if invalid:
+            key, reason = next(iter(invalid.items()))
+            warnings.warn(
+                f"{len(invalid)} cache entries under {self.cache_dir_} were invalid "
+                "(corrupt, truncated, not written by skmm, or of another output "
+                f"kind) and were recomputed; the first, {self._path(key)}: "
+                f"{reason}.",
+                CacheEntryWarning,
+                stacklevel=2,
+            )
+        kind = entries[keys[0]][0]
+        return _join_output(kind, [entries[key][1] for key in keys])
 
     def get_feature_names_out(self, input_features=None):
         """The wrapped transformer's feature names.
