@@ -1,51 +1,29 @@
 """Out-of-core feature extraction: stream samples in batches into a .npy file."""
 
+import hashlib
 import json
 import os
 import tempfile
 
-import joblib
 import numpy as np
 import scipy.sparse as sp
 from numpy.lib.format import open_memmap
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from skmm.cache._entry import storable_dtype
+from skmm.cache._fingerprint import estimator_hash, sequence_fingerprint
+from skmm.exceptions import ResumeError
 from skmm.utils._progress import progress_bar
 
 __all__ = ["extract_features"]
 
 # Version of the progress file's layout.
-_PROGRESS_FORMAT = 1
+_PROGRESS_FORMAT = 2
 
 
 def _progress_path(out):
     return f"{os.fspath(out)}.progress.json"
-
-
-def _describe(value):
-    """``value`` with every estimator replaced by its class and parameters.
-
-    ``get_params(deep=True)`` returns the nested estimator objects, whose
-    pickles (and so hashes) include learned state and anything
-    ``transform`` records; the description holds parameters only.
-    """
-    if hasattr(value, "get_params") and not isinstance(value, type):
-        params = value.get_params(deep=False)
-        return (
-            type(value).__module__,
-            type(value).__qualname__,
-            {name: _describe(params[name]) for name in sorted(params)},
-        )
-    if isinstance(value, list | tuple):
-        return type(value)(_describe(item) for item in value)
-    if isinstance(value, dict):
-        return {key: _describe(item) for key, item in value.items()}
-    return value
-
-
-def _fingerprint(estimator):
-    return joblib.hash(_describe(estimator))
 
 
 def _take(X, start, stop):
@@ -119,43 +97,149 @@ def _write_progress(path, progress):
         raise
 
 
+def _rows_digest(file, offset, row_bytes, start, stop):
+    """blake2b of rows ``start:stop`` as stored in the open .npy ``file``."""
+    file.seek(offset + start * row_bytes)
+    return _digest(file.read((stop - start) * row_bytes))
+
+
+def _digest(data):
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def _read_progress(path):
+    """The progress recorded at ``path``, None when there is none."""
     try:
-        with open(path) as file:
-            progress = json.load(file)
+        with open(path, "rb") as file:
+            progress = json.loads(file.read())
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise ValueError(
-            f"Cannot read the progress file {path} ({exc}); pass resume=False "
-            "to start over."
+        raise ResumeError(
+            f"Cannot read the progress file {path} ({type(exc).__name__}: "
+            f"{exc}); pass resume=False to start over."
         ) from exc
+    _check_progress(progress, path)
     return progress
+
+
+def _check_progress(progress, path):
+    """Raise ResumeError unless ``progress`` has the layout this code writes."""
+
+    def is_int(value):
+        return type(value) is int
+
+    def fail(what):
+        raise ResumeError(
+            f"The progress file {path} is garbled ({what}); pass resume=False "
+            "to start over."
+        )
+
+    if not isinstance(progress, dict):
+        fail("not a JSON object")
+    if progress.get("format") != _PROGRESS_FORMAT:
+        raise ResumeError(
+            f"The progress file {path} has an unknown format "
+            f"({progress.get('format')!r}, not {_PROGRESS_FORMAT}); pass "
+            "resume=False to start over."
+        )
+    expected = {
+        "format", "estimator", "estimator_repr", "samples", "n_samples", "dtype",
+        "n_features", "completed", "tail",
+    }
+    if set(progress) != expected:
+        fail(f"fields {sorted(progress)}, not {sorted(expected)}")
+    n_samples, completed = progress["n_samples"], progress["completed"]
+    if not (is_int(n_samples) and n_samples >= 1):
+        fail(f"n_samples={n_samples!r}")
+    if not (is_int(completed) and 0 <= completed <= n_samples):
+        fail(f"completed={completed!r} of n_samples={n_samples!r}")
+    if not (is_int(progress["n_features"]) and progress["n_features"] >= 0):
+        fail(f"n_features={progress['n_features']!r}")
+    try:
+        dtype = np.dtype(progress["dtype"])
+    except (TypeError, ValueError):
+        fail(f"dtype={progress['dtype']!r}")
+    if dtype.str != progress["dtype"] or not storable_dtype(dtype):
+        fail(f"dtype={progress['dtype']!r}")
+    for key in ("estimator", "estimator_repr", "samples"):
+        if not isinstance(progress[key], str):
+            fail(f"{key}={progress[key]!r}")
+    tail = progress["tail"]
+    if not (
+        isinstance(tail, dict)
+        and set(tail) == {"start", "stop", "blake2b"}
+        and is_int(tail["start"])
+        and tail["stop"] == completed
+        and 0 <= tail["start"] <= completed
+        and isinstance(tail["blake2b"], str)
+    ):
+        fail(f"tail={tail!r} with completed={completed!r}")
 
 
 def _check_resumable(progress, expected, out):
     """Raise when a previous run's progress does not match this call."""
-    if progress.get("format") != _PROGRESS_FORMAT:
-        raise ValueError(
-            f"{_progress_path(out)} has an unknown format; pass resume=False "
-            "to start over."
-        )
     for key, what in (
         ("estimator", "estimator parameters"),
         ("n_samples", "number of samples"),
+        ("samples", "samples"),
         ("dtype", "dtype"),
     ):
-        if key in expected and progress.get(key) != expected[key]:
-            shown = (
-                f"{progress.get('estimator_repr')!r} vs {expected['estimator_repr']!r}"
-                if key == "estimator"
-                else f"{progress.get(key)!r} vs {expected[key]!r}"
-            )
-            raise ValueError(
+        if key in expected and progress[key] != expected[key]:
+            if key == "estimator":
+                before, now = progress["estimator_repr"], expected["estimator_repr"]
+                shown = f" ({before!r} vs {now!r})"
+            elif key == "samples":
+                shown = " (same length, other samples)"
+            else:
+                shown = f" ({progress[key]!r} vs {expected[key]!r})"
+            raise ResumeError(
                 f"Cannot resume the extraction into {os.fspath(out)}: its "
-                f"{what} differ from this call's ({shown}). Pass resume=False "
-                "to overwrite it, or another out path."
+                f"{what} differ from this call's{shown}, says "
+                f"{_progress_path(out)}. Pass resume=False to overwrite it, or "
+                "another out path."
             )
+
+
+def _open_existing(out, progress):
+    """``(offset, row_bytes, dtype)`` of the .npy a progress file describes.
+
+    Raises ResumeError when it is unreadable, truncated, or not the array
+    (shape, dtype, last batch's rows) the progress file records.
+    """
+
+    def fail(what):
+        raise ResumeError(
+            f"Cannot resume into {out}: {what}. Pass resume=False to start over."
+        )
+
+    try:
+        existing = np.load(out, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        fail(f"it is not a readable .npy file ({type(exc).__name__}: {exc})")
+    shape = (progress["n_samples"], progress["n_features"])
+    if existing.shape != shape or existing.dtype.str != progress["dtype"]:
+        fail(
+            f"it holds an array of shape {existing.shape} and dtype "
+            f"{existing.dtype}, not the {shape} {np.dtype(progress['dtype'])} "
+            f"that {_progress_path(out)} records"
+        )
+    offset, row_bytes = existing.offset, existing.itemsize * shape[1]
+    del existing
+    size = os.path.getsize(out)
+    if size < offset + shape[0] * row_bytes:
+        fail(f"it is truncated ({size} bytes, not {offset + shape[0] * row_bytes})")
+    # The last batch written must read back as written: a replaced or
+    # zero-filled output is refused instead of resumed with wrong rows.
+    tail = progress["tail"]
+    with open(out, "rb") as file:
+        digest = _rows_digest(file, offset, row_bytes, tail["start"], tail["stop"])
+    if tail["stop"] > tail["start"] and digest != tail["blake2b"]:
+        fail(
+            f"its rows {tail['start']} to {tail['stop'] - 1} are not those "
+            f"{_progress_path(out)} records as written"
+        )
+    return offset, row_bytes, np.dtype(progress["dtype"])
 
 
 def extract_features(
@@ -205,9 +289,9 @@ def extract_features(
     resume : bool, default=True
         Continue a previous run into ``out`` recorded in its progress file
         (a finished one is returned as is). The progress must match this
-        call: same estimator class and parameters, number of samples and
-        dtype; otherwise a ``ValueError`` says what differs. False starts
-        over, overwriting ``out``.
+        call: same estimator class and parameters, same samples (see Notes)
+        and dtype; otherwise a :class:`~skmm.exceptions.ResumeError` says
+        what differs. False starts over, overwriting ``out``.
     verbose : bool, default=False
         Show a progress bar over the samples (``tqdm.auto``).
 
@@ -221,6 +305,12 @@ def extract_features(
     RuntimeError
         When the estimator fails on a batch, naming the batch and the first
         sample that fails alone. The batches before it stay done.
+    skmm.exceptions.ResumeError
+        A ``ValueError``, when resuming is refused: the progress file is
+        unreadable or garbled, ``out`` is not a readable ``.npy``, is
+        truncated, or does not hold the rows the progress file records, or
+        this call's estimator, samples or dtype differ from the recorded
+        ones. The message names the file and suggests ``resume=False``.
 
     See Also
     --------
@@ -236,9 +326,16 @@ def extract_features(
     it is done, so an interruption at any point loses at most the batch in
     progress.
 
-    The progress file compares the estimator's class and parameters, not
-    what it learned: resume with the same fitted estimator (e.g. one saved
-    with ``joblib.dump``), or fix ``random_state`` of the stateful steps.
+    The progress file is JSON (never unpickled). It records the estimator's
+    class and parameters, not what it learned: resume with the same fitted
+    estimator (e.g. one saved with ``joblib.dump``), or fix
+    ``random_state`` of the stateful steps. It records ``X`` by its length
+    and a blake2b hash of all its samples when they are strings (paths,
+    documents) in a list, tuple, array or Series, else of 16 samples evenly
+    spaced from the first to the last (so a lazy sequence reads only
+    those): another ``X`` of the same length is refused unless it agrees
+    on those samples. It also records a hash of the last batch's rows, which
+    must read back from ``out`` unchanged.
 
     The rows are those of ``transform`` called batch by batch. Most
     transformers give the same bits whatever the batch (HOG, the encoders);
@@ -286,8 +383,9 @@ def extract_features(
     progress_path = _progress_path(out)
     expected = {
         "format": _PROGRESS_FORMAT,
-        "estimator": _fingerprint(estimator),
+        "estimator": estimator_hash(estimator),
         "estimator_repr": repr(estimator),
+        "samples": sequence_fingerprint(X),
         "n_samples": n_samples,
     }
     if dtype is not None:
@@ -298,19 +396,8 @@ def extract_features(
         progress = None
     if progress is not None:
         _check_resumable(progress, expected, out)
-        done = int(progress["completed"])
-        existing = np.load(out, mmap_mode="r")
-        if existing.shape != (n_samples, progress["n_features"]) or (
-            existing.dtype.str != progress["dtype"]
-        ):
-            raise ValueError(
-                f"{out} holds an array of shape {existing.shape} and dtype "
-                f"{existing.dtype}, not what {progress_path} records; pass "
-                "resume=False to start over."
-            )
-        offset, row_bytes = existing.offset, existing.itemsize * existing.shape[1]
-        out_dtype = existing.dtype
-        del existing
+        done = progress["completed"]
+        offset, row_bytes, out_dtype = _open_existing(out, progress)
         first = None
     else:
         done = 0
@@ -329,6 +416,7 @@ def extract_features(
             "dtype": out_dtype.str,
             "n_features": first.shape[1],
             "completed": 0,
+            "tail": {"start": 0, "stop": 0, "blake2b": ""},
         }
         _write_progress(progress_path, progress)
 
@@ -359,6 +447,11 @@ def extract_features(
             file.flush()
             os.fsync(file.fileno())
             progress["completed"] = stop
+            progress["tail"] = {
+                "start": start,
+                "stop": stop,
+                "blake2b": _digest(rows.data),
+            }
             _write_progress(progress_path, progress)
             bar.update(stop - start)
     return np.load(out, mmap_mode="r")
