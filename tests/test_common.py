@@ -5,6 +5,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.naive_bayes import GaussianNB
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skmm.base import get_skmm_tags
 from skmm.encode import VLAD, BagOfWords, FisherVector
 from skmm.fusion import LateFusionClassifier, LateFusionRegressor
 from skmm.retrieval import (
@@ -70,7 +71,7 @@ def _instances():
 
 
 def _raw(estimator):
-    return getattr(estimator, "_skmm_input_kind", None) is not None
+    return get_skmm_tags(estimator).input_kind is not None
 
 
 RAW = [e for e in _instances() if _raw(e)]

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.audio._validation import check_waveforms
+from skmm.base import StatelessMixin, with_input_kind
 from skmm.utils._device import any_cupy, array_module, resolve_device, to_numpy
 from skmm.utils._progress import progress_bar
 
@@ -117,7 +118,7 @@ def _savgol_filters(width, order):
     )
 
 
-class MFCC(TransformerMixin, BaseEstimator):
+class MFCC(StatelessMixin, TransformerMixin, BaseEstimator):
     """Mel-frequency cepstral coefficients, equal to ``librosa.feature.mfcc``.
 
     Each clip's frames are computed exactly as ``librosa.feature.mfcc`` does
@@ -264,8 +265,6 @@ class MFCC(TransformerMixin, BaseEstimator):
     [(16, 13), (24, 13)]
     """
 
-    _skmm_input_kind = "waveform"
-
     _parameter_constraints: dict = {
         "sr": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_mfcc": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -350,8 +349,7 @@ class MFCC(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.one_d_array = True
-        tags.requires_fit = True
-        return tags
+        return with_input_kind(tags, "waveform")
 
     def _delta_orders(self):
         return (1, 2) if self.deltas is True else tuple(range(1, int(self.deltas) + 1))
@@ -478,7 +476,9 @@ class MFCC(TransformerMixin, BaseEstimator):
             Pooled statistics, one row per clip; or, with ``pooling=None``,
             one ``(n_frames, n_coefficients_)`` array per clip.
         """
-        check_is_fitted(self)
+        fitted = self._fitted_for(X)
+        if fitted is not self:
+            return fitted.transform(X)
         waves, rates = check_waveforms(X, name="Audio")
         self._check_sample_rates(rates)
         n_frames = self._frame_counts(waves)

@@ -16,8 +16,8 @@ from skmm.audio._validation import (
     _missing_error,
 )
 from skmm.audio._waveform import Waveform, sample_rate_of
+from skmm.base import SampleReader, with_input_kind
 from skmm.utils._device import resolve_device
-from skmm.utils._readers import SampleReader
 
 _RES_TYPES = ("soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq")
 
@@ -287,7 +287,6 @@ default="soxr_hq"
     ((8000,), 8000)
     """
 
-    _skmm_input_kind = "waveform"
 
     _parameter_constraints: dict = {
         "sr": [None, Interval(numbers.Integral, 1, None, closed="left")],
@@ -349,7 +348,6 @@ default="soxr_hq"
         self : object
         """
         self.device_ = resolve_device(self.device)
-        self._fitted = True
         return self
 
     def transform(self, X):
@@ -374,6 +372,9 @@ default="soxr_hq"
     _kind = "audio"
     _unit = "clip"
     _read_cell = staticmethod(_read_cell)
+
+    def __sklearn_tags__(self):
+        return with_input_kind(super().__sklearn_tags__(), "waveform")
 
     def _missing_error(self, label, value):
         return _missing_error("Audio", label, value)

@@ -206,16 +206,16 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         self.transformer = transformer
         self.memory = memory
 
-    @property
-    def _skmm_input_kind(self):
-        return getattr(self.transformer, "_skmm_input_kind", None)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         if self.transformer is not None:
             inner = self.transformer.__sklearn_tags__()
             tags.input_tags = inner.input_tags
-            tags.requires_fit = inner.requires_fit
+            # Until fitted it has no cache directory, whatever it wraps.
+            tags.requires_fit = True
+            from skmm.base import get_skmm_tags, with_input_kind
+
+            tags = with_input_kind(tags, get_skmm_tags(self.transformer).input_kind)
         else:
             tags.input_tags.sparse = True
         return tags

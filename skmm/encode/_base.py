@@ -3,15 +3,16 @@ assignment dispatch, normalisation and the estimator base class."""
 
 import functools
 
-import numba
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from skmm.base import with_input_kind
 from skmm.encode import _assign_numba
 from skmm.utils._device import any_cupy, array_module, is_cupy_array, to_numpy
+from skmm.utils._parallel import numba_threads
 from skmm.utils._progress import progress_bar
 from skmm.utils._validation import check_descriptor_sets
 
@@ -116,7 +117,7 @@ def nearest_centre(X, centres, *, device="cpu", n_jobs=None):
         return labels
     centres_t = np.ascontiguousarray(centres.T)
     centre_sq_norms = np.einsum("ij,ij->i", centres, centres)
-    with _numba_threads(n_jobs):
+    with numba_threads(n_jobs):
         if X.shape[1] >= _assign_numba._GEMM_MIN_FEATURES:
             # The row blocks run in parallel; BLAS threads would fight them.
             with threadpool_limits(limits=1, user_api="blas"):
@@ -124,22 +125,6 @@ def nearest_centre(X, centres, *, device="cpu", n_jobs=None):
         else:
             _assign_numba.assign_direct(X, centres_t, centre_sq_norms, labels)
     return labels
-
-
-class _numba_threads:
-    """Run Numba's parallel kernels on ``n_jobs`` threads (thread-local)."""
-
-    def __init__(self, n_jobs):
-        self.n_jobs = n_jobs
-
-    def __enter__(self):
-        self.previous = numba.get_num_threads()
-        if self.n_jobs is not None:
-            wanted = effective_n_jobs(self.n_jobs)
-            numba.set_num_threads(max(1, min(wanted, numba.config.NUMBA_NUM_THREADS)))
-
-    def __exit__(self, *exc):
-        numba.set_num_threads(self.previous)
 
 
 def power_normalise(out, power, norm):
@@ -178,8 +163,6 @@ def check_enough_descriptors(flat, n_clusters, name):
 
 class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
     """Base class: validation, tags and feature names for set encoders."""
-
-    _skmm_input_kind = "descriptor_set"
 
     def _fit_sample(self, X, n_required, name):
         """Validate ``X``, resolve the device and draw the training sample of
@@ -322,7 +305,7 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
         -------
         feature_names_out : ndarray of str objects
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "n_features_out_")
         prefix = self._feature_prefix()
         return np.asarray(
             [f"{prefix}{i}" for i in range(self.n_features_out_)], dtype=object
@@ -331,5 +314,4 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
-        tags.requires_fit = True
-        return tags
+        return with_input_kind(tags, "descriptor_set")

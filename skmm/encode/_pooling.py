@@ -7,6 +7,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from skmm.base import StatelessMixin
 from skmm.encode._base import _DescriptorSetEncoder, output_follows_input
 from skmm.encode._pooling_numba import set_medians, set_moments
 from skmm.utils._validation import _as_column, _sample_label
@@ -168,7 +169,7 @@ def _pool_segments(flat, offsets, stats, segments):
     return np.concatenate(blocks, axis=1)
 
 
-class StatsPooling(_DescriptorSetEncoder):
+class StatsPooling(StatelessMixin, _DescriptorSetEncoder):
     """Pool each descriptor set into statistics of its local descriptors.
 
     The statistics of every descriptor dimension over a sample's local
@@ -282,7 +283,9 @@ class StatsPooling(_DescriptorSetEncoder):
             A CuPy array for CuPy descriptor sets (pooled on the host: one
             copy there, one back).
         """
-        check_is_fitted(self)
+        fitted = self._fitted_for(X)
+        if fitted is not self:
+            return fitted.transform(X)
         flat, offsets = self._check_sets(X, reset=False)
         empty = np.flatnonzero(np.diff(offsets) == 0)
         if empty.size:

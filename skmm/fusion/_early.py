@@ -39,6 +39,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skmm.base import get_skmm_tags, with_input_kind
 from skmm.utils._validation import _is_missing
 
 __all__ = [
@@ -938,10 +939,6 @@ class SkipMissing(TransformerMixin, BaseEstimator):
     def __init__(self, transformer=None):
         self.transformer = transformer
 
-    @property
-    def _skmm_input_kind(self):
-        return getattr(self.transformer, "_skmm_input_kind", None)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
@@ -950,6 +947,7 @@ class SkipMissing(TransformerMixin, BaseEstimator):
             tags.input_tags.two_d_array = inner.input_tags.two_d_array
             tags.input_tags.one_d_array = inner.input_tags.one_d_array
             tags.input_tags.string = inner.input_tags.string
+            tags = with_input_kind(tags, get_skmm_tags(self.transformer).input_kind)
         return tags
 
     def _present_output(self, X, fit, y=None):

@@ -33,7 +33,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from skmm.utils._columns import _ModalityColumnsMixin
+from skmm.base import _ModalityColumnsMixin
 from skmm.utils._progress import progress_bar
 
 # Probabilities are floored before logarithms (product fusion, log loss) so

@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from skmm.base import StatelessMixin, with_input_kind
 from skmm.image._sift import (
     _N_DESCRIPTOR_FEATURES,
     root_sift,
@@ -85,7 +86,7 @@ def blur(gray, sigma):
     )
 
 
-class DenseSIFT(TransformerMixin, BaseEstimator):
+class DenseSIFT(StatelessMixin, TransformerMixin, BaseEstimator):
     """SIFT descriptors on a dense grid, equal to OpenCV's on the same keypoints.
 
     Keypoints are placed every ``step`` pixels in both directions (the grid
@@ -179,8 +180,6 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
            [47.,  7.,  8.]])
     """
 
-    _skmm_input_kind = "image"
-
     _parameter_constraints: dict = {
         "step": [Interval(numbers.Integral, 1, None, closed="left")],
         "size": [Interval(numbers.Real, 0, None, closed="neither"), list, tuple],
@@ -213,8 +212,7 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
-        tags.requires_fit = True
-        return tags
+        return with_input_kind(tags, "image")
 
     def _sizes(self):
         sizes = (
@@ -291,7 +289,9 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
             One descriptor set per image, rows in the order of
             ``grid(height, width)``.
         """
-        check_is_fitted(self)
+        fitted = self._fitted_for(X)
+        if fitted is not self:
+            return fitted.transform(X)
         checked = check_images(X)
         on_gpu = any_cupy(checked)
         # Gray conversion and the blur are OpenCV's, on the host.

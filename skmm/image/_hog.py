@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from skmm.base import StatelessMixin, with_input_kind
 from skmm.image._validation import check_images, check_same_size
 from skmm.utils._device import (
     any_cupy,
@@ -15,6 +16,7 @@ from skmm.utils._device import (
     resolve_device,
     to_numpy,
 )
+from skmm.utils._parallel import numba_threads
 from skmm.utils._progress import progress_bar
 
 _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
@@ -44,30 +46,7 @@ def _kernel_input(images):
     return xp.ascontiguousarray(batch)
 
 
-class _numba_threads:
-    """Run Numba's parallel kernels on ``n_jobs`` threads (thread-local)."""
-
-    def __init__(self, n_jobs):
-        self.n_jobs = n_jobs
-
-    def __enter__(self):
-        import numba
-
-        self.previous = numba.get_num_threads()
-        if self.n_jobs is not None:
-            from joblib import effective_n_jobs
-
-            wanted = effective_n_jobs(self.n_jobs)
-            numba.set_num_threads(max(1, min(wanted, numba.config.NUMBA_NUM_THREADS)))
-        return numba.get_num_threads()
-
-    def __exit__(self, *exc):
-        import numba
-
-        numba.set_num_threads(self.previous)
-
-
-class HOG(TransformerMixin, BaseEstimator):
+class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
     """Histogram of oriented gradients, equal to ``skimage.feature.hog``.
 
     Each image gives the vector ``skimage.feature.hog(image, ...,
@@ -162,8 +141,6 @@ class HOG(TransformerMixin, BaseEstimator):
     array(['hog0', 'hog1', 'hog2'], dtype=object)
     """
 
-    _skmm_input_kind = "image"
-
     _parameter_constraints: dict = {
         "orientations": [Interval(numbers.Integral, 1, None, closed="left")],
         "pixels_per_cell": [tuple, list],
@@ -199,8 +176,7 @@ class HOG(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
-        tags.requires_fit = True
-        return tags
+        return with_input_kind(tags, "image")
 
     def _check_params(self):
         for name in ("pixels_per_cell", "cells_per_block"):
@@ -278,7 +254,9 @@ class HOG(TransformerMixin, BaseEstimator):
         features : ndarray of shape (n_samples, n_features_out_)
             float32 when every image is float32 (or float16), else float64.
         """
-        check_is_fitted(self)
+        fitted = self._fitted_for(X)
+        if fitted is not self:
+            return fitted.transform(X)
         images, height, width = self._validate_images(X)
         on_gpu = any_cupy(images)
         if on_gpu and self.device_ == "cpu":
@@ -387,7 +365,7 @@ class HOG(TransformerMixin, BaseEstimator):
         out = np.empty((batch.shape[0], self.n_features_out_), dtype=dtype)
         n_ambiguous = np.zeros(batch.shape[0], dtype=np.int64)
         no_overrides = np.zeros((1, 0, 0), dtype=np.int64)
-        with _numba_threads(self.n_jobs if n_jobs is None else n_jobs) as n_threads:
+        with numba_threads(self.n_jobs if n_jobs is None else n_jobs) as n_threads:
             if n_threads == 1 or batch.shape[0] == 1:
                 kernels.hog_batch(batch, *params, no_overrides, out, n_ambiguous)
             else:
@@ -424,7 +402,7 @@ class HOG(TransformerMixin, BaseEstimator):
         -------
         feature_names_out : ndarray of str objects
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "n_features_out_")
         return np.asarray(
             [f"hog{i}" for i in range(self.n_features_out_)], dtype=object
         )

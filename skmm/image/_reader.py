@@ -8,9 +8,9 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
+from skmm.base import SampleReader, with_input_kind
 from skmm.image._validation import _missing_error
 from skmm.utils._device import resolve_device
-from skmm.utils._readers import SampleReader
 
 _INTERPOLATIONS = {
     "nearest": cv2.INTER_NEAREST,
@@ -239,7 +239,6 @@ class ImageReader(SampleReader):
 
     _kind = "image"
     _unit = "image"
-    _skmm_input_kind = "image"
     _read_cell = staticmethod(_read_cell)
 
     _parameter_constraints: dict = {
@@ -293,17 +292,8 @@ class ImageReader(SampleReader):
         -------
         self : ImageReader
         """
-        if self.size is not None:
-            size = tuple(self.size)
-            if len(size) != 2 or not all(
-                isinstance(s, numbers.Integral) and s >= 1 for s in size
-            ):
-                raise ValueError(
-                    f"size must be (height, width) of positive integers, got "
-                    f"{self.size!r}."
-                )
+        self._check_params()
         self.device_ = resolve_device(self.device)
-        self._fitted = True
         return self
 
     def transform(self, X):
@@ -323,6 +313,20 @@ class ImageReader(SampleReader):
         if isinstance(X, np.ndarray) and X.dtype != object and X.ndim in (3, 4):
             X = list(X)
         return self._read_all(X)
+
+    def __sklearn_tags__(self):
+        return with_input_kind(super().__sklearn_tags__(), "image")
+
+    def _check_params(self):
+        if self.size is not None:
+            size = tuple(self.size)
+            if len(size) != 2 or not all(
+                isinstance(s, numbers.Integral) and s >= 1 for s in size
+            ):
+                raise ValueError(
+                    f"size must be (height, width) of positive integers, got "
+                    f"{self.size!r}."
+                )
 
     def _missing_error(self, label, value):
         return _missing_error("Image", label, value)

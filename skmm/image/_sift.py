@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from skmm.base import StatelessMixin, with_input_kind
 from skmm.image._validation import check_images
 from skmm.utils._progress import progress_bar
 
@@ -78,7 +79,7 @@ def root_sift(descriptors):
     )
 
 
-class SIFT(TransformerMixin, BaseEstimator):
+class SIFT(StatelessMixin, TransformerMixin, BaseEstimator):
     """SIFT keypoints and descriptors of each image, by OpenCV.
 
     Runs ``cv2.SIFT_create(...).detectAndCompute`` on each image (converted
@@ -172,8 +173,6 @@ class SIFT(TransformerMixin, BaseEstimator):
     (50, 4)
     """
 
-    _skmm_input_kind = "image"
-
     _parameter_constraints: dict = {
         "n_features": [Interval(numbers.Integral, 0, None, closed="left")],
         "n_octave_layers": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -209,8 +208,7 @@ class SIFT(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
-        tags.requires_fit = True
-        return tags
+        return with_input_kind(tags, "image")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -263,7 +261,9 @@ class SIFT(TransformerMixin, BaseEstimator):
             (row) in pixels, ``size`` (diameter in pixels) and ``angle``
             (degrees, OpenCV's convention), as ``cv2.KeyPoint`` holds them.
         """
-        check_is_fitted(self)
+        fitted = self._fitted_for(X)
+        if fitted is not self:
+            return fitted.transform_with_keypoints(X)
         images = check_gray_images(X)
         from joblib import effective_n_jobs
 

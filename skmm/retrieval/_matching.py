@@ -20,9 +20,9 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from skmm.base import _ModalityColumnsMixin
 from skmm.retrieval._cca import CrossModalCCA
 from skmm.retrieval._retrieve import _METRICS, retrieve
-from skmm.utils._columns import _ModalityColumnsMixin
 
 
 def _present_rows(Xm, rows):

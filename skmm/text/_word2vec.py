@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from skmm.base import with_input_kind
 from skmm.exceptions import EmptyDocumentWarning
 from skmm.text._pooling_numba import max_pool, weighted_mean_pool
 from skmm.utils._progress import progress_bar
@@ -99,8 +100,6 @@ see gensim
     >>> vec.fit_transform(docs).shape
     (40, 8)
     """
-
-    _skmm_input_kind = "text"
 
     _parameter_constraints: dict = {
         "model": [StrOptions({"word2vec", "fasttext"})],
@@ -400,4 +399,4 @@ see gensim
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.requires_fit = True
-        return tags
+        return with_input_kind(tags, "text")

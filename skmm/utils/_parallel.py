@@ -16,7 +16,50 @@ and advance as results come back.
 from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
 
-__all__ = ["Parallel", "delayed", "parallel_map", "runs_in_threads"]
+__all__ = [
+    "Parallel",
+    "delayed",
+    "n_workers",
+    "numba_threads",
+    "parallel_map",
+    "runs_in_threads",
+]
+
+
+def n_workers(n_jobs):
+    """Workers for an ``n_jobs`` parameter, one meaning across skmm.
+
+    As scikit-learn's glossary says: None means 1 unless inside a
+    ``joblib.parallel_config(n_jobs=...)`` context, which then decides; -1
+    means all processors, -2 all but one, and so on.
+    """
+    from joblib import effective_n_jobs
+
+    return max(1, effective_n_jobs(n_jobs))
+
+
+class numba_threads:
+    """Run Numba's parallel kernels on ``n_workers(n_jobs)`` threads.
+
+    A context manager; the setting is Numba's thread-local one and is
+    restored on exit. ``with numba_threads(n_jobs) as n:`` gives the count.
+    """
+
+    def __init__(self, n_jobs):
+        self.n_jobs = n_jobs
+
+    def __enter__(self):
+        import numba
+
+        self.previous = numba.get_num_threads()
+        wanted = n_workers(self.n_jobs)
+        numba.set_num_threads(min(wanted, numba.config.NUMBA_NUM_THREADS))
+        return numba.get_num_threads()
+
+    def __exit__(self, *exc):
+        import numba
+
+        numba.set_num_threads(self.previous)
 
 
 def runs_in_threads():

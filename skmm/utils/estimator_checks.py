@@ -3,7 +3,8 @@
 scikit-learn's ``parametrize_with_checks`` runs no checks on an estimator whose
 input is not a 2-D numeric array. These checks cover such estimators (text,
 images, waveforms, descriptor sets): each makes suitable raw input for the
-estimator's declared input kind (its ``_skmm_input_kind`` class attribute).
+estimator's declared input kind (``get_skmm_tags(estimator).input_kind``,
+see :mod:`skmm.base`).
 """
 
 import copy
@@ -12,12 +13,15 @@ import pickle
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import (
     check_estimator_cloneable,
     check_estimator_repr,
     check_no_attributes_set_in_init,
     check_parameters_default_constructible,
 )
+
+from skmm.base import get_skmm_tags
 
 __all__ = [
     "check_estimator",
@@ -223,13 +227,27 @@ def check_get_set_params_roundtrip(name, estimator, X, y):
         assert cloned.get_params(deep=False)[key] is value, (name, key)
 
 
-def check_not_fitted_error(name, estimator, X, y):
-    """Using an unfitted estimator raises ``NotFittedError``."""
-    try:
-        _output(clone(estimator), X)
-    except NotFittedError:
-        return
-    raise AssertionError(f"{name} did not raise NotFittedError before fit.")
+def check_requires_fit_tag(name, estimator, X, y):
+    """The ``requires_fit`` tag tells the truth.
+
+    A stateless estimator (``requires_fit=False``) transforms unfitted,
+    gives the same output as after ``fit``, and sets no attribute doing so;
+    one that learns from data raises ``NotFittedError`` before ``fit``.
+    """
+    unfitted = clone(estimator)
+    if get_tags(unfitted).requires_fit:
+        try:
+            _output(unfitted, X)
+        except NotFittedError:
+            return
+        raise AssertionError(f"{name} did not raise NotFittedError before fit.")
+    before = set(vars(unfitted))
+    output = _output(unfitted, X)
+    assert set(vars(unfitted)) == before, (
+        f"{name}: an unfitted transform set {sorted(set(vars(unfitted)) - before)}"
+    )
+    fitted = _with_fixed_seed(estimator).fit(X, y)
+    _assert_same_output(output, _output(fitted, X), name)
 
 
 def check_pickle_identical_output(name, estimator, X, y):
@@ -306,14 +324,14 @@ def yield_checks(estimator):
         check_parameters_default_constructible,
     ):
         yield check
-    kind = getattr(estimator, "_skmm_input_kind", None)
+    kind = get_skmm_tags(estimator).input_kind
     if kind is None:
         return
     make, bad = _INPUT_KINDS[kind]
     X, y = make(40, np.random.default_rng(0))
     for check in (
         check_get_set_params_roundtrip,
-        check_not_fitted_error,
+        check_requires_fit_tag,
         check_pickle_identical_output,
         check_fit_idempotent,
         check_input_not_mutated,

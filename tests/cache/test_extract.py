@@ -195,8 +195,8 @@ def test_bad_input(tmp_path):
         extract_features(hog, images[:0], out=tmp_path / "f.npy")
     with pytest.raises(ValueError, match="batch_size"):
         extract_features(hog, images, out=tmp_path / "f.npy", batch_size=0)
-    with pytest.raises(NotFittedError, match="fitted on one"):
-        extract_features(HOG(), images, out=tmp_path / "f.npy")
+    with pytest.raises(NotFittedError, match="partial_fit"):
+        extract_features(VLAD(n_clusters=2), images, out=tmp_path / "f.npy")
     frames = MFCC(sr=SR, n_fft=512, pooling=None).fit([_Tones(1)[0]])
     with pytest.raises(TypeError, match="Encode the sets"):
         extract_features(frames, _Tones(3), out=tmp_path / "f.npy")

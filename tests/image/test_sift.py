@@ -4,7 +4,6 @@ import cv2
 import numpy as np
 import pytest
 from skimage import data
-from sklearn.exceptions import NotFittedError
 
 from skmm.image._sift import SIFT
 from skmm.utils.estimator_checks import check_estimator, make_raw_input
@@ -87,9 +86,13 @@ def test_threads_give_the_same_output():
         np.testing.assert_array_equal(a, b)
 
 
-def test_not_fitted():
-    with pytest.raises(NotFittedError):
-        SIFT().transform([data.camera()])
+def test_transforms_unfitted():
+    # Stateless: nothing to fit, the same descriptors unfitted and fitted.
+    image = [data.camera()[:128, :128]]
+    unfitted = SIFT(n_features=20).transform(image)
+    np.testing.assert_array_equal(
+        unfitted[0], SIFT(n_features=20).fit(image).transform(image)[0]
+    )
 
 
 def test_common_checks():

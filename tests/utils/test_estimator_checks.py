@@ -5,6 +5,7 @@ import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from skmm.base import with_input_kind
 from skmm.utils._validation import check_documents
 from skmm.utils.estimator_checks import (
     check_bad_input_errors,
@@ -12,6 +13,7 @@ from skmm.utils.estimator_checks import (
     check_feature_names_out_length,
     check_fit_idempotent,
     check_input_not_mutated,
+    check_requires_fit_tag,
     make_raw_input,
 )
 
@@ -19,10 +21,11 @@ from skmm.utils.estimator_checks import (
 class _LengthVectorizer(TransformerMixin, BaseEstimator):
     """A correct toy text transformer: document length and a fitted offset."""
 
-    _skmm_input_kind = "text"
-
     def __init__(self, *, random_state=None):
         self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        return with_input_kind(super().__sklearn_tags__(), "text")
 
     def fit(self, X, y=None):
         self.offset_ = np.random.default_rng(self.random_state).random()
@@ -55,6 +58,45 @@ class _TooManyNames(_LengthVectorizer):
         return np.array(["length", "extra"], dtype=object)
 
 
+class _ClaimsStateless(_LengthVectorizer):
+    """Says it learns nothing, yet transform needs the fitted offset."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+    def transform(self, X):
+        documents = check_documents(X)
+        offset = getattr(self, "offset_", 0.0)
+        return np.array([[len(d) + offset] for d in documents])
+
+
+class _StatelessButCaches(_LengthVectorizer):
+    """Truly stateless output, but an unfitted transform stores state."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        documents = check_documents(X)
+        self.seen_ = len(documents)
+        return np.array([[len(d)] for d in documents], dtype=float)
+
+
+class _NeverRefuses(_LengthVectorizer):
+    """Learns from data but transforms unfitted without NotFittedError."""
+
+    def transform(self, X):
+        documents = check_documents(X)
+        return np.array([[len(d) + getattr(self, "offset_", 0.0)] for d in documents])
+
+
 class _Permissive(_LengthVectorizer):
     def transform(self, X):
         return np.array([[len(str(d)) + self.offset_] for d in X])
@@ -70,6 +112,9 @@ def test_correct_estimator_passes():
         (_Unseeded(), check_fit_idempotent),
         (_Mutating(), check_input_not_mutated),
         (_TooManyNames(), check_feature_names_out_length),
+        (_ClaimsStateless(), check_requires_fit_tag),
+        (_StatelessButCaches(), check_requires_fit_tag),
+        (_NeverRefuses(), check_requires_fit_tag),
     ],
 )
 def test_checks_catch_faults(estimator, check):

@@ -1,0 +1,484 @@
+"""What skmm's estimators share.
+
+- skmm's tags: scikit-learn's ``Tags`` extended with the kind of raw input an
+  estimator takes (text, image, waveform, descriptor set), read by the common
+  checks and by the meta-estimators;
+- the stateless contract: an extractor that learns nothing says
+  ``requires_fit=False`` and transforms unfitted (``StatelessMixin``), and
+  :func:`is_stateless` tells whether a step or a whole pipeline is;
+- ``SampleReader``, the base class of the readers (missing values, the skip
+  policy, parallel reading in order, progress bars);
+- ``_ModalityColumnsMixin``: ``(name, estimator, column)`` triples over the
+  columns of a multimodal table, shared by late fusion and matching.
+"""
+
+import math
+import numbers
+import warnings
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils import Tags as _SklearnTags
+from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_array,
+)
+
+from skmm.exceptions import UnreadableSampleWarning
+from skmm.utils._progress import progress_bar
+from skmm.utils._validation import _as_column, _is_missing, _pandas, _sample_label
+
+__all__ = [
+    "INPUT_KINDS",
+    "SampleReader",
+    "SkmmTags",
+    "StatelessMixin",
+    "Tags",
+    "get_skmm_tags",
+    "is_stateless",
+]
+
+# -- tags ---------------------------------------------------------------------
+
+#: The kinds of raw (not 2-D numeric) input skmm estimators take.
+INPUT_KINDS = ("text", "image", "waveform", "descriptor_set")
+
+
+@dataclass(slots=True)
+class SkmmTags:
+    """skmm's own facts about an estimator.
+
+    Parameters
+    ----------
+    input_kind : {"text", "image", "waveform", "descriptor_set"} or None, \
+            default=None
+        The raw input ``fit`` and ``transform`` take: documents, images,
+        waveforms, or descriptor sets (one 2-D array of local descriptors
+        per sample). None for a 2-D numeric array or a multimodal table,
+        which scikit-learn's own tags describe.
+    """
+
+    input_kind: str | None = None
+
+
+@dataclass(slots=True)
+class Tags(_SklearnTags):
+    """scikit-learn's :class:`~sklearn.utils.Tags` plus :class:`SkmmTags`.
+
+    Parameters
+    ----------
+    skmm_tags : SkmmTags
+        skmm's own tags.
+    """
+
+    skmm_tags: SkmmTags = field(default_factory=SkmmTags)
+
+
+def with_input_kind(tags, input_kind):
+    """skmm ``Tags`` equal to scikit-learn ``tags`` with ``input_kind`` set."""
+    if input_kind is not None and input_kind not in INPUT_KINDS:
+        raise ValueError(f"input_kind must be one of {INPUT_KINDS} or None.")
+    if not isinstance(tags, Tags):
+        tags = Tags(**{f.name: getattr(tags, f.name) for f in fields(_SklearnTags)})
+    tags.skmm_tags = SkmmTags(input_kind=input_kind)
+    return tags
+
+
+def get_skmm_tags(estimator):
+    """skmm's tags of an estimator (defaults for one that has none).
+
+    Parameters
+    ----------
+    estimator : estimator instance
+
+    Returns
+    -------
+    tags : SkmmTags
+    """
+    tags = get_tags(estimator)
+    return tags.skmm_tags if isinstance(tags, Tags) else SkmmTags()
+
+
+def is_stateless(estimator):
+    """True when ``estimator`` learns nothing from data in ``fit``.
+
+    A step is stateless when its tags say ``requires_fit=False``; a
+    ``Pipeline`` when all its steps are (``"passthrough"`` and None count as
+    stateless); the strings ``"passthrough"`` and ``"drop"`` are.
+
+    Parameters
+    ----------
+    estimator : estimator instance, "passthrough", "drop" or None
+
+    Returns
+    -------
+    stateless : bool
+    """
+    if estimator is None or (
+        isinstance(estimator, str) and estimator in ("passthrough", "drop")
+    ):
+        return True
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list):
+        return all(is_stateless(step) for _, step in steps)
+    return not get_tags(estimator).requires_fit
+
+
+class StatelessMixin:
+    """Mixin of the transformers that learn nothing from data.
+
+    Their tags say ``requires_fit=False`` (as ``HashingVectorizer``'s do):
+    ``transform`` works without ``fit`` and gives what it gives after
+    ``fit``, which stays a cheap check of the parameters (and of the input,
+    recording what it records, such as an image size) for pipelines.
+    ``transform`` starts with ``self._fitted_for(X)``: the estimator itself
+    once fitted, otherwise a clone fitted on ``X``, whose ``transform`` it
+    returns. ``fit`` learns nothing, so that is the same output.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+    def _fitted_for(self, X):
+        """``self`` once fitted; otherwise a clone fitted on ``X``."""
+        if any(key.endswith("_") and not key.startswith("__") for key in vars(self)):
+            return self
+        return clone(self).fit(X)
+
+
+# -- readers ------------------------------------------------------------------
+
+# Errors that mean "this sample is bad", as opposed to a bug or a full disk.
+SAMPLE_ERRORS = (FileNotFoundError, ValueError, TypeError)
+# How many failures the UnreadableSampleWarning spells out.
+_N_FAILURES_SHOWN = 3
+_MAX_CHUNK = 256
+
+
+def _read_chunk(read_cell, cells, wheres, options, stop_at_error):
+    """Read cells in order; a bad cell's error takes its place in the output."""
+    outputs = []
+    for cell, where in zip(cells, wheres, strict=True):
+        try:
+            outputs.append(read_cell(cell, where, options))
+        except SAMPLE_ERRORS as error:
+            outputs.append(error)
+            if stop_at_error:
+                break
+    return outputs
+
+
+class SampleReader(StatelessMixin, TransformerMixin, BaseEstimator):
+    """Base class of the readers: ``transform`` maps ``_read_cell`` over the
+    samples, in order, serially or with joblib, and applies ``on_error``.
+
+    Subclasses define ``_kind`` ("audio"), ``_unit`` ("clip"), a module-level
+    function ``_read_cell(cell, where, options)`` (as a staticmethod; it must
+    pickle for process backends), ``_options()`` (the picklable parameters
+    it needs) and ``_missing_error(label, value)``, and keep ``on_error``,
+    ``n_jobs``, ``verbose`` and ``device`` parameters (``fit`` resolves the
+    latter into ``device_``; with "cuda" the outputs are CuPy arrays).
+    Readers learn nothing: ``transform`` reads unfitted too.
+    """
+
+    _kind = "sample"
+    _unit = "sample"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    def _read_all(self, X):
+        """One output per input cell (None where missing or unreadable)."""
+        device = self._fitted_for(X).device_
+        cells, labels = _as_column(X, kind=self._kind)
+        raise_errors = self.on_error == "raise"
+        outputs = [None] * len(cells)
+        positions = []
+        for position, cell in enumerate(cells):
+            if not _is_missing(cell):
+                positions.append(position)
+            elif raise_errors:
+                raise self._missing_error(_sample_label(position, labels), cell)
+
+        failures = []
+        name = self._kind.capitalize()
+        results = self._read(
+            [cells[p] for p in positions],
+            [f"{name} {_sample_label(p, labels)}" for p in positions],
+            stop_at_error=raise_errors,
+        )
+        try:
+            for position, result in zip(positions, results, strict=False):
+                if isinstance(result, Exception):
+                    if raise_errors:
+                        raise result
+                    failures.append(result)
+                else:
+                    outputs[position] = result
+        finally:
+            # Stops parallel workers still reading after an error.
+            results.close()
+        if failures:
+            shown = "; ".join(str(error) for error in failures[:_N_FAILURES_SHOWN])
+            more = len(failures) - _N_FAILURES_SHOWN
+            warnings.warn(
+                f"{len(failures)} of {len(cells)} {self._kind} samples could not "
+                f"be read and are None in the output: {shown}"
+                + (f"; and {more} more." if more > 0 else ""),
+                UnreadableSampleWarning,
+                # _read_all < transform < scikit-learn's set_output wrapper.
+                stacklevel=4,
+            )
+        if device == "cuda":
+            import cupy
+
+            # Decoded on the host, each output crosses to the GPU once.
+            outputs = [None if out is None else cupy.asarray(out) for out in outputs]
+        return outputs
+
+    def _read(self, cells, wheres, *, stop_at_error):
+        """Yield one output or error per cell, in order, possibly in parallel.
+
+        With ``stop_at_error``, reading stops after the first error.
+        """
+        options = self._options()
+        read_cell = type(self)._read_cell
+        n_workers = effective_n_jobs(self.n_jobs)
+        # Chunks amortise joblib's per-task cost (reading one small file takes
+        # well under a millisecond) and keep every worker busy to the end.
+        size = max(1, min(_MAX_CHUNK, math.ceil(len(cells) / (4 * n_workers))))
+        tasks = [
+            (cells[start : start + size], wheres[start : start + size])
+            for start in range(0, len(cells), size)
+        ]
+        if n_workers == 1:
+            chunks = (
+                _read_chunk(read_cell, c, w, options, stop_at_error) for c, w in tasks
+            )
+        else:
+            # Threads by default: the decoders release the GIL, and threads
+            # neither start processes nor pickle the outputs back.
+            chunks = Parallel(
+                n_jobs=self.n_jobs, prefer="threads", return_as="generator"
+            )(
+                delayed(_read_chunk)(read_cell, c, w, options, stop_at_error)
+                for c, w in tasks
+            )
+        with progress_bar(
+            len(cells), verbose=self.verbose, desc=type(self).__name__, unit=self._unit
+        ) as bar:
+            try:
+                for chunk in chunks:
+                    yield from chunk
+                    bar.update(len(chunk))
+            finally:
+                chunks.close()
+
+
+# -- modality columns of a multimodal table ------------------------------------
+
+
+def _is_dataframe(X):
+    pd = _pandas()
+    return pd is not None and isinstance(X, pd.DataFrame)
+
+
+def _present_mask(Xm):
+    """True for each row of a column selection that is not missing.
+
+    A row of a multi-column selection is missing only when all its cells are.
+    """
+    if _is_dataframe(Xm) or (
+        _pandas() is not None and isinstance(Xm, _pandas().Series)
+    ):
+        pd = _pandas()
+        frame = Xm.to_frame() if isinstance(Xm, pd.Series) else Xm
+        present = np.zeros(len(frame), dtype=bool)
+        for _, column in frame.items():
+            if pd.api.types.is_numeric_dtype(column.dtype):
+                values = column.to_numpy(dtype=float, na_value=np.nan)
+                present |= ~np.isnan(values)
+            else:
+                present |= np.fromiter(
+                    (not _is_missing(v) for v in column), dtype=bool, count=len(column)
+                )
+        return present
+    Xm = np.asarray(Xm)
+    if Xm.ndim == 1:
+        Xm = Xm[:, None]
+    if Xm.dtype.kind in "fc":
+        return ~np.isnan(Xm).all(axis=1)
+    if Xm.dtype == object:
+        missing = np.frompyfunc(_is_missing, 1, 1)(Xm).astype(bool)
+        return ~missing.all(axis=1)
+    return np.ones(Xm.shape[0], dtype=bool)
+
+
+class _ModalityColumnsMixin(_BaseComposition):
+    """``(name, estimator, column)`` triples held in ``self.<_steps_attr>``.
+
+    Gives ``get_params``/``set_params`` with ``<name>__<param>`` access, and
+    the checks and column selection of a multimodal table ``X``.
+    """
+
+    _steps_attr = "estimators"
+
+    # -- parameters ---------------------------------------------------------
+
+    @property
+    def _estimators(self):
+        """``(name, estimator)`` pairs, for ``_BaseComposition`` only."""
+        steps = getattr(self, self._steps_attr)
+        try:
+            return [(name, est) for name, est, _ in steps]
+        except (TypeError, ValueError):
+            return steps
+
+    @_estimators.setter
+    def _estimators(self, value):
+        steps = getattr(self, self._steps_attr)
+        try:
+            steps = [
+                (name, est, column)
+                for ((name, est), (_, _, column)) in zip(value, steps, strict=True)
+            ]
+        except (TypeError, ValueError):
+            steps = value
+        setattr(self, self._steps_attr, steps)
+
+    def get_params(self, deep=True):
+        """Get parameters, including those of the per-modality estimators.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of the per-modality estimators, as
+            ``<name>__<parameter>`` (and deeper, ``<name>__<step>__<param>``
+            for a pipeline).
+
+        Returns
+        -------
+        params : dict
+        """
+        return self._get_params("_estimators", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, including ``<name>__<parameter>`` of the modalities.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters; a per-modality estimator can be replaced by
+            its name.
+
+        Returns
+        -------
+        self : object
+        """
+        self._set_params("_estimators", **params)
+        return self
+
+    def _validate_triples(self):
+        """Names, estimators and columns; checks the shape of the triples."""
+        steps = getattr(self, self._steps_attr)
+        if not steps or not all(
+            isinstance(item, tuple | list)
+            and len(item) == 3
+            and isinstance(item[0], str)
+            for item in steps
+        ):
+            raise ValueError(
+                f"{self._steps_attr!r} should be a non-empty list of (name, "
+                "estimator, column) tuples."
+            )
+        names, estimators, columns = zip(*steps, strict=True)
+        self._validate_names(names)
+        return list(names), list(estimators), list(columns)
+
+    # -- input ----------------------------------------------------------------
+
+    def _check_X(self, X, *, reset):
+        if _is_dataframe(X):
+            _check_feature_names(self, X, reset=reset)
+            _check_n_features(self, X, reset=reset)
+            return X
+        if issparse(X):
+            raise TypeError(
+                f"{type(self).__name__} does not accept sparse X, but dense data "
+                "is required; give a DataFrame with one column per modality or "
+                "a dense 2-D array."
+            )
+        X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
+        _check_feature_names(self, X, reset=reset)
+        _check_n_features(self, X, reset=reset)
+        return X
+
+    def _select(self, X, name, column):
+        """Column(s) of X that estimator ``name`` sees, as ColumnTransformer does."""
+        if callable(column):
+            column = column(X)
+        as_list = (
+            [column] if isinstance(column, str | numbers.Integral) else column
+        )
+        if isinstance(as_list, list) and any(isinstance(c, str) for c in as_list):
+            if not _is_dataframe(X):
+                raise ValueError(
+                    f"Estimator {name!r} selects column(s) {column!r} by name, "
+                    f"which needs a pandas DataFrame; got {type(X).__name__}."
+                )
+            absent = [c for c in as_list if c not in X.columns]
+            if absent:
+                raise KeyError(
+                    f"Estimator {name!r} needs column(s) {absent} that X lacks; "
+                    f"X has columns {list(X.columns)}."
+                )
+        elif isinstance(as_list, list) and all(
+            isinstance(c, numbers.Integral) and not isinstance(c, bool)
+            for c in as_list
+        ):
+            n_columns = X.shape[1]
+            out = [c for c in as_list if not -n_columns <= c < n_columns]
+            if out:
+                raise ValueError(
+                    f"Estimator {name!r} selects column(s) {out}, but X has only "
+                    f"{n_columns} columns."
+                )
+        Xm = _safe_indexing(X, column, axis=1)
+        if Xm.ndim == 2 and Xm.shape[1] == 0:
+            raise ValueError(f"Estimator {name!r} selects no column of X.")
+        return Xm
+
+    def _selections(self, X, names, columns, *, need="one"):
+        """Per modality: the selection and its present rows.
+
+        ``need="one"``: every row must hold at least one modality;
+        ``need=None``: no check.
+        """
+        selections = [
+            self._select(X, name, column)
+            for name, column in zip(names, columns, strict=True)
+        ]
+        present = np.array([_present_mask(Xm) for Xm in selections])
+        if need == "one":
+            empty = np.flatnonzero(~present.any(axis=0))
+            if empty.size:
+                labels = list(X.index) if _is_dataframe(X) else None
+                shown = ", ".join(_sample_label(i, labels) for i in empty[:5])
+                more = f" and {empty.size - 5} more" if empty.size > 5 else ""
+                raise ValueError(
+                    f"Every modality ({', '.join(names)}) is missing in "
+                    f"{shown}{more}; {type(self).__name__} needs at least one "
+                    "per sample."
+                )
+        return selections, present
