@@ -14,6 +14,7 @@ from sklearn.preprocessing import FunctionTransformer
 from skmm.audio import MFCC
 from skmm.cache import extract_features
 from skmm.encode import VLAD
+from skmm.exceptions import ResumeError
 from skmm.image import HOG
 
 SR = 8000
@@ -114,6 +115,10 @@ def test_pipeline_with_encoder_and_pandas_input(tmp_path):
         encoder, series, out=tmp_path / "series.npy", batch_size=7
     )
     np.testing.assert_array_equal(features, encoder.transform(series))
+
+
+def _lengths(X):
+    return np.array([[len(x)] for x in X])
 
 
 def _to_sets(X):
@@ -230,3 +235,122 @@ def test_memory_stays_bounded(tmp_path):
     assert peak < full_bytes / 10
     assert features.shape == (n, 64)
     np.testing.assert_array_equal(features[::997], _rows(np.arange(n)[::997]))
+
+
+def _finished(tmp_path, n=10, batch_size=4):
+    images = _images(n)
+    hog = HOG(pixels_per_cell=(8, 8)).fit(images[:1])
+    out = tmp_path / "hog.npy"
+    extract_features(hog, images, out=out, batch_size=batch_size)
+    return images, hog, out, tmp_path / "hog.npy.progress.json"
+
+
+def test_other_samples_or_estimator_refused_on_resume(tmp_path):
+    images, hog, out, _ = _finished(tmp_path)
+    other = _images(10, seed=1)
+    with pytest.raises(ResumeError, match="samples differ.*resume=False"):
+        extract_features(hog, other, out=out)
+    # One sample changed, in a list of paths: every path is hashed.
+    paths = [f"image{i}.png" for i in range(10)]
+    names = FunctionTransformer(_lengths)
+    names.fit(paths)
+    extract_features(names, paths, out=tmp_path / "names.npy", batch_size=3)
+    paths[4] = "image4.jpg"
+    with pytest.raises(ResumeError, match="samples differ.*resume=False"):
+        extract_features(names, paths, out=tmp_path / "names.npy", batch_size=3)
+    other_hog = HOG(pixels_per_cell=(8, 8), orientations=6).fit(images[:1])
+    with pytest.raises(ResumeError, match="estimator parameters differ.*resume=False"):
+        extract_features(other_hog, images, out=out)
+    np.testing.assert_array_equal(
+        extract_features(hog, other, out=out, resume=False), hog.transform(other)
+    )
+
+
+def test_fitted_state_does_not_change_the_fingerprint(tmp_path):
+    # The progress compares parameters: a refitted stateless pipeline resumes.
+    images = _images(10)
+    model = make_pipeline(HOG(pixels_per_cell=(8, 8)))
+    out = tmp_path / "hog.npy"
+    extract_features(model.fit(images[:1]), images, out=out, batch_size=4)
+    features = extract_features(model.fit(images[:2]), images, out=out, batch_size=4)
+    np.testing.assert_array_equal(features, model.transform(images))
+
+
+def _assert_refused(call, path, what):
+    with pytest.raises(ResumeError, match=what) as info:
+        call()
+    assert str(path) in str(info.value) and "resume=False" in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_npy_with_fewer_rows_than_the_progress_claims(tmp_path):
+    images, hog, out, _ = _finished(tmp_path)
+    np.save(out, hog.transform(images[:6]))
+    _assert_refused(lambda: extract_features(hog, images, out=out), out, "shape")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.99, 20])
+def test_truncated_npy(tmp_path, keep):
+    images, hog, out, _ = _finished(tmp_path)
+    data = out.read_bytes()
+    out.write_bytes(data[: int(keep * len(data)) if keep < 1 else keep])
+    _assert_refused(lambda: extract_features(hog, images, out=out), out, str(out))
+
+
+def test_rewritten_rows_are_refused(tmp_path):
+    # Right shape and dtype, but the rows are not those written: zeros.
+    images, hog, out, _ = _finished(tmp_path)
+    np.save(out, np.zeros_like(np.load(out)))
+    _assert_refused(
+        lambda: extract_features(hog, images, out=out), out, "not those"
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x80\x04\x95garbage",
+        b"",
+        b"[]",
+        b"{}",
+        b"{\"format\": 1, \"completed\": 3}",
+        "édité".encode("latin-1"),
+        "mutate:completed=11",
+        "mutate:completed=-1",
+        "mutate:completed=\"4\"",
+        "mutate:n_features=null",
+        "mutate:dtype=\"|O\"",
+        "mutate:tail={}",
+        "delete:samples",
+    ],
+)
+def test_garbled_progress_file(tmp_path, content):
+    images, hog, out, progress_path = _finished(tmp_path)
+    if isinstance(content, str):
+        action, _, change = content.partition(":")
+        progress = json.loads(progress_path.read_text())
+        if action == "delete":
+            del progress[change]
+        else:
+            name, _, value = change.partition("=")
+            progress[name] = json.loads(value)
+        content = json.dumps(progress).encode()
+    progress_path.write_bytes(content)
+    _assert_refused(
+        lambda: extract_features(hog, images, out=out), progress_path, "progress"
+    )
+    np.testing.assert_array_equal(
+        extract_features(hog, images, out=out, resume=False), hog.transform(images)
+    )
+
+
+def test_progress_file_is_json_and_resume_checks_it_each_time(tmp_path):
+    images, hog, out, progress_path = _finished(tmp_path)
+    progress = json.loads(progress_path.read_text())
+    assert progress["completed"] == 10 and progress["tail"]["start"] == 8
+    # A finished extraction is checked too before it is returned as is.
+    with open(out, "r+b") as file:
+        file.seek(-1, 2)
+        file.write(b"\x01")
+    with pytest.raises(ResumeError, match="not those"):
+        extract_features(hog, images, out=out)
