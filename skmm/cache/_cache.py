@@ -162,7 +162,12 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
     16 MiB bounds the hashing at about 20 ms per file (blake2b runs at about
     1 GB/s), no more than decoding that much audio or image costs; a larger
     file may be read only in part (``AudioReader(offset=..., duration=...)``)
-    and is not read whole for its key. Parameters that do not change the
+    and is not read whole for its key. Within a process, a file's hash is
+    remembered by its absolute path, device, inode, size, and modification
+    and status-change times once those times are two seconds old (not on
+    Windows): any later write or ``os.utime`` sets the status-change time
+    anew, so the file is hashed again, and an unchanged one is read once
+    per process, not once per fold. Parameters that do not change the
     output (``n_jobs``, ``verbose``) still change the key.
 
     Entries hold raw array bytes (numeric dtypes only) behind a fixed prefix,

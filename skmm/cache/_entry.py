@@ -18,6 +18,7 @@ refused too. It detects corruption, not forgery: someone who can write into
 the cache folder can still plant wrong values, but not run code.
 """
 
+import functools
 import hashlib
 import json
 import math
@@ -64,8 +65,7 @@ def encode(key, kind, item):
     of a list output: a descriptor set, a reader's image or Waveform) or
     "sparse" (a one-row CSR matrix or array).
     """
-    from skmm.audio._waveform import Waveform
-
+    Waveform = _waveform_class()
     if kind == "sparse":
         item = item.tocsr()
         parts = (item.data, item.indices, item.indptr)
@@ -123,28 +123,13 @@ def _parse_array_header(header):
         and all(type(n) is int and n >= 0 for n in shape),
         "bad shape",
     )
-    return dtype, tuple(shape)
+    return dtype, tuple(shape), math.prod(shape)
 
 
-def decode(key, data):
-    """``(kind, item)`` of an entry's bytes; raises :class:`InvalidEntry`."""
-    from skmm.audio._waveform import Waveform
-
-    start = _PREFIX.size + _CHECKSUM_SIZE
-    _check(len(data) >= start, "truncated")
-    magic, version, header_size = _PREFIX.unpack_from(data)
-    _check(magic == _MAGIC, "not a skmm cache entry")
-    _check(version == _VERSION, f"format version {version}, not {_VERSION}")
-    _check(header_size <= _MAX_HEADER_BYTES, "header too long")
-    _check(len(data) >= start + header_size, "truncated")
-    prefix = data[: _PREFIX.size]
-    checksum = data[_PREFIX.size : start]
-    header_bytes = data[start : start + header_size]
-    payload = data[start + header_size :]
-    _check(
-        _checksum(key, prefix, header_bytes, (payload,)) == checksum,
-        "checksum mismatch",
-    )
+@functools.lru_cache(maxsize=1024)
+def _parse_header(header_bytes):
+    """``(kind, header, parts)`` of a JSON header, checked; memoised, since
+    the entries of one output mostly share their header."""
     try:
         header = json.loads(header_bytes)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -157,26 +142,50 @@ def decode(key, data):
         "list": {"kind", "type", "parts"},
     }.get(kind)
     _check(expected_keys is not None, f"unknown kind {kind!r}")
-    if header.get("type") == "Waveform":
+    item_type = header.get("type")
+    if item_type == "Waveform":
         expected_keys = expected_keys | {"sr"}
+        sr = header.get("sr")
+        _check(type(sr) is int and sr > 0, "bad Waveform rate")
     _check(set(header) == expected_keys, "bad header fields")
+    _check(kind == "sparse" or item_type in ("ndarray", "Waveform"), "bad type")
     part_headers = header["parts"]
     _check(
         isinstance(part_headers, list)
         and len(part_headers) == (3 if kind == "sparse" else 1),
         "bad parts",
     )
+    parts = tuple(_parse_array_header(part) for part in part_headers)
+    if item_type == "Waveform":
+        _check(parts[0][0] == np.float32, "bad Waveform dtype")
+    return kind, header, parts
+
+
+def decode(key, data):
+    """``(kind, item)`` of an entry's bytes; raises :class:`InvalidEntry`."""
+    start = _PREFIX.size + _CHECKSUM_SIZE
+    _check(len(data) >= start, "truncated")
+    magic, version, header_size = _PREFIX.unpack_from(data)
+    _check(magic == _MAGIC, "not a skmm cache entry")
+    _check(version == _VERSION, f"format version {version}, not {_VERSION}")
+    _check(header_size <= _MAX_HEADER_BYTES, "header too long")
+    _check(len(data) >= start + header_size, "truncated")
+    view = memoryview(data)
+    header_bytes = bytes(view[start : start + header_size])
+    payload = view[start + header_size :]
+    _check(
+        _checksum(key, view[: _PREFIX.size], header_bytes, (payload,))
+        == view[_PREFIX.size : start],
+        "checksum mismatch",
+    )
+    kind, header, part_headers = _parse_header(header_bytes)
     parts, offset = [], 0
-    for part_header in part_headers:
-        dtype, shape = _parse_array_header(part_header)
-        size = math.prod(shape) * dtype.itemsize
+    for dtype, shape, count in part_headers:
+        size = count * dtype.itemsize
         _check(offset + size <= len(payload), "truncated payload")
         # A copy: aligned, writable, and not holding on to the whole file.
-        parts.append(
-            np.frombuffer(payload, dtype=dtype, count=math.prod(shape), offset=offset)
-            .reshape(shape)
-            .copy()
-        )
+        array = np.frombuffer(payload, dtype=dtype, count=count, offset=offset)
+        parts.append(array.reshape(shape).copy())
         offset += size
     _check(offset == len(payload), "payload longer than its header says")
 
@@ -184,13 +193,16 @@ def decode(key, data):
         return kind, _sparse_row(header, *parts)
     (item,) = parts
     if header["type"] == "Waveform":
-        sr = header["sr"]
-        _check(
-            type(sr) is int and sr > 0 and item.dtype == np.float32, "bad Waveform"
-        )
-        return kind, Waveform(item, sr=sr)
-    _check(header["type"] == "ndarray", "bad type")
+        return kind, _waveform_class()(item, sr=header["sr"])
     return kind, item
+
+
+@functools.cache
+def _waveform_class():
+    # Imported on first use: skmm.audio imports its extractors too.
+    from skmm.audio._waveform import Waveform
+
+    return Waveform
 
 
 def _sparse_row(header, data, indices, indptr):

@@ -3,7 +3,9 @@ of samples, for cache keys and resumable extraction."""
 
 import hashlib
 import os
+import stat
 import struct
+import time
 
 import joblib
 import numpy as np
@@ -19,6 +21,10 @@ EDGE_BLOCK = 2**20
 # as the file, not as text.
 _MAX_PATH_LENGTH = 4096
 _DIGEST_SIZE = 16
+# File digests remembered in this process (see _remembered_file_digest).
+SETTLED_NS = 2 * 10**9
+_MAX_REMEMBERED = 2**17
+_DIGESTS = {}
 
 
 def describe_estimator(value):
@@ -48,18 +54,6 @@ def estimator_hash(estimator):
     return joblib.hash(describe_estimator(estimator))
 
 
-def _file_path(sample):
-    """The path ``sample`` names when it is an existing regular file, else None."""
-    if not isinstance(sample, str | os.PathLike):
-        return None
-    path = os.fspath(sample)
-    if not isinstance(path, str):
-        path = os.fsdecode(path)
-    if len(path) >= _MAX_PATH_LENGTH or "\n" in path or not os.path.isfile(path):
-        return None
-    return path
-
-
 def file_digest(path):
     """Hex digest of a file, by content (see ``WHOLE_FILE_LIMIT``).
 
@@ -72,34 +66,75 @@ def file_digest(path):
     """
     digest = hashlib.blake2b(digest_size=_DIGEST_SIZE, person=b"skmm-file")
     with open(path, "rb") as file:
-        stat = os.fstat(file.fileno())
+        status = os.fstat(file.fileno())
         extension = os.path.splitext(path)[1].encode("utf-8", "surrogateescape")
         digest.update(struct.pack("<Q", len(extension)) + extension)
-        if stat.st_size <= WHOLE_FILE_LIMIT:
-            digest.update(b"whole" + struct.pack("<Q", stat.st_size))
+        if status.st_size <= WHOLE_FILE_LIMIT:
+            digest.update(b"whole" + struct.pack("<Q", status.st_size))
+            # One read of the expected size: a fixed large block would be
+            # allocated for every small file.
+            digest.update(file.read(status.st_size))
             while block := file.read(EDGE_BLOCK):
+                # Grown since the stat: hashed whole all the same.
                 digest.update(block)
         else:
             where = os.path.abspath(path).encode("utf-8", "surrogateescape")
             digest.update(b"edges" + struct.pack("<Q", len(where)) + where)
-            digest.update(
-                struct.pack("<Qqq", stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-            )
+            times = (status.st_mtime_ns, status.st_ctime_ns)
+            digest.update(struct.pack("<Qqq", status.st_size, *times))
             digest.update(file.read(EDGE_BLOCK))
-            file.seek(stat.st_size - EDGE_BLOCK)
+            file.seek(status.st_size - EDGE_BLOCK)
             digest.update(file.read(EDGE_BLOCK))
     return digest.hexdigest()
 
 
+def _remembered_file_digest(path, status):
+    """``file_digest(path)``, remembered while the file's status is unchanged.
+
+    Remembered by the file's absolute path, device, inode, size and
+    modification and status-change times, and only once those times are
+    ``SETTLED_NS`` old: any later write, rename over it or ``os.utime``
+    sets the status-change time to the time of that call, which then
+    differs, so the file is hashed again. (A change within the clock's
+    resolution of the previous one could keep it; a settled file cannot
+    be changed within that resolution of its last change any more.) Not
+    on Windows, where ``st_ctime`` is the creation time.
+    """
+    remembered_as = (
+        os.path.abspath(path),
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )
+    digest = _DIGESTS.get(remembered_as)
+    if digest is None:
+        digest = file_digest(path)
+        settled = time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns)
+        if os.name != "nt" and settled > SETTLED_NS:
+            if len(_DIGESTS) >= _MAX_REMEMBERED:
+                _DIGESTS.pop(next(iter(_DIGESTS)), None)
+            _DIGESTS[remembered_as] = digest
+    return digest
+
+
 def sample_key(sample):
     """Cache key of one sample: a file's digest, or the hash of the value."""
-    path = _file_path(sample)
-    if path is not None:
-        try:
-            return file_digest(path)
-        except OSError:
-            # Vanished or unreadable since isfile: the reader will say why.
-            pass
+    if isinstance(sample, str | os.PathLike):
+        path = os.fspath(sample)
+        if isinstance(path, str) and len(path) < _MAX_PATH_LENGTH and "\n" not in path:
+            try:
+                status = os.stat(path)
+            except (OSError, ValueError):
+                # No such file (a string sample), or a NUL in the name.
+                status = None
+            if status is not None and stat.S_ISREG(status.st_mode):
+                try:
+                    return _remembered_file_digest(path, status)
+                except OSError:
+                    # Vanished or unreadable since: the reader will say why.
+                    pass
     return joblib.hash(("value", sample))
 
 

@@ -214,10 +214,15 @@ def test_files_keyed_by_content(tmp_path):
     assert Spy.calls == [3, 1] and result[1, 0] == 50
 
 
+@pytest.mark.parametrize("remembered", [False, True])
 @pytest.mark.parametrize("size", ["small", "large"])
 def test_rewritten_file_with_restored_mtime_gives_fresh_features(
-    tmp_path, monkeypatch, size
+    tmp_path, monkeypatch, size, remembered
 ):
+    monkeypatch.setattr(_fingerprint, "_DIGESTS", {})
+    if remembered:
+        # Digests are remembered at once, not only for files 2 s old.
+        monkeypatch.setattr(_fingerprint, "SETTLED_NS", -(10**12))
     if size == "large":
         # Past the whole-file limit: only the edges are hashed, with the times.
         monkeypatch.setattr(_fingerprint, "WHOLE_FILE_LIMIT", 1000)
@@ -236,6 +241,28 @@ def test_rewritten_file_with_restored_mtime_gives_fresh_features(
     assert os.stat(path).st_mtime_ns == stat.st_mtime_ns
     np.testing.assert_array_equal(cached.transform([path]), [[3000, 7]])
     assert Spy.calls == [1, 1]
+    assert len(_fingerprint._DIGESTS) == (2 if remembered else 0)
+
+
+def test_settled_files_are_hashed_once_per_process(tmp_path, monkeypatch):
+    monkeypatch.setattr(_fingerprint, "_DIGESTS", {})
+    hashed = []
+    digest = _fingerprint.file_digest
+    monkeypatch.setattr(
+        _fingerprint, "file_digest", lambda path: hashed.append(path) or digest(path)
+    )
+    fresh = _write(tmp_path / "fresh.bin", b"abc")
+    settled = _write(tmp_path / "settled.bin", b"abcd")
+    old = time.time_ns() - 10 * 10**9
+    os.utime(settled, ns=(old, old))
+    # utime just set the status-change time: not settled yet.
+    monkeypatch.setattr(_fingerprint, "SETTLED_NS", -(10**12))
+    for _ in range(3):
+        sample_key(settled)
+    monkeypatch.setattr(_fingerprint, "SETTLED_NS", 2 * 10**9)
+    for _ in range(3):
+        sample_key(fresh)
+    assert hashed == [settled] + [fresh] * 3
 
 
 class _Plant:
