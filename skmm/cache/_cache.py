@@ -319,8 +319,14 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         for key, item in zip(keys, items, strict=True):
             computed[key] = (kind, item)
             data = _entry.encode(key, kind, item)
-            if data is not None:
+            if data is None:
+                continue
+            try:
                 _entry.write(self._path(key), data)
+            except IsADirectoryError:
+                # Something planted a directory where the entry goes: the
+                # sample is computed each time (CacheEntryWarning says so).
+                pass
         return computed
 
     def is_cached(self, X):

@@ -347,6 +347,17 @@ def test_damaged_entries_are_recomputed_never_served(tmp_path, samples, output):
     assert n_checked > 100
 
 
+def test_directory_in_place_of_an_entry(tmp_path, samples):
+    cached = CachedTransformer(Spy(), memory=tmp_path).fit(samples)
+    expected = cached.transform(samples)
+    path = cached._path(sample_key(samples[0]))
+    os.remove(path)
+    os.mkdir(path)
+    for _ in range(2):
+        with pytest.warns(CacheEntryWarning, match="unreadable"):
+            np.testing.assert_array_equal(cached.transform(samples), expected)
+
+
 def test_entry_under_another_samples_key_is_refused(tmp_path, samples):
     cached = CachedTransformer(Spy(), memory=tmp_path).fit(samples)
     expected = cached.transform(samples)
