@@ -17,12 +17,16 @@ def _check_matplotlib(caller_name):
 
 
 def _axes(ax, caller_name):
-    """``(ax, figure)``: ``ax`` and its figure, or a new figure's axes."""
+    """``(ax, figure)``: ``ax`` and its figure, or a new figure's axes.
+
+    A new figure has constrained layout, which keeps room for what a display
+    draws outside its axes (a caption under the x label, a long legend).
+    """
     _check_matplotlib(caller_name)
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(layout="constrained")
     return ax, ax.figure
 
 
