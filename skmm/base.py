@@ -26,11 +26,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import Tags as _SklearnTags
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    check_array,
-)
+from sklearn.utils.validation import check_array, validate_data
 
 from skmm.exceptions import UnreadableSampleWarning
 from skmm.utils._progress import progress_bar
@@ -503,8 +499,7 @@ class _ModalityColumnsMixin(_BaseComposition):
 
     def _check_X(self, X, *, reset):
         if _is_dataframe(X):
-            _check_feature_names(self, X, reset=reset)
-            _check_n_features(self, X, reset=reset)
+            validate_data(self, X, skip_check_array=True, reset=reset)
             return X
         if issparse(X):
             raise TypeError(
@@ -513,8 +508,7 @@ class _ModalityColumnsMixin(_BaseComposition):
                 "a dense 2-D array."
             )
         X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
-        _check_feature_names(self, X, reset=reset)
-        _check_n_features(self, X, reset=reset)
+        validate_data(self, X, skip_check_array=True, reset=reset)
         return X
 
     def _select(self, X, name, column):

@@ -10,7 +10,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    check_memory,
+    validate_data,
+)
 
 from skmm.utils._validation import _is_missing
 
@@ -313,7 +318,5 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "cache_dir_")
         if self.transformer_ is None:
-            from sklearn.utils.validation import _check_feature_names_in
-
             return _check_feature_names_in(self, input_features)
         return self.transformer_.get_feature_names_out(input_features)
