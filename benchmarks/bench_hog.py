@@ -6,15 +6,18 @@ orientations, 8x8-pixel cells, 2x2-cell blocks, L2-Hys):
 a. 1,000 images of 128x64 (the pedestrian window of Dalal and Triggs);
 b. 100 images of 512x512.
 
-The references are a per-image loop of ``skimage.feature.hog`` and of
-OpenCV's ``cv2.HOGDescriptor(winSize=image size, blockSize=16,
-blockStride=8, cellSize=8, nbins=9).compute`` (in the contrib build of
-OpenCV 5: ``pip install opencv-contrib-python-headless``; skipped when
-missing). OpenCV's descriptor differs from scikit-image's (trilinear
-interpolation of votes, a Gaussian block window), so only its time is
-compared. skmm runs with one thread and with all cores (``n_jobs``), OpenCV
-with ``cv2.setNumThreads`` alike; scikit-image is single-threaded. Times are
-the best of ``--repeat`` runs after one warm-up call (scikit-image: one run).
+The references are a per-image loop of ``skimage.feature.hog`` and of OpenCV's
+``cv2.HOGDescriptor(winSize=image size, blockSize=16, blockStride=8,
+cellSize=8, nbins=9).compute``. OpenCV 5 keeps ``HOGDescriptor`` in its
+contrib build, which owns the same ``cv2`` module as skmm's
+``opencv-python-headless``: when ``cv2`` lacks it, the OpenCV columns are
+skipped with a note (README, "Benchmarks": a separate virtual environment with
+``opencv-contrib-python-headless`` instead). OpenCV's descriptor differs from
+scikit-image's (trilinear interpolation of votes, a Gaussian block window), so
+only its time is compared. skmm runs with one thread and with all cores
+(``n_jobs``), OpenCV with ``cv2.setNumThreads`` alike; scikit-image is
+single-threaded. Times are the best of ``--repeat`` runs after one warm-up
+call (scikit-image: one run).
 
 Then the first-call latency: a fresh interpreter imports skmm's HOG and
 transforms one image (Numba's on-disk cache warm; a first run fills it).
@@ -70,11 +73,19 @@ def _best(func, repeat):
 
 
 def _opencv():
+    """``cv2`` when it offers ``HOGDescriptor``, else a note saying why not."""
     try:
         import cv2
     except ImportError:
-        return None
-    return cv2 if hasattr(cv2, "HOGDescriptor") else None
+        return None, "OpenCV is not installed"
+    if not hasattr(cv2, "HOGDescriptor"):
+        return None, (
+            f"cv2 {cv2.__version__} has no HOGDescriptor (OpenCV 5 keeps it in "
+            "the contrib build; for this comparison run in a separate virtual "
+            "environment with opencv-contrib-python-headless instead of "
+            "opencv-python-headless, see README)"
+        )
+    return cv2, None
 
 
 def _opencv_time(cv2, images, n_threads, repeat):
@@ -115,11 +126,9 @@ def main():
     import numba
 
     n_cores = numba.config.NUMBA_NUM_THREADS
-    cv2 = _opencv()
+    cv2, why_not = _opencv()
     if cv2 is None:
-        print("cv2.HOGDescriptor is missing (OpenCV 5 keeps it in the contrib "
-              "build: pip install opencv-contrib-python-headless); OpenCV "
-              "columns are skipped.\n")
+        print(f"Note: {why_not}; the OpenCV columns are skipped.\n")
     print(f"{n_cores} cores, numba {numba.__version__}"
           + (f", OpenCV {cv2.__version__}" if cv2 else "") + "\n")
     print("| case | threads | skmm (s) | scikit-image (s) | OpenCV (s) "

@@ -12,6 +12,7 @@
   columns of a multimodal table, shared by late fusion and matching.
 """
 
+import functools
 import math
 import numbers
 import warnings
@@ -20,15 +21,12 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy.sparse import issparse
+from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import Tags as _SklearnTags
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    check_array,
-)
+from sklearn.utils.validation import check_array, validate_data
 
 from skmm.exceptions import UnreadableSampleWarning
 from skmm.utils._progress import progress_bar
@@ -154,6 +152,75 @@ class StatelessMixin:
         return clone(self).fit(X)
 
 
+# -- output containers ----------------------------------------------------------
+
+
+def _wrap_vectors(method):
+    """Wrap ``method``'s 2-D output as ``set_output`` asks; leave lists of
+    per-sample arrays (readers' samples, descriptor sets) untouched."""
+
+    @functools.wraps(method)
+    def wrapped(self, X, *args, **kwargs):
+        result = method(self, X, *args, **kwargs)
+        if isinstance(result, list):
+            return result
+        config = getattr(self, "_sklearn_output_config", {}).get("transform")
+        if config is None:
+            config = get_config()["transform_output"]
+        if config == "default" or issparse(result):
+            return result
+        names = self.get_feature_names_out()
+        if config == "pandas":
+            import pandas as pd
+
+            index = X.index if isinstance(X, pd.DataFrame | pd.Series) else None
+            return pd.DataFrame(np.asarray(result), index=index, columns=names)
+        if config == "polars":
+            import polars as pl
+
+            return pl.DataFrame(np.asarray(result), schema=list(names), orient="row")
+        raise ValueError(f"Unknown transform output {config!r}.")
+
+    return wrapped
+
+
+class PerSampleOutputMixin:
+    """``set_output`` for transformers whose output may be per-sample arrays.
+
+    scikit-learn's ``set_output`` wraps every ``transform`` output in a
+    DataFrame, which fails on a list of per-sample arrays (readers' samples,
+    descriptor sets). With this mixin (placed before ``TransformerMixin``)
+    lists pass through untouched, whatever the configuration, and 2-D
+    outputs (pooled vectors) become DataFrames named by
+    ``get_feature_names_out``, as ``set_output(transform="pandas")`` or
+    ``sklearn.set_config(transform_output="pandas")`` ask. ``set_output``
+    is always available, so that ``Pipeline`` and ``ColumnTransformer`` can
+    configure the step.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        # scikit-learn's own wrapping is off; ours takes its place.
+        super().__init_subclass__(auto_wrap_output_keys=None, **kwargs)
+        if "transform" in vars(cls):
+            cls.transform = _wrap_vectors(vars(cls)["transform"])
+
+    def set_output(self, *, transform=None):
+        """Set the container of 2-D outputs; lists of arrays pass through.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            As scikit-learn's ``set_output``; None leaves it unchanged.
+
+        Returns
+        -------
+        self : estimator instance
+        """
+        if transform is not None:
+            self._sklearn_output_config = {"transform": transform}
+        return self
+
+
 # -- readers ------------------------------------------------------------------
 
 # Errors that mean "this sample is bad", as opposed to a bug or a full disk.
@@ -176,7 +243,9 @@ def _read_chunk(read_cell, cells, wheres, options, stop_at_error):
     return outputs
 
 
-class SampleReader(StatelessMixin, TransformerMixin, BaseEstimator):
+class SampleReader(
+    StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
+):
     """Base class of the readers: ``transform`` maps ``_read_cell`` over the
     samples, in order, serially or with joblib, and applies ``on_error``.
 
@@ -197,6 +266,26 @@ class SampleReader(StatelessMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+    def get_feature_names_out(self, input_features=None):
+        """The name of the column read: ``input_features[0]`` (which
+        ``ColumnTransformer`` passes), or the reader's kind (``"image"``,
+        ``"audio"``).
+
+        Readers output one array per sample, never wrapped in a DataFrame;
+        the name lets ``ColumnTransformer`` and ``Pipeline`` ask for it.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        if input_features is not None and len(input_features):
+            return np.asarray(list(input_features)[:1], dtype=object)
+        return np.asarray([self._kind], dtype=object)
 
     def _read_all(self, X):
         """One output per input cell (None where missing or unreadable)."""
@@ -410,8 +499,7 @@ class _ModalityColumnsMixin(_BaseComposition):
 
     def _check_X(self, X, *, reset):
         if _is_dataframe(X):
-            _check_feature_names(self, X, reset=reset)
-            _check_n_features(self, X, reset=reset)
+            validate_data(self, X, skip_check_array=True, reset=reset)
             return X
         if issparse(X):
             raise TypeError(
@@ -420,8 +508,7 @@ class _ModalityColumnsMixin(_BaseComposition):
                 "a dense 2-D array."
             )
         X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
-        _check_feature_names(self, X, reset=reset)
-        _check_n_features(self, X, reset=reset)
+        validate_data(self, X, skip_check_array=True, reset=reset)
         return X
 
     def _select(self, X, name, column):

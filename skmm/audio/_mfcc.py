@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.audio._validation import check_waveforms
-from skmm.base import StatelessMixin, with_input_kind
+from skmm.base import PerSampleOutputMixin, StatelessMixin, with_input_kind
 from skmm.utils._device import any_cupy, array_module, resolve_device, to_numpy
 from skmm.utils._progress import progress_bar
 
@@ -118,7 +118,7 @@ def _savgol_filters(width, order):
     )
 
 
-class MFCC(StatelessMixin, TransformerMixin, BaseEstimator):
+class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator):
     """Mel-frequency cepstral coefficients, equal to ``librosa.feature.mfcc``.
 
     Each clip's frames are computed exactly as ``librosa.feature.mfcc`` does

@@ -9,7 +9,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    check_memory,
+    validate_data,
+)
 
 from skmm.cache import _entry
 from skmm.cache._fingerprint import estimator_hash, sample_key
@@ -439,7 +444,5 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "cache_dir_")
         if self.transformer_ is None:
-            from sklearn.utils.validation import _check_feature_names_in
-
             return _check_feature_names_in(self, input_features)
         return self.transformer_.get_feature_names_out(input_features)

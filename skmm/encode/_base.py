@@ -6,12 +6,19 @@ import functools
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from skmm.base import with_input_kind
 from skmm.encode import _assign_numba
-from skmm.utils._device import any_cupy, array_module, is_cupy_array, to_numpy
+from skmm.utils._device import (
+    any_cupy,
+    array_module,
+    is_cupy_array,
+    resolve_device,
+    to_numpy,
+)
 from skmm.utils._parallel import numba_threads
 from skmm.utils._progress import progress_bar
 from skmm.utils._validation import check_descriptor_sets
@@ -168,10 +175,6 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
         """Validate ``X``, resolve the device and draw the training sample of
         at most ``max_descriptors`` local descriptors; returns ``(sample,
         rng)``."""
-        from sklearn.utils import check_random_state
-
-        from skmm.utils._device import resolve_device
-
         flat, _ = self._check_sets(X, reset=True)
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
@@ -183,10 +186,6 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
         """One ``MiniBatchKMeans.partial_fit`` step of a k-means encoder on
         the descriptors of ``X``, creating (and seeding, as ``fit`` does) the
         k-means on the first call; returns the descriptors used."""
-        from sklearn.utils import check_random_state
-
-        from skmm.utils._device import resolve_device
-
         first = not hasattr(self, "_partial_rng")
         flat, _ = self._check_sets(X, reset=first)
         if first:

@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 from scipy.optimize import minimize, nnls
+from sklearn import get_config
 from sklearn.base import (
     ClassifierMixin,
     MetaEstimatorMixin,
@@ -20,7 +21,6 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
-    _routing_enabled,
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
@@ -117,7 +117,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
 
     def _route(self, names, groups, fit_params):
         """Fit parameters for each base estimator and for the final one."""
-        if _routing_enabled():
+        if get_config()["enable_metadata_routing"]:
             if groups is not None:
                 fit_params = {**fit_params, "groups": groups}
             routed = process_routing(self, "fit", **fit_params)

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skmm.base import StatelessMixin, with_input_kind
+from skmm.base import PerSampleOutputMixin, StatelessMixin, with_input_kind
 from skmm.image._sift import (
     _N_DESCRIPTOR_FEATURES,
     root_sift,
@@ -86,7 +86,7 @@ def blur(gray, sigma):
     )
 
 
-class DenseSIFT(StatelessMixin, TransformerMixin, BaseEstimator):
+class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator):
     """SIFT descriptors on a dense grid, equal to OpenCV's on the same keypoints.
 
     Keypoints are placed every ``step`` pixels in both directions (the grid

@@ -13,8 +13,7 @@ weight of every image column. cuBLAS does the work.
 
 import numpy as np
 
-_N_ORIENTATIONS = 8
-_WIDTH = 4
+from skmm.image._dense_sift_numba import _N_ORIENTATIONS, _WIDTH
 
 
 def bin_matrix(positions, length, lower, weight_lower, weight_upper):

@@ -12,9 +12,8 @@ in the cell: adding zero to the other bins leaves them unchanged).
 
 import numpy as np
 
-from skmm.image._hog_numba import AMBIGUOUS, bin_bounds
+from skmm.image._hog_numba import _EPS, AMBIGUOUS, bin_bounds
 
-_EPS = 1e-5
 # Pixels (times channels) per chunk of images: bounds the float64 temporaries.
 _CHUNK_PIXELS = 2**24
 

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from skmm.base import StatelessMixin, with_input_kind
+from skmm.base import PerSampleOutputMixin, StatelessMixin, with_input_kind
 from skmm.image._validation import check_images
 from skmm.utils._progress import progress_bar
 
@@ -79,7 +79,7 @@ def root_sift(descriptors):
     )
 
 
-class SIFT(StatelessMixin, TransformerMixin, BaseEstimator):
+class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator):
     """SIFT keypoints and descriptors of each image, by OpenCV.
 
     Runs ``cv2.SIFT_create(...).detectAndCompute`` on each image (converted

@@ -1,7 +1,5 @@
 """What every display shares: the optional matplotlib, and its axes."""
 
-from sklearn.utils._optional_dependencies import check_matplotlib_support
-
 
 def _check_matplotlib(caller_name):
     """Raise an ImportError naming ``caller_name`` when matplotlib is absent.
@@ -9,16 +7,26 @@ def _check_matplotlib(caller_name):
     matplotlib is optional: ``skmm.plotting`` imports without it, and only
     drawing needs it (``pip install matplotlib``).
     """
-    check_matplotlib_support(caller_name)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        raise ImportError(
+            f"{caller_name} requires matplotlib. You can install matplotlib with "
+            "`pip install matplotlib`."
+        ) from error
 
 
 def _axes(ax, caller_name):
-    """``(ax, figure)``: ``ax`` and its figure, or a new figure's axes."""
+    """``(ax, figure)``: ``ax`` and its figure, or a new figure's axes.
+
+    A new figure has constrained layout, which keeps room for what a display
+    draws outside its axes (a caption under the x label, a long legend).
+    """
     _check_matplotlib(caller_name)
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(layout="constrained")
     return ax, ax.figure
 
 

@@ -11,6 +11,13 @@ _METRIC_LABELS = {
     "weights": "fusion weight",
     "decisive_share": "decisive share",
 }
+# Drawn under the x label: the figure, not only the docstring, says what the
+# least familiar of the three bars measures.
+_DECISIVE_SHARE_CAPTION = (
+    "decisive share: fraction of samples\n"
+    "where only this modality predicted\n"
+    "the fused class"
+)
 
 
 def _contributions(y_true, y_pred, modality_proba, classes):
@@ -63,7 +70,7 @@ class ModalityContributionDisplay:
     fused_accuracy : float, default=None
         Accuracy of the fused prediction; None draws no line.
     name : str, default=None
-        Name of the fused model, shown in the title.
+        Name of the fused model, shown as the legend's title.
 
     Attributes
     ----------
@@ -72,6 +79,8 @@ class ModalityContributionDisplay:
         ``"decisive_share"`` and, when weights are given, ``"weights"``.
     fused_line_ : matplotlib Line2D or None
         The fused accuracy line.
+    caption_ : matplotlib Text
+        The definition of the decisive share, under the x label.
     ax_ : matplotlib Axes
         Axes with the bars.
     figure_ : matplotlib Figure
@@ -136,7 +145,8 @@ class ModalityContributionDisplay:
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure's when None.
         name : str, default=None
-            Name of the fused model for the title; ``self.name`` when None.
+            Name of the fused model for the legend's title; ``self.name``
+            when None.
         bar_kwargs : dict, default=None
             Keyword arguments of matplotlib's ``bar``, for every group.
         fused_line_kwargs : dict, default=None
@@ -182,9 +192,8 @@ class ModalityContributionDisplay:
                 fused_line_kwargs or {},
             )
             self.fused_line_ = ax.axhline(self.fused_accuracy, **kwargs)
-        title = "Contribution of each modality"
-        if name is not None:
-            title += f" ({name})"
+        # A short title, so that displays side by side keep theirs apart; the
+        # model's name heads the legend.
         ax.set(
             xticks=positions,
             xticklabels=list(self.modality_names),
@@ -192,9 +201,23 @@ class ModalityContributionDisplay:
             ylabel="Fraction",
             ylim=(0, 1.3),
             yticks=np.linspace(0, 1, 6),
-            title=title,
+            title="Contributions",
         )
-        ax.legend(loc="upper center", ncols=2, fontsize="small")
+        ax.legend(
+            loc="upper center", ncols=2, fontsize="small", title=name,
+            title_fontsize="small",
+        )
+        self.caption_ = ax.annotate(
+            _DECISIVE_SHARE_CAPTION,
+            xy=(0.5, 0),
+            xycoords=ax.xaxis.label,
+            xytext=(0, -4),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize="small",
+            color="0.3",
+        )
         self.ax_, self.figure_ = ax, figure
         return self
 
@@ -234,7 +257,7 @@ class ModalityContributionDisplay:
         weights : array-like of shape (n_modalities,), default=None
             Fusion weights to show.
         name : str, default=None
-            Name of the fused model for the title.
+            Name of the fused model for the legend's title.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure's when None.
         bar_kwargs : dict, default=None
@@ -308,7 +331,8 @@ class ModalityContributionDisplay:
         y : array-like of shape (n_samples,)
             True labels.
         name : str, default=None
-            Name of the fused model for the title; the class name when None.
+            Name of the fused model for the legend's title; the class name
+            when None.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure's when None.
         bar_kwargs : dict, default=None

@@ -56,7 +56,7 @@ class MissingModalityDisplay:
     score_name : str, default="Score"
         Label of the y axis.
     name : str, default=None
-        Name of the model, shown in the title.
+        Name of the model, shown in the y label.
 
     Attributes
     ----------
@@ -112,7 +112,7 @@ class MissingModalityDisplay:
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure's when None.
         name : str, default=None
-            Name of the model for the title; ``self.name`` when None.
+            Name of the model for the y label; ``self.name`` when None.
         line_kwargs : dict, default=None
             Keyword arguments of matplotlib's ``plot``, for every line.
         band_kwargs : dict, default=None
@@ -151,14 +151,14 @@ class MissingModalityDisplay:
                 self.bands_.append(
                     ax.fill_between(rates, m_mean - m_std, m_std + m_mean, **band)
                 )
-        title = "Score as one modality goes missing"
-        if name is not None:
-            title += f" ({name})"
+        # A short title, so that displays side by side keep theirs apart; the
+        # model's name goes to the y label.
+        ylabel = self.score_name if name is None else f"{self.score_name} ({name})"
         ax.set(
             xlabel="Missing rate of the modality",
-            ylabel=self.score_name,
+            ylabel=ylabel,
             xlim=(-0.02, 1.02),
-            title=title,
+            title="Missing modalities",
         )
         ax.legend(title="Missing modality")
         self.ax_, self.figure_ = ax, figure
@@ -216,7 +216,7 @@ class MissingModalityDisplay:
         random_state : int, RandomState instance or None, default=None
             Seeds the missing rows.
         name : str, default=None
-            Name of the model for the title; the class name when None.
+            Name of the model for the y label; the class name when None.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure's when None.
         line_kwargs : dict, default=None

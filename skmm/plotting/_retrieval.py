@@ -4,9 +4,25 @@ import numbers
 
 import numpy as np
 from sklearn.utils._plotting import _validate_style_kwargs
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from skmm.plotting._base import _axes, _check_fitted_like, _check_matplotlib
+
+
+def _prevalence(query_labels, database_labels):
+    """Precision of a random ranking, averaged as the curve averages queries.
+
+    A random ranking's precision at any depth is, in expectation, the
+    fraction of the database that shares the query's label; queries without
+    any such item take no part in the curve, nor here.
+    """
+    query_labels = column_or_1d(query_labels)
+    database_labels = column_or_1d(database_labels)
+    n_relevant = (database_labels[None, :] == query_labels[:, None]).sum(axis=1)
+    n_relevant = n_relevant[n_relevant > 0]
+    if n_relevant.size == 0:
+        return None
+    return float(n_relevant.mean() / database_labels.shape[0])
 
 
 class RetrievalPrecisionRecallDisplay:
@@ -16,6 +32,10 @@ class RetrievalPrecisionRecallDisplay:
     :func:`skmm.metrics.precision_recall_curve` (the highest precision at
     recall at least ``r``, averaged over queries) and the legend gives the
     mean average precision (:func:`skmm.metrics.mean_average_precision`).
+    With ``plot_chance_level=True``, a horizontal line marks the precision of
+    a random ranking: the fraction of the database relevant to a query,
+    averaged over the queries the curve averages (those with a relevant
+    item).
 
     It is recommended to use :meth:`from_estimator` or
     :meth:`from_predictions` to create a display. All parameters are stored
@@ -32,11 +52,16 @@ class RetrievalPrecisionRecallDisplay:
         MAP, shown in the legend; None shows none.
     name : str, default=None
         Name of the curve in the legend.
+    prevalence : float, default=None
+        Precision of a random ranking, the chance level; None draws no
+        chance line.
 
     Attributes
     ----------
     line_ : matplotlib Line2D
         The curve.
+    chance_level_ : matplotlib Line2D or None
+        The chance line; None when not drawn.
     ax_ : matplotlib Axes
         Axes with the curve.
     figure_ : matplotlib Figure
@@ -58,13 +83,30 @@ class RetrievalPrecisionRecallDisplay:
     0.917
     """
 
-    def __init__(self, precision, recall, *, mean_average_precision=None, name=None):
+    def __init__(
+        self,
+        precision,
+        recall,
+        *,
+        mean_average_precision=None,
+        name=None,
+        prevalence=None,
+    ):
         self.precision = precision
         self.recall = recall
         self.mean_average_precision = mean_average_precision
         self.name = name
+        self.prevalence = prevalence
 
-    def plot(self, ax=None, *, name=None, curve_kwargs=None):
+    def plot(
+        self,
+        ax=None,
+        *,
+        name=None,
+        curve_kwargs=None,
+        plot_chance_level=False,
+        chance_level_kw=None,
+    ):
         """Plot the curve.
 
         Parameters
@@ -76,11 +118,21 @@ class RetrievalPrecisionRecallDisplay:
             Name of the curve in the legend; ``self.name`` when None.
         curve_kwargs : dict, default=None
             Keyword arguments of matplotlib's ``plot``.
+        plot_chance_level : bool, default=False
+            Whether to draw the chance level, the precision of a random
+            ranking (``prevalence``).
+        chance_level_kw : dict, default=None
+            Keyword arguments of matplotlib's ``axhline`` for the chance line.
 
         Returns
         -------
         display : RetrievalPrecisionRecallDisplay
         """
+        if plot_chance_level and self.prevalence is None:
+            raise ValueError(
+                "plot_chance_level=True needs the prevalence: give prevalence= "
+                "or create the display with from_predictions or from_estimator."
+            )
         ax, figure = _axes(ax, f"{type(self).__name__}.plot")
         name = self.name if name is None else name
         precision = np.asarray(self.precision, dtype=float)
@@ -100,14 +152,26 @@ class RetrievalPrecisionRecallDisplay:
             {"marker": "o", "label": label}, curve_kwargs or {}
         )
         (self.line_,) = ax.plot(recall, precision, **kwargs)
+        self.chance_level_ = None
+        if plot_chance_level:
+            chance = _validate_style_kwargs(
+                {
+                    "color": "black",
+                    "linestyle": "--",
+                    "label": f"chance ({self.prevalence:.3f})",
+                },
+                chance_level_kw or {},
+            )
+            self.chance_level_ = ax.axhline(self.prevalence, **chance)
+        # A short title, so that displays side by side keep theirs apart.
         ax.set(
             xlabel="Recall",
             ylabel="Interpolated precision",
             xlim=(-0.01, 1.01),
             ylim=(-0.01, 1.01),
-            title="Retrieval precision-recall",
+            title="Precision-recall",
         )
-        if kwargs.get("label") is not None:
+        if kwargs.get("label") is not None or self.chance_level_ is not None:
             ax.legend(loc="upper right")
         self.ax_, self.figure_ = ax, figure
         return self
@@ -124,6 +188,8 @@ class RetrievalPrecisionRecallDisplay:
         name=None,
         ax=None,
         curve_kwargs=None,
+        plot_chance_level=False,
+        chance_level_kw=None,
     ):
         """Plot the curve of ranked (or scored) retrieval results.
 
@@ -145,6 +211,10 @@ class RetrievalPrecisionRecallDisplay:
             Axes to draw on; a new figure's when None.
         curve_kwargs : dict, default=None
             Keyword arguments of matplotlib's ``plot``.
+        plot_chance_level : bool, default=False
+            Whether to draw the precision of a random ranking.
+        chance_level_kw : dict, default=None
+            Keyword arguments of matplotlib's ``axhline`` for the chance line.
 
         Returns
         -------
@@ -161,9 +231,18 @@ class RetrievalPrecisionRecallDisplay:
             query_labels, database_labels, scores, ranking=ranking
         )
         display = cls(
-            precision, recall, mean_average_precision=average, name=name
+            precision,
+            recall,
+            mean_average_precision=average,
+            name=name,
+            prevalence=_prevalence(query_labels, database_labels),
         )
-        return display.plot(ax=ax, curve_kwargs=curve_kwargs)
+        return display.plot(
+            ax=ax,
+            curve_kwargs=curve_kwargs,
+            plot_chance_level=plot_chance_level,
+            chance_level_kw=chance_level_kw,
+        )
 
     @classmethod
     def from_estimator(
@@ -177,6 +256,8 @@ class RetrievalPrecisionRecallDisplay:
         name=None,
         ax=None,
         curve_kwargs=None,
+        plot_chance_level=False,
+        chance_level_kw=None,
     ):
         """Plot the curve of a fitted cross-modal matching on a labelled table.
 
@@ -208,6 +289,10 @@ class RetrievalPrecisionRecallDisplay:
             Axes to draw on; a new figure's when None.
         curve_kwargs : dict, default=None
             Keyword arguments of matplotlib's ``plot``.
+        plot_chance_level : bool, default=False
+            Whether to draw the precision of a random ranking.
+        chance_level_kw : dict, default=None
+            Keyword arguments of matplotlib's ``axhline`` for the chance line.
 
         Returns
         -------
@@ -240,4 +325,6 @@ class RetrievalPrecisionRecallDisplay:
             name=name,
             ax=ax,
             curve_kwargs=curve_kwargs,
+            plot_chance_level=plot_chance_level,
+            chance_level_kw=chance_level_kw,
         )

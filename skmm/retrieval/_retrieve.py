@@ -7,10 +7,9 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_array
 
 from skmm.retrieval import _retrieve_cupy
-from skmm.utils._device import resolve_device, to_numpy
+from skmm.utils._device import _DEVICES, resolve_device, to_numpy
 
 _METRICS = ("cosine", "correlation", "euclidean", "dot")
-_DEVICES = ("cpu", "cuda", "auto")
 
 
 def _check_features(query_features, database_features):

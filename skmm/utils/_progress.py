@@ -82,37 +82,3 @@ def progress_bar(total, *, verbose, desc, unit="sample"):
     finally:
         bar.close()
 
-
-def track(iterable, *, total, verbose, desc, unit="sample", step=None):
-    """Iterate over ``iterable``, advancing a bar by one per item.
-
-    A generator: the bar appears on the first item and is closed when the
-    loop ends, breaks or raises. ``step(item)``, when given, is how many
-    samples an item counts for (a chunk of samples, say).
-
-    Parameters
-    ----------
-    iterable : iterable
-    total : int
-        Number of samples.
-    verbose : bool or int
-        Show the bar when true; otherwise the items pass through untouched.
-    desc : str
-        Label of the bar: the estimator's class name.
-    unit : str, default="sample"
-        What one sample is.
-    step : callable, default=None
-        Samples an item counts for; None counts 1.
-
-    Yields
-    ------
-    item
-        The items of ``iterable``.
-    """
-    if not verbose:
-        yield from iterable
-        return
-    with progress_bar(total, verbose=verbose, desc=desc, unit=unit) as bar:
-        for item in iterable:
-            yield item
-            bar.update(1 if step is None else step(item))

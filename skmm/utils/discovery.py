@@ -13,8 +13,9 @@ def all_estimators():
     """Return ``(name, class)`` for every public skmm estimator.
 
     An estimator is public when a subpackage exports it in ``__all__``.
-    Subpackages that fail to import (an optional dependency missing) are
-    skipped, so the result says what this installation offers.
+    Subpackages that fail to import because a third-party module is missing
+    (an optional dependency) are skipped, so the result says what this
+    installation offers; an import error within skmm itself is raised.
 
     Returns
     -------
@@ -25,7 +26,13 @@ def all_estimators():
     for module_info in pkgutil.iter_modules(skmm.__path__):
         if module_info.name.startswith("_") or not module_info.ispkg:
             continue
-        module = importlib.import_module(f"skmm.{module_info.name}")
+        try:
+            module = importlib.import_module(f"skmm.{module_info.name}")
+        except ImportError as error:
+            missing = (error.name or "").partition(".")[0]
+            if missing in ("", "skmm"):
+                raise
+            continue
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name)
             if (

@@ -120,8 +120,32 @@ def test_draws_what_it_computed(data):
     ]
     assert ax.get_xlabel() == "Modality"
     assert ax.get_ylabel() == "Fraction"
-    assert ax.get_title() == "Contribution of each modality (late)"
+    assert ax.get_title() == "Contributions"
+    assert ax.get_legend().get_title().get_text() == "late"
     assert len(ax.patches) == 6
+
+
+def test_the_figure_defines_the_decisive_share(data):
+    from matplotlib.text import Text
+
+    late, X, y = data
+    display = ModalityContributionDisplay.from_estimator(late, X, y)
+    display.figure_.canvas.draw()
+    texts = [
+        " ".join(artist.get_text().split())
+        for artist in display.figure_.findobj(Text)
+        if artist.get_visible()
+    ]
+    definition = (
+        "decisive share: fraction of samples where only this modality "
+        "predicted the fused class"
+    )
+    assert definition in texts
+    # Drawn under the x label, inside the figure.
+    caption = display.caption_.get_window_extent()
+    label = display.ax_.xaxis.label.get_window_extent()
+    assert caption.y1 <= label.y0
+    assert display.figure_.bbox.contains(caption.x0, caption.y0)
 
 
 def test_from_predictions_agrees_with_from_estimator(data):

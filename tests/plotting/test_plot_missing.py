@@ -96,8 +96,8 @@ def test_draws_what_it_computed(data):
     assert [t.get_text() for t in legend.get_texts()] == ["text", "image"]
     assert legend.get_title().get_text() == "Missing modality"
     assert ax.get_xlabel() == "Missing rate of the modality"
-    assert ax.get_ylabel() == "Accuracy"
-    assert ax.get_title() == "Score as one modality goes missing (LateFusionClassifier)"
+    assert ax.get_ylabel() == "Accuracy (LateFusionClassifier)"
+    assert ax.get_title() == "Missing modalities"
     # Losing modalities costs accuracy.
     assert np.all(display.scores[:, -1] < display.scores[:, 0])
 
@@ -114,7 +114,7 @@ def test_repeats_scoring_and_modalities(data):
     assert np.unique(display.scores[0, 1]).size > 1
     assert len(display.bands_) == 1
     assert_allclose(display.lines_[0].get_ydata(), display.scores[0].mean(axis=1))
-    assert display.ax_.get_ylabel() == "Balanced accuracy"
+    assert display.ax_.get_ylabel() == "Balanced accuracy (LateFusionClassifier)"
     # Seeded: the same scores again.
     again = MissingModalityDisplay.from_estimator(
         late, X, y, modalities="image", rates=[0, 0.5], scoring="balanced_accuracy",

@@ -86,7 +86,42 @@ def test_from_predictions_draws_the_metrics():
     ]
     assert ax.get_xlabel() == "Recall"
     assert ax.get_ylabel() == "Interpolated precision"
-    assert ax.get_title() == "Retrieval precision-recall"
+    assert ax.get_title() == "Precision-recall"
+    assert display.chance_level_ is None
+
+
+def test_chance_level_is_the_precision_of_a_random_ranking():
+    rng = np.random.default_rng(0)
+    # Class 3 has no database item: its queries take no part in the curve.
+    query_labels = np.repeat([0, 1, 2, 3], [10, 20, 30, 5])
+    database_labels = np.repeat([0, 1, 2], [10, 30, 60])
+    expected = (10 * 0.1 + 20 * 0.3 + 30 * 0.6) / 60
+    display = RetrievalPrecisionRecallDisplay.from_predictions(
+        query_labels, database_labels, rng.random((65, 100)),
+        plot_chance_level=True, name="random",
+    )
+    assert display.prevalence == pytest.approx(expected)
+    line = display.chance_level_
+    assert line in display.ax_.get_lines()
+    assert_allclose(line.get_ydata(), [expected, expected])
+    legend = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert legend[1] == f"chance ({expected:.3f})"
+    # The precision of random rankings (at depth 50, over the queries that
+    # have a relevant item) averages to the chance level.
+    has_relevant = query_labels < 3
+    rankings = rng.random((200, has_relevant.sum(), 100)).argsort(axis=2)[..., :50]
+    relevant = database_labels[rankings] == query_labels[has_relevant, None]
+    assert relevant.mean() == pytest.approx(expected, abs=0.01)
+
+
+def test_chance_level_style_and_errors():
+    display = RetrievalPrecisionRecallDisplay(
+        [1.0, 0.5], [0.0, 1.0], prevalence=0.2
+    ).plot(plot_chance_level=True, chance_level_kw={"color": "red", "label": "c"})
+    assert display.chance_level_.get_color() == "red"
+    assert [t.get_text() for t in display.ax_.get_legend().get_texts()] == ["c"]
+    with pytest.raises(ValueError, match="prevalence"):
+        RetrievalPrecisionRecallDisplay([1.0], [0.0]).plot(plot_chance_level=True)
 
 
 def test_scores_and_ranking_agree():
@@ -115,8 +150,11 @@ def test_from_estimator_agrees_with_score_and_from_predictions(
     X_train, y_train, X_test, y_test = tables
     estimator = ESTIMATORS[method]().fit(X_train, y_train)
     display = RetrievalPrecisionRecallDisplay.from_estimator(
-        estimator, X_test, y_test, query_modality=query_modality
+        estimator, X_test, y_test, query_modality=query_modality,
+        plot_chance_level=True,
     )
+    # Three balanced classes: a random ranking's precision is 1/3.
+    assert_allclose(display.chance_level_.get_ydata(), [1 / 3, 1 / 3])
     assert display.mean_average_precision == pytest.approx(
         estimator.score(X_test, y_test, query_modality=query_modality)
     )
