@@ -343,7 +343,7 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
     def _transform_gpu(self, images, sizes, bar, on_gpu):
         """Descriptors on the device; with ``on_gpu`` False, each batch's
         descriptors are copied to the host at once."""
-        from skmm.image._dense_sift_cupy import dense_sift_batch
+        from skmm.image._dense_sift_xp import dense_sift_batch
 
         results = [None] * len(images)
         by_shape = {}

@@ -348,9 +348,9 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
         """Features of a ``(n, h, w, channels)`` batch, computed in ``dtype``
         on ``n_jobs`` threads (None: the ``n_jobs`` parameter)."""
         if self.device_ == "cuda":
-            from skmm.image import _hog_cupy
+            from skmm.image import _hog_xp
 
-            return _hog_cupy.hog_batch(
+            return _hog_xp.hog_batch(
                 batch, tuple(self.pixels_per_cell), tuple(self.cells_per_block),
                 self.orientations, self.block_norm, self.transform_sqrt, dtype,
             )
@@ -377,12 +377,12 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
             # Pixels within 1e-12 degrees of a bin boundary (near-diagonal
             # gradients of rescaled images, say): take NumPy's arctan2 bins,
             # as scikit-image does, for the few images that have them.
-            from skmm.image import _hog_cupy
+            from skmm.image import _hog_xp
 
-            g_row, g_col = _hog_cupy.dominant_gradients(
+            g_row, g_col = _hog_xp.dominant_gradients(
                 batch[redo], self.transform_sqrt, dtype, np
             )
-            overrides = _hog_cupy.orientation_bins(g_row, g_col, self.orientations, np)
+            overrides = _hog_xp.orientation_bins(g_row, g_col, self.orientations, np)
             redone = np.empty((redo.size, out.shape[1]), dtype=dtype)
             kernels.hog_batch(
                 batch[redo], *params, overrides.astype(np.int64), redone,

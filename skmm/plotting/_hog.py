@@ -15,7 +15,7 @@ def _cell_histograms(hog, image):
     bins for pixels on a bin boundary), equal to scikit-image's
     ``orientation_histogram``.
     """
-    from skmm.image import _hog_cupy, _hog_numba
+    from skmm.image import _hog_numba, _hog_xp
     from skmm.image._hog import _float_dtype, _kernel_input
 
     image = np.asarray(image)
@@ -41,10 +41,10 @@ def _cell_histograms(hog, image):
     if n_ambiguous:
         # As HOG.transform does: NumPy's arctan2 bins decide pixels that lie
         # within an ulp of a bin boundary, as in scikit-image.
-        g_row, g_col = _hog_cupy.dominant_gradients(
+        g_row, g_col = _hog_xp.dominant_gradients(
             batch, bool(hog.transform_sqrt), dtype, np
         )
-        bins = _hog_cupy.orientation_bins(g_row, g_col, hog.orientations, np)
+        bins = _hog_xp.orientation_bins(g_row, g_col, hog.orientations, np)
         hist, _ = histograms(bins[0].astype(np.int64))
     # The cell average in float32, as scikit-image's Cython kernel computes it.
     cells = (hist.astype(np.float64) / (c_row * c_col)).astype(np.float32)

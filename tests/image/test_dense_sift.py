@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from skmm.encode import VLAD
-from skmm.image import _dense_sift_cupy
+from skmm.image import _dense_sift_xp
 from skmm.image._dense_sift import DenseSIFT, grid_positions
 from skmm.utils._device import cuda_is_available
 from skmm.utils.estimator_checks import check_estimator, make_raw_input
@@ -166,9 +166,9 @@ def test_threads_give_the_same_output():
 def test_gpu_code_path_under_numpy_matches_cpu(monkeypatch):
     # The CuPy path uses only operations NumPy shares; run it under NumPy.
     monkeypatch.setattr(
-        _dense_sift_cupy,
+        _dense_sift_xp,
         "dense_sift_batch",
-        functools.partial(_dense_sift_cupy.dense_sift_batch, xp=np),
+        functools.partial(_dense_sift_xp.dense_sift_batch, xp=np),
     )
     images = [real_images()["coins"], real_images()["coins"][::-1, 7:], data.camera()]
     for step, size in [(8, 16), (5, [2.5, 7])]:

@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from skmm.datasets import load_mnist_csv
-from skmm.image import _hog_cupy, _hog_numba
+from skmm.image import _hog_numba, _hog_xp
 from skmm.image._hog import HOG
 from skmm.utils._device import cuda_is_available
 from skmm.utils.estimator_checks import check_estimator, make_raw_input
@@ -294,7 +294,7 @@ def test_pickle_and_pipeline():
 def test_gpu_code_path_under_numpy_matches_cpu(monkeypatch, setting):
     # The CuPy path uses only operations NumPy shares; run it under NumPy.
     monkeypatch.setattr(
-        _hog_cupy, "hog_batch", functools.partial(_hog_cupy.hog_batch, xp=np)
+        _hog_xp, "hog_batch", functools.partial(_hog_xp.hog_batch, xp=np)
     )
     rng = np.random.default_rng(4)
     for images in (
