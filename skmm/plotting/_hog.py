@@ -6,51 +6,6 @@ from sklearn.utils.validation import check_is_fitted
 from skmm.plotting._base import _axes, _check_fitted_like, _check_matplotlib
 
 
-def _cell_histograms(hog, image):
-    """Orientation histogram of each cell, before block normalisation.
-
-    ``(n_cells_row, n_cells_col, orientations)`` float64 holding float32
-    values: the cell averages of gradient magnitude per orientation bin from
-    which ``hog.transform`` builds its blocks (the same Numba pass, NumPy's
-    bins for pixels on a bin boundary), equal to scikit-image's
-    ``orientation_histogram``.
-    """
-    from skmm.image import _hog_numba, _hog_xp
-    from skmm.image._hog import _float_dtype, _kernel_input
-
-    image = np.asarray(image)
-    dtype = _float_dtype(image.dtype)
-    batch = _kernel_input([image])
-    height, width, n_channels = batch.shape[1:]
-    c_row, c_col = hog.pixels_per_cell
-    n_cells_row, n_cells_col = height // c_row, width // c_col
-    bounds = _hog_numba.bin_bounds(hog.orientations)
-    work = np.empty((n_channels, height, width), dtype=dtype)
-    _hog_numba._load(batch[0], bool(hog.transform_sqrt), work)
-
-    def histograms(override):
-        hist = np.empty((n_cells_row, n_cells_col, hog.orientations), np.float32)
-        n_ambiguous = _hog_numba._histograms(
-            work, c_row, c_col, bounds, override, hist,
-            np.empty((4, width), dtype=dtype), np.empty(width),
-            np.empty(width, dtype=np.int32),
-        )
-        return hist, n_ambiguous
-
-    hist, n_ambiguous = histograms(np.zeros((0, 0), dtype=np.int64))
-    if n_ambiguous:
-        # As HOG.transform does: NumPy's arctan2 bins decide pixels that lie
-        # within an ulp of a bin boundary, as in scikit-image.
-        g_row, g_col = _hog_xp.dominant_gradients(
-            batch, bool(hog.transform_sqrt), dtype, np
-        )
-        bins = _hog_xp.orientation_bins(g_row, g_col, hog.orientations, np)
-        hist, _ = histograms(bins[0].astype(np.int64))
-    # The cell average in float32, as scikit-image's Cython kernel computes it.
-    cells = (hist.astype(np.float64) / (c_row * c_col)).astype(np.float32)
-    return cells.astype(np.float64)
-
-
 def _hog_glyphs(cells, image_shape, pixels_per_cell, dtype=np.float64):
     """Draw cell orientation histograms as scikit-image's HOG visualisation.
 
@@ -305,12 +260,16 @@ class HOGDisplay:
         # HOG validates the image (size, dtype, negative values with
         # transform_sqrt) as it does for its features.
         hog.transform([image])
-        from skmm.image._hog import _float_dtype
+        from skmm.image._hog import cell_histograms, float_dtype
 
-        cells = _cell_histograms(hog, image)
+        cells = cell_histograms(
+            image, orientations=hog.orientations,
+            pixels_per_cell=tuple(hog.pixels_per_cell),
+            transform_sqrt=hog.transform_sqrt,
+        )
         drawing = _hog_glyphs(
             cells, image.shape[:2], tuple(hog.pixels_per_cell),
-            dtype=_float_dtype(image.dtype),
+            dtype=float_dtype(image.dtype),
         )
         display = cls(
             image, drawing, cell_histograms=cells,

@@ -3,7 +3,6 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from skimage import data as skimage_data
 from skimage.feature import hog as skimage_hog
-from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import StandardScaler
 
 from skmm.image import HOG
@@ -131,10 +130,18 @@ def test_display_from_arrays_only():
         HOGDisplay(image, drawing[:4]).plot()
 
 
+def test_unfitted_hog_draws_as_fitted():
+    # HOG learns nothing (requires_fit=False): unfitted, it draws what the
+    # fitted one does.
+    image = IMAGES["random float64"]
+    params = dict(pixels_per_cell=(4, 4), cells_per_block=(2, 2))
+    fitted = HOGDisplay.from_estimator(HOG(**params).fit([image]), image)
+    unfitted = HOGDisplay.from_estimator(HOG(**params), image)
+    assert_array_equal(unfitted.hog_image, fitted.hog_image)
+
+
 def test_errors():
     image = IMAGES["random float64"]
-    with pytest.raises(NotFittedError):
-        HOGDisplay.from_estimator(HOG(), image)
     with pytest.raises(TypeError, match="skmm.image.HOG"):
         HOGDisplay.from_estimator(StandardScaler().fit(image), image)
     hog = HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2)).fit([image])
