@@ -20,6 +20,7 @@ _INTERPOLATIONS = {
     "lanczos": cv2.INTER_LANCZOS4,
 }
 _DTYPES = ("uint8", "float32", "float64")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _decode(path, where, color):
@@ -73,8 +74,16 @@ def _convert_array(image, where, color):
         )
     if image.size == 0:
         raise ValueError(f"{where} is empty, shape {image.shape}.")
-    if image.dtype.kind == "f" and not np.isfinite(image).all():
-        raise ValueError(f"{where} holds NaN or inf pixel values.")
+    if image.dtype.kind == "f":
+        peak = np.abs(image).max()
+        if not np.isfinite(peak):
+            raise ValueError(f"{where} holds NaN or inf pixel values.")
+        if peak > _FLOAT32_MAX:
+            raise ValueError(
+                f"{where} holds pixel values up to {peak:g}, beyond float32's "
+                "range (3.4e38), in which float pixels are read; float "
+                "pixels are taken to lie in [0, 1]: rescale the image."
+            )
     if image.dtype != np.uint8:
         image = _to_float(image, where)
     if image.ndim == 3 and image.shape[2] == 1:
