@@ -262,6 +262,17 @@ def test_libpng_warnings_print_nothing(capfd, noisy_png):
                 np.testing.assert_array_equal(image, reference)
 
 
+def test_parallel_reads_of_noisy_pngs_stay_quiet(capfd, tmp_path):
+    # Decodes that capture descriptor 2 take turns: unlocked, one thread
+    # restores another's capture file (or the console) in its place.
+    path = tmp_path / "noisy.png"
+    path.write_bytes(_png(srgb_after_data=1, height=64, width=64))
+    expected = _read([path])[0]
+    for image in _read([path] * 400, n_jobs=8):
+        np.testing.assert_array_equal(image, expected)
+    assert capfd.readouterr().err == ""
+
+
 def test_libpng_errors_go_into_the_exception(capfd, tmp_path):
     path = tmp_path / "corrupt.png"
     path.write_bytes(_png(corrupt_data=True))
