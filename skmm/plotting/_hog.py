@@ -80,6 +80,17 @@ def _hog_glyphs(cells, image_shape, pixels_per_cell, dtype=np.float64):
     return drawing
 
 
+def _dilate(mask):
+    """``mask`` grown by one pixel in the 8 directions."""
+    padded = np.pad(mask, 1)
+    height, width = mask.shape
+    grown = np.zeros_like(mask)
+    for dr in range(3):
+        for dc in range(3):
+            grown |= padded[dr : dr + height, dc : dc + width]
+    return grown
+
+
 class HOGDisplay:
     """HOG visualisation: orientation glyphs of each cell over the image.
 
@@ -110,6 +121,8 @@ class HOGDisplay:
         The image.
     overlay_ : matplotlib AxesImage
         The glyphs, transparent where there is none.
+    outline_ : matplotlib AxesImage or None
+        The dark outline around the glyphs (None without one).
     ax_ : matplotlib Axes
         Axes with the image.
     figure_ : matplotlib Figure
@@ -140,7 +153,7 @@ class HOGDisplay:
 
     def plot(
         self, ax=None, *, image_cmap="gray", image_alpha=0.6, glyph_cmap=None,
-        alpha=1.0,
+        alpha=1.0, outline=True,
     ):
         """Plot the image and the glyphs over it.
 
@@ -155,10 +168,14 @@ class HOGDisplay:
             so that the glyphs stand out.
         glyph_cmap : str or Colormap, default=None
             Colormap of the glyphs, from weak to strong; None goes from
-            transparent red to opaque yellow, so weak glyphs fade into the
-            image.
+            half-opaque orange to opaque light yellow: light glyphs, the
+            weakest still visible over a black image.
         alpha : float, default=1.0
             Opacity of the glyphs (on top of the colormap's own).
+        outline : bool, default=True
+            Draw a dark, half-opaque outline one pixel wide around the
+            glyphs, so that light glyphs stand out over bright regions as
+            they do over dark ones.
 
         Returns
         -------
@@ -181,13 +198,23 @@ class HOGDisplay:
             self.image_ = ax.imshow(image, cmap=image_cmap, alpha=image_alpha)
         else:
             self.image_ = ax.imshow(image, alpha=image_alpha)
-        if glyph_cmap is None:
-            from matplotlib.colors import LinearSegmentedColormap
+        from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 
-            # From transparent to opaque: weak glyphs fade into the image.
+        if glyph_cmap is None:
+            # Light colours, never transparent: weak glyphs stay visible
+            # over dark images; the outline takes care of bright ones.
             glyph_cmap = LinearSegmentedColormap.from_list(
-                "hog_glyphs", [(1.0, 0.0, 0.0, 0.0), (1.0, 0.5, 0.0, 0.8),
-                               (1.0, 1.0, 0.0, 1.0)]
+                "hog_glyphs", [(1.0, 0.55, 0.0, 0.6), (1.0, 0.8, 0.1, 0.85),
+                               (1.0, 1.0, 0.6, 1.0)]
+            )
+        glyphs = drawing > 0
+        self.outline_ = None
+        if outline:
+            halo = _dilate(glyphs) & ~glyphs
+            self.outline_ = ax.imshow(
+                np.ma.masked_array(np.ones(halo.shape), mask=~halo),
+                cmap=ListedColormap(["black"]), alpha=0.5 * alpha, vmin=0, vmax=1,
+                interpolation="nearest",
             )
         # Lines cross at the cell centres, where all bins add up: scale the
         # colours to one line's strongest value, not to those crossings.
@@ -212,7 +239,7 @@ class HOGDisplay:
     @classmethod
     def from_estimator(
         cls, hog, image, *, ax=None, image_cmap="gray", image_alpha=0.6,
-        glyph_cmap=None, alpha=1.0,
+        glyph_cmap=None, alpha=1.0, outline=True,
     ):
         """Draw the HOG cells of one image, as a fitted HOG computes them.
 
@@ -233,10 +260,12 @@ class HOGDisplay:
         image_alpha : float, default=0.6
             Opacity of the image, drawn on black.
         glyph_cmap : str or Colormap, default=None
-            Colormap of the glyphs; None goes from transparent red to
-            opaque yellow.
+            Colormap of the glyphs; None goes from half-opaque orange to
+            opaque light yellow.
         alpha : float, default=1.0
             Opacity of the glyphs.
+        outline : bool, default=True
+            Draw a dark outline around the glyphs.
 
         Returns
         -------
@@ -277,5 +306,5 @@ class HOGDisplay:
         )
         return display.plot(
             ax=ax, image_cmap=image_cmap, image_alpha=image_alpha,
-            glyph_cmap=glyph_cmap, alpha=alpha,
+            glyph_cmap=glyph_cmap, alpha=alpha, outline=outline,
         )
