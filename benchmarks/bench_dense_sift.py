@@ -116,10 +116,10 @@ def main():
         per_image = DenseSIFT(step=step, size=size).grid(*images[0].shape).shape[0]
         reference = DenseSIFT(step=step, size=size)
         opencv = best_of(1, lambda: opencv_grid(images, reference))  # noqa: B023
-        for n_jobs in (1, None):
+        for n_jobs in (1, -1):
             dsift = DenseSIFT(step=step, size=size, n_jobs=n_jobs).fit(images[:1])
             ours = best_of(3, lambda: dsift.transform(images))  # noqa: B023
-            label = "all" if n_jobs is None else str(n_jobs)
+            label = "all" if n_jobs == -1 else str(n_jobs)
             print(
                 f"{name:<24} {step:>4} {size:>4} {per_image:>6} {label:>6} "
                 f"{ours:>11.3f} {opencv:>9.3f} {opencv / ours:>6.1f}x"

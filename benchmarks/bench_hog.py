@@ -159,7 +159,7 @@ def main():
         images = _images(args.gpu_images, 128, 64, seed=2)
         model = HOG(device="cuda", **PARAMS).fit(images[:1])
         ours = _best(lambda: model.transform(images), args.repeat)
-        cpu_model = HOG(**PARAMS).fit(images[:1])
+        cpu_model = HOG(n_jobs=n_cores, **PARAMS).fit(images[:1])
         cpu = _best(lambda: cpu_model.transform(images), args.repeat)
         diff = np.abs(model.transform(images[:200]) - cpu_model.transform(images[:200]))
         reference = reference_per_image[(128, 64)] * len(images)

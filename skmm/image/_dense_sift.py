@@ -3,7 +3,6 @@
 import numbers
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -129,9 +128,11 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         are OpenCV's, so CuPy images are copied to the host once for them;
         the descriptors are computed on the GPU and stay there.
     n_jobs : int, default=None
-        Threads over images on the CPU; None uses all cores. Inside a
-        ``joblib.parallel_config`` context that picks another backend
-        (dask, say), chunks of images go to that backend instead.
+        Number of threads over images on the CPU. ``None`` means 1 unless in
+        a :obj:`joblib.parallel_config` context. ``-1`` means using all
+        processors. See :term:`Glossary <n_jobs>` for more details. A
+        ``joblib.parallel_config`` context that picks another backend (dask,
+        say) gets chunks of images instead.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the images done (batch by batch on the GPU).
@@ -243,7 +244,10 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         self : DenseSIFT
         """
         self._sizes()
-        for position, image in enumerate(check_images(X)):
+        images = check_images(
+            X, ensure_min_samples=1, estimator=type(self).__name__
+        )
+        for position, image in enumerate(images):
             to_gray_uint8(to_numpy(image), position, "Image")
         self.device_ = resolve_device(self.device)
         self.n_descriptor_features_ = _N_DESCRIPTOR_FEATURES
@@ -293,6 +297,8 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         if fitted is not self:
             return fitted.transform(X)
         checked = check_images(X)
+        if not checked:
+            return []
         on_gpu = any_cupy(checked)
         # Gray conversion and the blur are OpenCV's, on the host.
         images = [
@@ -316,23 +322,23 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         return results
 
     def _transform_cpu(self, images, sizes, bar):
-        from skmm.utils._parallel import parallel_map, runs_in_threads
+        from skmm.utils._parallel import n_workers, parallel_map, runs_in_threads
 
-        n_workers = max(1, min(effective_n_jobs(self.n_jobs or -1), len(images)))
+        workers = max(1, min(n_workers(self.n_jobs), len(images)))
         # A few chunks per worker balance uneven images and move the bar.
-        n_chunks = min(len(images), _CHUNKS_PER_WORKER * n_workers)
+        n_chunks = min(len(images), _CHUNKS_PER_WORKER * workers)
         chunks = np.array_split(np.arange(len(images)), max(1, n_chunks))
         tasks = (
             ([images[i] for i in chunk], self.sigma, self.step, sizes)
             for chunk in chunks
         )
-        if n_workers == 1 and runs_in_threads():
+        if workers == 1 and runs_in_threads():
             described = (_describe_chunk(*task) for task in tasks)
         else:
             described = parallel_map(
                 _describe_chunk,
                 tasks,
-                n_jobs=n_workers if runs_in_threads() else None,
+                n_jobs=workers if runs_in_threads() else None,
             )
         results = []
         for descriptors in described:
@@ -343,7 +349,7 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
     def _transform_gpu(self, images, sizes, bar, on_gpu):
         """Descriptors on the device; with ``on_gpu`` False, each batch's
         descriptors are copied to the host at once."""
-        from skmm.image._dense_sift_cupy import dense_sift_batch
+        from skmm.image._dense_sift_xp import dense_sift_batch
 
         results = [None] * len(images)
         by_shape = {}

@@ -16,7 +16,7 @@ from skmm.utils._device import (
     resolve_device,
     to_numpy,
 )
-from skmm.utils._parallel import numba_threads
+from skmm.utils._parallel import n_workers, numba_threads
 from skmm.utils._progress import progress_bar
 
 _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
@@ -26,9 +26,11 @@ _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
 _PROGRESS_CHUNK_PIXELS = 1 << 23
 
 
-def _float_dtype(dtype):
+def float_dtype(dtype):
     """scikit-image's float dtype for an image dtype (``_supported_float_type``):
-    float32 for float32 and float16 images, float64 for everything else."""
+    float32 for float32 and float16 images, float64 for everything else.
+    HOG computes gradients in it; :class:`~skmm.plotting.HOGDisplay` draws
+    in it."""
     return np.dtype(np.float32 if dtype in (np.float32, np.float16) else np.float64)
 
 
@@ -44,6 +46,97 @@ def _kernel_input(images):
     elif batch.dtype == np.bool_:
         batch = batch.view(np.uint8)
     return xp.ascontiguousarray(batch)
+
+
+def _check_finite_features(features):
+    """Raise, naming the first image, when features overflowed.
+
+    The images are finite (checked), so non-finite features can only come
+    from overflow: cell histograms sum gradient magnitudes in float32, as
+    scikit-image does, which overflows past 3.4e38 (pixel values of about
+    1e36 and beyond); float64 gradients square past 1e154.
+    """
+    xp = array_module(features)
+    if bool(xp.isfinite(features).all()):
+        return
+    position = int(xp.argmin(xp.isfinite(features).all(axis=1)))
+    raise ValueError(
+        f"Image sample {position} gives non-finite HOG features: its gradient "
+        "magnitudes summed over a cell overflow float32 (3.4e38), in which "
+        "HOG accumulates cells as scikit-image does. Rescale the images (to "
+        "[0, 1], say) first."
+    )
+
+
+def _numpy_bins(batch, transform_sqrt, dtype, orientations):
+    """NumPy's orientation bin of every pixel of ``batch`` ``(n, h, w,
+    channels)``, ``(n, h, w)`` int64: what scikit-image's ``arctan2`` gives
+    for the few images with pixels within an ulp of a bin boundary."""
+    from skmm.image import _hog_xp
+
+    g_row, g_col = _hog_xp.dominant_gradients(batch, transform_sqrt, dtype, np)
+    bins = _hog_xp.orientation_bins(g_row, g_col, orientations, np)
+    return bins.astype(np.int64)
+
+
+def cell_histograms(image, *, orientations=9, pixels_per_cell=(8, 8),
+                    transform_sqrt=False):
+    """Orientation histogram of each cell of one image, before block
+    normalisation.
+
+    The cells :class:`HOG` builds its blocks from, by the same Numba pass
+    (with NumPy's bins for pixels on a bin boundary), equal to the
+    ``orientation_histogram`` of ``skimage.feature.hog``: for each whole
+    cell, the average gradient magnitude per orientation bin.
+    :class:`~skmm.plotting.HOGDisplay` draws them.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width) or (height, width, channels)
+        One valid image (see :func:`~skmm.image._validation.check_images`),
+        on the host.
+    orientations : int, default=9
+        Number of orientation bins over [0, 180) degrees.
+    pixels_per_cell : tuple of int (rows, cols), default=(8, 8)
+        Size of a cell in pixels.
+    transform_sqrt : bool, default=False
+        Take the square root of each pixel first.
+
+    Returns
+    -------
+    cells : ndarray of shape (n_cells_row, n_cells_col, orientations)
+        float64 holding the float32 values scikit-image computes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.image._hog import cell_histograms
+    >>> image = np.tile(np.arange(16.0), (16, 1))  # gradient along columns
+    >>> cells = cell_histograms(image, orientations=4, pixels_per_cell=(8, 8))
+    >>> cells.shape
+    (2, 2, 4)
+    >>> cells[0, 0]  # 56 of 64 pixels vote 2 into the 0-degree bin
+    array([1.75, 0.  , 0.  , 0.  ])
+    """
+    from skmm.image import _hog_numba as kernels
+
+    image = np.asarray(image)
+    dtype = float_dtype(image.dtype)
+    batch = _kernel_input([image])
+    height, width, n_channels = batch.shape[1:]
+    c_row, c_col = pixels_per_cell
+    cells = np.empty((height // c_row, width // c_col, orientations))
+    work = np.empty((n_channels, height, width), dtype=dtype)
+    arguments = (
+        c_row, c_col, kernels.bin_bounds(orientations), bool(transform_sqrt)
+    )
+    n_ambiguous = kernels.cell_histograms(
+        batch[0], *arguments, np.zeros((0, 0), dtype=np.int64), work, cells
+    )
+    if n_ambiguous:
+        override = _numpy_bins(batch, bool(transform_sqrt), dtype, orientations)[0]
+        kernels.cell_histograms(batch[0], *arguments, override, work, cells)
+    return cells
 
 
 class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
@@ -79,11 +172,12 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
         give NumPy, copied to the GPU chunk by chunk and the features back
         once.
     n_jobs : int, default=None
-        Threads for the CPU kernel (images run in parallel). None uses
-        Numba's thread count (``numba.get_num_threads()``, all cores unless
-        changed); -1 means all cores. Inside a ``joblib.parallel_config``
-        context that picks another backend (dask, say), chunks of images
-        go to that backend instead, each computed on one thread.
+        Number of threads of the CPU kernel (images run in parallel).
+        ``None`` means 1 unless in a :obj:`joblib.parallel_config` context.
+        ``-1`` means using all processors. See :term:`Glossary <n_jobs>` for
+        more details. A ``joblib.parallel_config`` context that picks
+        another backend (dask, say) gets chunks of images instead, each
+        computed on one thread.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the images done. The images then go to the
@@ -210,8 +304,13 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
         n_features = n_blocks_row * n_blocks_col * b_row * b_col * self.orientations
         return n_cells_row, n_cells_col, n_features
 
-    def _validate_images(self, X):
-        images = check_images(X, name="Image")
+    def _validate_images(self, X, ensure_min_samples=0):
+        images = check_images(
+            X, name="Image", ensure_min_samples=ensure_min_samples,
+            estimator=type(self).__name__,
+        )
+        if not images:
+            return images, None, None
         height, width = check_same_size(images, name="Image")
         return images, height, width
 
@@ -232,7 +331,7 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
         self : HOG
         """
         self._check_params()
-        images, height, width = self._validate_images(X)
+        images, height, width = self._validate_images(X, ensure_min_samples=1)
         _, _, n_features = self._geometry(height, width)
         self.image_shape_ = tuple(images[0].shape)
         self.n_features_out_ = n_features
@@ -258,6 +357,11 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
         if fitted is not self:
             return fitted.transform(X)
         images, height, width = self._validate_images(X)
+        if not images:
+            # No image: no features, of the fitted width (and of the dtype
+            # an empty stacked batch's dtype would give).
+            dtype = float_dtype(X.dtype) if hasattr(X, "dtype") else np.float64
+            return np.empty((0, self.n_features_out_), dtype=dtype)
         on_gpu = any_cupy(images)
         if on_gpu and self.device_ == "cpu":
             images = X = [to_numpy(image) for image in images]
@@ -284,7 +388,7 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
         for position, image in enumerate(images):
             key = (image.dtype, image.shape[2:])
             groups.setdefault(key, []).append(position)
-        float_dtypes = {_float_dtype(dtype) for dtype, _ in groups}
+        float_dtypes = {float_dtype(dtype) for dtype, _ in groups}
         out_dtype = np.float32 if float_dtypes == {np.dtype(np.float32)} else np.float64
         with progress_bar(
             len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
@@ -297,13 +401,14 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
                 features = None
                 for (dtype, _), positions in groups.items():
                     batch = _kernel_input([images[p] for p in positions])
-                    part = self._compute_in_chunks(batch, _float_dtype(dtype), bar)
+                    part = self._compute_in_chunks(batch, float_dtype(dtype), bar)
                     # On the device the kernels computed on, host or GPU.
                     xp = array_module(part)
                     if features is None:
                         shape = (len(images), self.n_features_out_)
                         features = xp.empty(shape, dtype=out_dtype)
                     features[xp.asarray(positions)] = part
+        _check_finite_features(features)
         # Features cross between host and device once, to the input's side.
         return on_device(features, "cuda" if on_gpu else "cpu")
 
@@ -319,10 +424,8 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
         if self.device_ == "cpu" and not runs_in_threads():
             # A joblib backend (dask, say) was chosen: it takes chunks of
             # images, a few per worker, each run by the serial kernel.
-            from joblib import effective_n_jobs
-
-            n_workers = effective_n_jobs(self.n_jobs)
-            size = max(1, min(size, -(-n_images // (4 * n_workers))))
+            workers = n_workers(self.n_jobs)
+            size = max(1, min(size, -(-n_images // (4 * workers))))
             parts = []
             for part in parallel_map(
                 self._compute,
@@ -348,9 +451,9 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
         """Features of a ``(n, h, w, channels)`` batch, computed in ``dtype``
         on ``n_jobs`` threads (None: the ``n_jobs`` parameter)."""
         if self.device_ == "cuda":
-            from skmm.image import _hog_cupy
+            from skmm.image import _hog_xp
 
-            return _hog_cupy.hog_batch(
+            return _hog_xp.hog_batch(
                 batch, tuple(self.pixels_per_cell), tuple(self.cells_per_block),
                 self.orientations, self.block_norm, self.transform_sqrt, dtype,
             )
@@ -377,16 +480,12 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
             # Pixels within 1e-12 degrees of a bin boundary (near-diagonal
             # gradients of rescaled images, say): take NumPy's arctan2 bins,
             # as scikit-image does, for the few images that have them.
-            from skmm.image import _hog_cupy
-
-            g_row, g_col = _hog_cupy.dominant_gradients(
-                batch[redo], self.transform_sqrt, dtype, np
+            overrides = _numpy_bins(
+                batch[redo], self.transform_sqrt, dtype, self.orientations
             )
-            overrides = _hog_cupy.orientation_bins(g_row, g_col, self.orientations, np)
             redone = np.empty((redo.size, out.shape[1]), dtype=dtype)
             kernels.hog_batch(
-                batch[redo], *params, overrides.astype(np.int64), redone,
-                n_ambiguous[redo],
+                batch[redo], *params, overrides, redone, n_ambiguous[redo]
             )
             out[redo] = redone
         return out

@@ -293,6 +293,48 @@ def _normalise_blocks(cells, block_rows, block_cols, norm, block, out):
 
 
 @njit(cache=True, nogil=True)
+def _cells(image, cell_rows, cell_cols, bounds, transform_sqrt, override, work, hist,
+           rows, magnitude, bins, cells):
+    """Cell histograms of one image ``(h, w, channels)`` into ``cells``
+    (float64 holding scikit-image's float32 cell averages); the other arrays
+    are scratch. Returns the number of ambiguous pixels."""
+    _load(image, transform_sqrt, work)
+    n_ambiguous = _histograms(
+        work, cell_rows, cell_cols, bounds, override, hist, rows, magnitude, bins
+    )
+    area = np.float64(cell_rows * cell_cols)
+    n_cells_row, n_cells_col, n_orient = hist.shape
+    for r in range(n_cells_row):
+        for c in range(n_cells_col):
+            for o in range(n_orient):
+                cells[r, c, o] = np.float32(np.float64(hist[r, c, o]) / area)
+    return n_ambiguous
+
+
+@njit(cache=True, nogil=True)
+def cell_histograms(image, cell_rows, cell_cols, bounds, transform_sqrt, override,
+                    work, cells):
+    """Orientation histogram of every whole cell of one image, before block
+    normalisation: scikit-image's ``orientation_histogram``.
+
+    ``image`` ``(h, w, channels)`` as :func:`hog_batch` reads it; ``work``
+    ``(channels, h, w)`` is scratch in scikit-image's float dtype for the
+    image (gradients are computed in it); ``cells`` ``(n_cells_row,
+    n_cells_col, orientations)`` float64 receives the float32 cell averages.
+    ``override`` ``(h, w)`` holds NumPy's bins of every pixel, or is ``(0,
+    0)`` for none (see :func:`hog_batch`).
+
+    Returns the number of pixels within :data:`AMBIGUOUS` of a bin boundary.
+    """
+    h, w, _ = image.shape
+    n_cells_row, n_cells_col, n_orient = cells.shape
+    hist = np.empty((n_cells_row, n_cells_col, n_orient), dtype=np.float32)
+    rows = np.empty((4, w), dtype=work.dtype)
+    return _cells(image, cell_rows, cell_cols, bounds, transform_sqrt, override,
+                  work, hist, rows, np.empty(w), np.empty(w, dtype=np.int32), cells)
+
+
+@njit(cache=True, nogil=True)
 def hog_batch(images, cell_rows, cell_cols, block_rows, block_cols, bounds, norm,
               transform_sqrt, overrides, out, n_ambiguous):
     """HOG of every image of ``images`` ``(n, h, w, channels)`` into ``out``
@@ -321,17 +363,12 @@ def hog_batch(images, cell_rows, cell_cols, block_rows, block_cols, bounds, norm
     magnitude = np.empty(w)
     bins = np.empty(w, dtype=np.int32)
     block = np.empty(block_rows * block_cols * n_orient)
-    area = np.float64(cell_rows * cell_cols)
     for i in range(n_images):
-        _load(images[i], transform_sqrt, work)
         override = overrides[i if overrides.shape[1] else 0]
-        n_ambiguous[i] = _histograms(
-            work, cell_rows, cell_cols, bounds, override, hist, rows, magnitude, bins
+        n_ambiguous[i] = _cells(
+            images[i], cell_rows, cell_cols, bounds, transform_sqrt, override, work,
+            hist, rows, magnitude, bins, cells,
         )
-        for r in range(n_cells_row):
-            for c in range(n_cells_col):
-                for o in range(n_orient):
-                    cells[r, c, o] = np.float32(np.float64(hist[r, c, o]) / area)
         _normalise_blocks(cells, block_rows, block_cols, norm, block, out[i])
 
 

@@ -2,6 +2,11 @@
 
 import numbers
 import os
+import struct
+import sys
+import tempfile
+import threading
+import zlib
 
 import cv2
 import numpy as np
@@ -20,6 +25,108 @@ _INTERPOLATIONS = {
     "lanczos": cv2.INTER_LANCZOS4,
 }
 _DTYPES = ("uint8", "float32", "float64")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Chunks libpng reads without a word, in this order: IHDR, then these before
+# the image data (PLTE, tRNS and pHYs once each), then IDAT, then text or
+# time, then IEND. Inkscape's and GIMP's ordinary PNGs are laid out so.
+_QUIET_BEFORE_DATA = {b"PLTE", b"tRNS", b"pHYs", b"tEXt", b"tIME"}
+_QUIET_AFTER_DATA = {b"tEXt", b"tIME"}
+_ONCE = {b"PLTE", b"tRNS", b"pHYs"}
+# One decode at a time may take the process's file descriptor 2.
+_STDERR_LOCK = threading.Lock()
+
+
+def _is_quiet_png(data):
+    """True when libpng reads this PNG without printing: a plain layout of
+    well-formed chunks with right checksums. False for anything else (an
+    out-of-place colour chunk, an ICC profile, a bad checksum, truncation),
+    which may make libpng print warnings to the C library's stderr."""
+    pos, end = 8, len(data)
+    seen, state = set(), "header"
+    while pos + 12 <= end:
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        stop = pos + 12 + length
+        if stop > end:
+            return False
+        crc = struct.unpack(">I", data[stop - 4 : stop])[0]
+        if zlib.crc32(data[pos + 4 : stop - 4]) != crc:
+            return False
+        if state == "header":
+            if kind != b"IHDR":
+                return False
+            state = "before"
+        elif kind == b"IDAT":
+            if state == "after":
+                return False
+            state = "data"
+        elif kind == b"IEND":
+            return state != "before" and stop == end
+        elif state == "before":
+            if kind not in _QUIET_BEFORE_DATA or (kind in _ONCE and kind in seen):
+                return False
+            # A palette image's transparency must follow its palette.
+            if kind == b"tRNS" and b"PLTE" not in seen and data[25] == 3:
+                return False
+        elif kind in _QUIET_AFTER_DATA:
+            state = "after"
+        else:
+            return False
+        seen.add(kind)
+        pos = stop
+    return False
+
+
+def _imdecode_capturing_stderr(data, flag):
+    """``cv2.imdecode`` with file descriptor 2 sent to a temporary file.
+
+    libpng prints its warnings (``libpng warning: sRGB: out of place``, for
+    chunks it then ignores) with C's ``fprintf(stderr, ...)``, below
+    Python and OpenCV's log level. Descriptor 2 belongs to the process, so
+    one such decode runs at a time; whatever else reaches it meanwhile
+    (other threads, other libraries) is written back afterwards. Returns
+    ``(image, libpng's error lines)``; its warnings are dropped.
+    """
+    with _STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no descriptor 2 (a GUI process): nothing can print
+            return cv2.imdecode(data, flag), []
+        try:
+            with tempfile.TemporaryFile() as capture:
+                if sys.stderr is not None:
+                    sys.stderr.flush()
+                os.dup2(capture.fileno(), 2)
+                try:
+                    image = cv2.imdecode(data, flag)
+                finally:
+                    os.dup2(saved, 2)
+                capture.seek(0)
+                printed = capture.read()
+        finally:
+            os.close(saved)
+    lines = printed.decode(errors="replace").splitlines(keepends=True)
+    others = "".join(line for line in lines if not line.startswith("libpng "))
+    if others:
+        os.write(2, others.encode())
+    errors = [line.strip() for line in lines if line.startswith("libpng error")]
+    return image, errors
+
+
+def _imdecode(data, flag):
+    """``(image, messages)``: ``cv2.imdecode``, without libpng's chatter on
+    standard error; ``messages`` are libpng's errors for a failed decode.
+
+    PNGs of a plain layout (nearly all) decode directly, in parallel; others
+    with descriptor 2 captured (see :func:`_imdecode_capturing_stderr`).
+    libpng warns about chunks it ignores, so its warnings are dropped, not
+    turned into Python warnings: the pixels are those it would give anyway.
+    """
+    if data[:8].tobytes() != _PNG_SIGNATURE or _is_quiet_png(data.tobytes()):
+        return cv2.imdecode(data, flag), []
+    return _imdecode_capturing_stderr(data, flag)
 
 
 def _decode(path, where, color):
@@ -30,11 +137,12 @@ def _decode(path, where, color):
     # on every platform.
     data = np.fromfile(path, dtype=np.uint8)
     flag = cv2.IMREAD_GRAYSCALE if color == "gray" else cv2.IMREAD_COLOR
-    image = cv2.imdecode(data, flag) if data.size else None
+    image, messages = _imdecode(data, flag) if data.size else (None, [])
     if image is None:
+        said = f" ({'; '.join(messages)})" if messages else ""
         raise ValueError(
             f"{where}: OpenCV cannot decode it (not an image, corrupt or "
-            "truncated, or a format this OpenCV build does not read)."
+            f"truncated, or a format this OpenCV build does not read){said}."
         )
     if color == "rgb":
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
@@ -73,8 +181,16 @@ def _convert_array(image, where, color):
         )
     if image.size == 0:
         raise ValueError(f"{where} is empty, shape {image.shape}.")
-    if image.dtype.kind == "f" and not np.isfinite(image).all():
-        raise ValueError(f"{where} holds NaN or inf pixel values.")
+    if image.dtype.kind == "f":
+        peak = np.abs(image).max()
+        if not np.isfinite(peak):
+            raise ValueError(f"{where} holds NaN or inf pixel values.")
+        if peak > _FLOAT32_MAX:
+            raise ValueError(
+                f"{where} holds pixel values up to {peak:g}, beyond float32's "
+                "range (3.4e38), in which float pixels are read; float "
+                "pixels are taken to lie in [0, 1]: rescale the image."
+            )
     if image.dtype != np.uint8:
         image = _to_float(image, where)
     if image.ndim == 3 and image.shape[2] == 1:
@@ -226,6 +342,12 @@ class ImageReader(SampleReader):
     become float32; unsigned integer arrays (uint16, ...) are scaled to [0,
     1] by their range. Signed integer arrays, NaN or inf pixels, empty
     arrays and other shapes raise.
+
+    libpng's warnings about PNG chunks it ignores (``libpng warning: sRGB:
+    out of place``, ``iCCP: known incorrect sRGB profile``), which it prints
+    on the C library's standard error, are kept off it: they do not change
+    the pixels. A PNG that fails to decode says libpng's error in the
+    exception.
 
     Examples
     --------

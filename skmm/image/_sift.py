@@ -62,11 +62,13 @@ def to_gray_uint8(image, position, name="Image"):
     return np.ascontiguousarray(gray)
 
 
-def check_gray_images(X, *, name="Image"):
+def check_gray_images(X, *, name="Image", ensure_min_samples=0, estimator=None):
     """``check_images`` then ``to_gray_uint8`` on every image."""
+    images = check_images(
+        X, name=name, ensure_min_samples=ensure_min_samples, estimator=estimator
+    )
     return [
-        to_gray_uint8(image, position, name)
-        for position, image in enumerate(check_images(X, name=name))
+        to_gray_uint8(image, position, name) for position, image in enumerate(images)
     ]
 
 
@@ -116,9 +118,10 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         Hellinger kernel). Otherwise OpenCV's values: integers 0..255 (as
         float32) of unit-norm descriptors scaled by 512.
     n_jobs : int, default=None
-        Threads over images (OpenCV releases the GIL); None means 1 unless in
-        a ``joblib.parallel_config`` context, -1 all cores. OpenCV also
-        threads inside each image.
+        Number of threads over images (OpenCV releases the GIL). ``None``
+        means 1 unless in a :obj:`joblib.parallel_config` context. ``-1``
+        means using all processors. See :term:`Glossary <n_jobs>` for more
+        details. OpenCV also threads inside each image.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` and ``transform_with_keypoints`` counting the images
@@ -224,7 +227,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         -------
         self : SIFT
         """
-        check_gray_images(X)
+        check_gray_images(X, ensure_min_samples=1, estimator=type(self).__name__)
         self.n_descriptor_features_ = _N_DESCRIPTOR_FEATURES
         return self
 
@@ -265,11 +268,9 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         if fitted is not self:
             return fitted.transform_with_keypoints(X)
         images = check_gray_images(X)
-        from joblib import effective_n_jobs
+        from skmm.utils._parallel import n_workers, parallel_map
 
-        from skmm.utils._parallel import parallel_map
-
-        if effective_n_jobs(self.n_jobs) == 1 or len(images) < 2:
+        if n_workers(self.n_jobs) == 1 or len(images) < 2:
             described = (self._detect_and_compute(image) for image in images)
         else:
             # In order, as each image is done, so that the bar moves; on

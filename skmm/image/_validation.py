@@ -18,7 +18,7 @@ def _missing_error(name, label, value):
     )
 
 
-def check_images(X, *, name="Image"):
+def check_images(X, *, name="Image", ensure_min_samples=0, estimator=None):
     """Validate decoded images and return them as a list of arrays.
 
     Each sample must be a NumPy array of shape ``(height, width)`` (gray) or
@@ -26,7 +26,10 @@ def check_images(X, *, name="Image"):
     scikit-image's ``channel_axis=-1``), of a real numeric dtype, with
     finite values and at least one pixel. Arrays are neither copied nor
     converted. A 3-D array ``(n, height, width)`` or a 4-D array ``(n,
-    height, width, channels)`` is a batch of equally sized images.
+    height, width, channels)`` (NumPy or CuPy) is a batch of equally sized
+    images, held to the same checks: they run vectorised over the whole
+    batch, and only when one fails are the samples checked one by one to
+    name the first bad one.
 
     Parameters
     ----------
@@ -36,6 +39,11 @@ def check_images(X, *, name="Image"):
         :class:`~skmm.image.ImageReader`.
     name : str, default="Image"
         How messages name the input ("Image sample 3 ...").
+    ensure_min_samples : int, default=0
+        Raise a ValueError when there are fewer samples (``fit`` asks for 1,
+        as scikit-learn's ``check_array`` does).
+    estimator : str, default=None
+        The estimator named in that error.
 
     Returns
     -------
@@ -46,7 +54,8 @@ def check_images(X, *, name="Image"):
     ------
     ValueError
         If an image is missing (None/NaN), empty, of the wrong number of
-        dimensions or channels, or holds NaN or inf.
+        dimensions or channels, or holds NaN or inf; or if there are fewer
+        than ``ensure_min_samples`` images.
     TypeError
         If an image is not a NumPy array (a file path: read it with
         :class:`~skmm.image.ImageReader` first) or not of a real numeric
@@ -61,9 +70,13 @@ def check_images(X, *, name="Image"):
     >>> [image.shape for image in check_images(np.zeros((2, 8, 6)))]
     [(8, 6), (8, 6)]
     """
-    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim in (3, 4):
-        return list(X)
+    if _is_stacked_batch(X):
+        if _batch_is_valid(X):
+            return _enough(list(X), ensure_min_samples, name, estimator)
+        # Some sample fails: the checks below find the first and name it.
+        X = list(X)
     cells, labels = _as_column(X, kind="image")
+    _enough(cells, ensure_min_samples, name, estimator)
     for position, image in enumerate(cells):
         # CuPy images are checked where they are, on the GPU.
         is_array = isinstance(image, np.ndarray) or is_cupy_array(image)
@@ -112,6 +125,39 @@ def check_images(X, *, name="Image"):
             f"{where} holds {n_bad} non-finite pixel value(s) (NaN or inf)."
         )
     return cells
+
+
+def _is_stacked_batch(X):
+    """True for a 3-D ``(n, h, w)`` or 4-D ``(n, h, w, c)`` numeric array."""
+    return (
+        (isinstance(X, np.ndarray) or is_cupy_array(X))
+        and X.dtype != object
+        and X.ndim in (3, 4)
+    )
+
+
+def _batch_is_valid(batch):
+    """Every image of a stacked batch passes :func:`check_images`'s checks,
+    decided by whole-batch operations (one ``isfinite`` pass for floats)."""
+    if batch.dtype.kind not in "biuf":
+        return False
+    if batch.ndim == 4 and batch.shape[3] not in _CHANNELS:
+        return False
+    if batch.shape[0] and not batch[0].size:
+        return False
+    if batch.dtype.kind == "f":
+        return bool(array_module(batch).isfinite(batch).all())
+    return True
+
+
+def _enough(images, ensure_min_samples, name, estimator):
+    if len(images) < ensure_min_samples:
+        by = f" by {estimator}" if estimator else ""
+        raise ValueError(
+            f"Found {len(images)} {name.lower()} sample(s) while a minimum of "
+            f"{ensure_min_samples} is required{by}."
+        )
+    return images
 
 
 def check_same_size(images, *, name="Image"):

@@ -6,51 +6,6 @@ from sklearn.utils.validation import check_is_fitted
 from skmm.plotting._base import _axes, _check_fitted_like, _check_matplotlib
 
 
-def _cell_histograms(hog, image):
-    """Orientation histogram of each cell, before block normalisation.
-
-    ``(n_cells_row, n_cells_col, orientations)`` float64 holding float32
-    values: the cell averages of gradient magnitude per orientation bin from
-    which ``hog.transform`` builds its blocks (the same Numba pass, NumPy's
-    bins for pixels on a bin boundary), equal to scikit-image's
-    ``orientation_histogram``.
-    """
-    from skmm.image import _hog_cupy, _hog_numba
-    from skmm.image._hog import _float_dtype, _kernel_input
-
-    image = np.asarray(image)
-    dtype = _float_dtype(image.dtype)
-    batch = _kernel_input([image])
-    height, width, n_channels = batch.shape[1:]
-    c_row, c_col = hog.pixels_per_cell
-    n_cells_row, n_cells_col = height // c_row, width // c_col
-    bounds = _hog_numba.bin_bounds(hog.orientations)
-    work = np.empty((n_channels, height, width), dtype=dtype)
-    _hog_numba._load(batch[0], bool(hog.transform_sqrt), work)
-
-    def histograms(override):
-        hist = np.empty((n_cells_row, n_cells_col, hog.orientations), np.float32)
-        n_ambiguous = _hog_numba._histograms(
-            work, c_row, c_col, bounds, override, hist,
-            np.empty((4, width), dtype=dtype), np.empty(width),
-            np.empty(width, dtype=np.int32),
-        )
-        return hist, n_ambiguous
-
-    hist, n_ambiguous = histograms(np.zeros((0, 0), dtype=np.int64))
-    if n_ambiguous:
-        # As HOG.transform does: NumPy's arctan2 bins decide pixels that lie
-        # within an ulp of a bin boundary, as in scikit-image.
-        g_row, g_col = _hog_cupy.dominant_gradients(
-            batch, bool(hog.transform_sqrt), dtype, np
-        )
-        bins = _hog_cupy.orientation_bins(g_row, g_col, hog.orientations, np)
-        hist, _ = histograms(bins[0].astype(np.int64))
-    # The cell average in float32, as scikit-image's Cython kernel computes it.
-    cells = (hist.astype(np.float64) / (c_row * c_col)).astype(np.float32)
-    return cells.astype(np.float64)
-
-
 def _hog_glyphs(cells, image_shape, pixels_per_cell, dtype=np.float64):
     """Draw cell orientation histograms as scikit-image's HOG visualisation.
 
@@ -125,6 +80,17 @@ def _hog_glyphs(cells, image_shape, pixels_per_cell, dtype=np.float64):
     return drawing
 
 
+def _dilate(mask):
+    """``mask`` grown by one pixel in the 8 directions."""
+    padded = np.pad(mask, 1)
+    height, width = mask.shape
+    grown = np.zeros_like(mask)
+    for dr in range(3):
+        for dc in range(3):
+            grown |= padded[dr : dr + height, dc : dc + width]
+    return grown
+
+
 class HOGDisplay:
     """HOG visualisation: orientation glyphs of each cell over the image.
 
@@ -155,6 +121,8 @@ class HOGDisplay:
         The image.
     overlay_ : matplotlib AxesImage
         The glyphs, transparent where there is none.
+    outline_ : matplotlib AxesImage or None
+        The dark outline around the glyphs (None without one).
     ax_ : matplotlib Axes
         Axes with the image.
     figure_ : matplotlib Figure
@@ -185,7 +153,7 @@ class HOGDisplay:
 
     def plot(
         self, ax=None, *, image_cmap="gray", image_alpha=0.6, glyph_cmap=None,
-        alpha=1.0,
+        alpha=1.0, outline=True,
     ):
         """Plot the image and the glyphs over it.
 
@@ -200,10 +168,14 @@ class HOGDisplay:
             so that the glyphs stand out.
         glyph_cmap : str or Colormap, default=None
             Colormap of the glyphs, from weak to strong; None goes from
-            transparent red to opaque yellow, so weak glyphs fade into the
-            image.
+            half-opaque orange to opaque light yellow: light glyphs, the
+            weakest still visible over a black image.
         alpha : float, default=1.0
             Opacity of the glyphs (on top of the colormap's own).
+        outline : bool, default=True
+            Draw a dark, half-opaque outline one pixel wide around the
+            glyphs, so that light glyphs stand out over bright regions as
+            they do over dark ones.
 
         Returns
         -------
@@ -226,13 +198,23 @@ class HOGDisplay:
             self.image_ = ax.imshow(image, cmap=image_cmap, alpha=image_alpha)
         else:
             self.image_ = ax.imshow(image, alpha=image_alpha)
-        if glyph_cmap is None:
-            from matplotlib.colors import LinearSegmentedColormap
+        from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 
-            # From transparent to opaque: weak glyphs fade into the image.
+        if glyph_cmap is None:
+            # Light colours, never transparent: weak glyphs stay visible
+            # over dark images; the outline takes care of bright ones.
             glyph_cmap = LinearSegmentedColormap.from_list(
-                "hog_glyphs", [(1.0, 0.0, 0.0, 0.0), (1.0, 0.5, 0.0, 0.8),
-                               (1.0, 1.0, 0.0, 1.0)]
+                "hog_glyphs", [(1.0, 0.55, 0.0, 0.6), (1.0, 0.8, 0.1, 0.85),
+                               (1.0, 1.0, 0.6, 1.0)]
+            )
+        glyphs = drawing > 0
+        self.outline_ = None
+        if outline:
+            halo = _dilate(glyphs) & ~glyphs
+            self.outline_ = ax.imshow(
+                np.ma.masked_array(np.ones(halo.shape), mask=~halo),
+                cmap=ListedColormap(["black"]), alpha=0.5 * alpha, vmin=0, vmax=1,
+                interpolation="nearest",
             )
         # Lines cross at the cell centres, where all bins add up: scale the
         # colours to one line's strongest value, not to those crossings.
@@ -257,7 +239,7 @@ class HOGDisplay:
     @classmethod
     def from_estimator(
         cls, hog, image, *, ax=None, image_cmap="gray", image_alpha=0.6,
-        glyph_cmap=None, alpha=1.0,
+        glyph_cmap=None, alpha=1.0, outline=True,
     ):
         """Draw the HOG cells of one image, as a fitted HOG computes them.
 
@@ -278,10 +260,12 @@ class HOGDisplay:
         image_alpha : float, default=0.6
             Opacity of the image, drawn on black.
         glyph_cmap : str or Colormap, default=None
-            Colormap of the glyphs; None goes from transparent red to
-            opaque yellow.
+            Colormap of the glyphs; None goes from half-opaque orange to
+            opaque light yellow.
         alpha : float, default=1.0
             Opacity of the glyphs.
+        outline : bool, default=True
+            Draw a dark outline around the glyphs.
 
         Returns
         -------
@@ -305,12 +289,16 @@ class HOGDisplay:
         # HOG validates the image (size, dtype, negative values with
         # transform_sqrt) as it does for its features.
         hog.transform([image])
-        from skmm.image._hog import _float_dtype
+        from skmm.image._hog import cell_histograms, float_dtype
 
-        cells = _cell_histograms(hog, image)
+        cells = cell_histograms(
+            image, orientations=hog.orientations,
+            pixels_per_cell=tuple(hog.pixels_per_cell),
+            transform_sqrt=hog.transform_sqrt,
+        )
         drawing = _hog_glyphs(
             cells, image.shape[:2], tuple(hog.pixels_per_cell),
-            dtype=_float_dtype(image.dtype),
+            dtype=float_dtype(image.dtype),
         )
         display = cls(
             image, drawing, cell_histograms=cells,
@@ -318,5 +306,5 @@ class HOGDisplay:
         )
         return display.plot(
             ax=ax, image_cmap=image_cmap, image_alpha=image_alpha,
-            glyph_cmap=glyph_cmap, alpha=alpha,
+            glyph_cmap=glyph_cmap, alpha=alpha, outline=outline,
         )

@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from skmm.encode import VLAD
-from skmm.image import _dense_sift_cupy
+from skmm.image import _dense_sift_xp
 from skmm.image._dense_sift import DenseSIFT, grid_positions
 from skmm.utils._device import cuda_is_available
 from skmm.utils.estimator_checks import check_estimator, make_raw_input
@@ -166,9 +166,9 @@ def test_threads_give_the_same_output():
 def test_gpu_code_path_under_numpy_matches_cpu(monkeypatch):
     # The CuPy path uses only operations NumPy shares; run it under NumPy.
     monkeypatch.setattr(
-        _dense_sift_cupy,
+        _dense_sift_xp,
         "dense_sift_batch",
-        functools.partial(_dense_sift_cupy.dense_sift_batch, xp=np),
+        functools.partial(_dense_sift_xp.dense_sift_batch, xp=np),
     )
     images = [real_images()["coins"], real_images()["coins"][::-1, 7:], data.camera()]
     for step, size in [(8, 16), (5, [2.5, 7])]:
@@ -244,3 +244,51 @@ def test_verbose_bar_counts_images_and_changes_nothing(capsys, n_jobs):
     assert "DenseSIFT" in err and "3/3" in err and "image" in err
     for a, b in zip(quiet, loud, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def _install_cupy_stand_in(monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))
+    import _cupy_stand_in
+
+    return _cupy_stand_in.install(monkeypatch)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_device_dispatch_reaches_the_right_kernel(monkeypatch, n_jobs):
+    # The stand-in's arrays run through OpenCV, Numba and NumPy alike, so
+    # only which kernel runs, and on what, tells the paths apart.
+    from skmm.image import _dense_sift, _dense_sift_numba
+
+    cupy = _install_cupy_stand_in(monkeypatch)
+    calls = []
+
+    def spy(module, name, label):
+        function = getattr(module, name)
+
+        def wrapped(image, *args, **kwargs):
+            calls.append((label, type(image)))
+            return function(image, *args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapped)
+
+    spy(_dense_sift, "to_gray_uint8", "gray")  # OpenCV's conversion, on the host
+    spy(_dense_sift_numba, "gradient_bins", "numba")
+    spy(_dense_sift_xp, "dense_sift_batch", "xp")
+    images = [real_images()["coins"][:64, :80], real_images()["camera"][:64, :80]]
+    expected = DenseSIFT(step=16, size=8).fit(images).transform(images)
+    on_device = [cupy.asarray(image) for image in images]
+
+    calls.clear()
+    cpu = DenseSIFT(step=16, size=8, device="cpu", n_jobs=n_jobs).fit(images)
+    out = cpu.transform(on_device)
+    assert sorted(set(calls), key=str) == [("gray", np.ndarray), ("numba", np.ndarray)]
+    assert all(type(d) is cupy.ndarray for d in out)
+
+    gpu = DenseSIFT(step=16, size=8, device="cuda", n_jobs=n_jobs).fit(images)
+    for given, kind in ((on_device, cupy.ndarray), (images, np.ndarray)):
+        calls.clear()
+        out = gpu.transform(given)
+        assert sorted(set(calls), key=str) == [("gray", np.ndarray), ("xp", np.ndarray)]
+        assert all(type(d) is kind for d in out)
+        for a, b in zip(out, expected, strict=True):
+            assert np.abs(np.asarray(a) - b).max() <= 1

@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from skmm.datasets import load_mnist_csv
-from skmm.image import _hog_cupy, _hog_numba
+from skmm.image import _hog_numba, _hog_xp
 from skmm.image._hog import HOG
 from skmm.utils._device import cuda_is_available
 from skmm.utils.estimator_checks import check_estimator, make_raw_input
@@ -294,7 +294,7 @@ def test_pickle_and_pipeline():
 def test_gpu_code_path_under_numpy_matches_cpu(monkeypatch, setting):
     # The CuPy path uses only operations NumPy shares; run it under NumPy.
     monkeypatch.setattr(
-        _hog_cupy, "hog_batch", functools.partial(_hog_cupy.hog_batch, xp=np)
+        _hog_xp, "hog_batch", functools.partial(_hog_xp.hog_batch, xp=np)
     )
     rng = np.random.default_rng(4)
     for images in (
@@ -354,3 +354,59 @@ def test_verbose_chunks_give_the_same_features(capsys, monkeypatch):
         np.testing.assert_array_equal(quiet, loud)
         err = capsys.readouterr().err
         assert "HOG" in err and "11/11" in err and "image" in err
+
+
+def _install_cupy_stand_in(monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))
+    import _cupy_stand_in
+
+    return _cupy_stand_in.install(monkeypatch)
+
+
+def _spy_kernels(monkeypatch):
+    """Record ``(kernel, type of the images it gets)`` for HOG's kernels."""
+    calls = []
+
+    def spy(module, name, label):
+        kernel = getattr(module, name)
+
+        def wrapped(images, *args, **kwargs):
+            calls.append((label, type(images)))
+            return kernel(images, *args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapped)
+
+    spy(_hog_numba, "hog_batch", "numba")
+    spy(_hog_numba, "hog_batch_parallel", "numba")
+    spy(_hog_xp, "hog_batch", "xp")
+    return calls
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_device_dispatch_reaches_the_right_kernel(monkeypatch, n_jobs):
+    # The stand-in's arrays run through Numba and NumPy alike, so only the
+    # kernel each call reaches, and what it receives, tells the paths apart.
+    cupy = _install_cupy_stand_in(monkeypatch)
+    calls = _spy_kernels(monkeypatch)
+    images = random_images(9, np.float64, n=4)
+    expected = HOG(n_jobs=1).fit(images).transform(images)
+    calls.clear()
+
+    # device="cpu", CuPy images: to the host for the Numba kernel, the
+    # features back to the device.
+    cpu = HOG(device="cpu", n_jobs=n_jobs).fit(images)
+    out = cpu.transform(cupy.asarray(images))
+    assert calls == [("numba", np.ndarray)]
+    assert type(out) is cupy.ndarray
+    np.testing.assert_allclose(out.get(), expected, rtol=0, atol=1e-12)
+
+    # device="cuda": the array-module kernel, with the images where they
+    # are; no Numba.
+    gpu = HOG(device="cuda", n_jobs=n_jobs).fit(images)
+    assert gpu.device_ == "cuda"
+    for given, kind in ((cupy.asarray(images), cupy.ndarray), (images, np.ndarray)):
+        calls.clear()
+        out = gpu.transform(given)
+        assert calls == [("xp", kind)]
+        assert type(out) is kind
+        np.testing.assert_allclose(np.asarray(out), expected, rtol=0, atol=1e-12)

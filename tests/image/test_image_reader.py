@@ -1,7 +1,11 @@
 """ImageReader against OpenCV's own decoding and resizing."""
 
+import os
 import pickle
+import struct
 import warnings
+import zlib
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -203,3 +207,116 @@ def test_verbose_progress(capsys, image_files):
         warnings.simplefilter("ignore")  # tqdm may warn about IProgress
         _read([image_files["gray.png"]] * 3, verbose=True)
     assert "ImageReader" in capsys.readouterr().err
+
+
+# -- libpng's chatter -----------------------------------------------------------
+
+CLIPART_DIR = Path(__file__).parents[2].parent / "shared" / "data" / "openclipart"
+
+
+def _chunk(kind, payload):
+    crc = zlib.crc32(kind + payload)
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+
+def _png(*, srgb_after_data=0, corrupt_data=False, height=9, width=7):
+    """An RGB PNG; ``srgb_after_data`` sRGB chunks after the image data,
+    where libpng prints ``libpng warning: sRGB: out of place`` for each."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = b"".join(
+        b"\0" + bytes((x * 31 + y * 17 + c * 5) % 256 for x in range(width)
+                      for c in range(3))
+        for y in range(height)
+    )
+    data = _chunk(b"IDAT", zlib.compress(rows))
+    if corrupt_data:
+        data = data[:-4] + bytes(4)  # wrong checksum: libpng errors
+    return b"".join([
+        b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header), data,
+        *[_chunk(b"sRGB", b"\0")] * srgb_after_data, _chunk(b"IEND", b""),
+    ])
+
+
+@pytest.fixture
+def noisy_png(tmp_path):
+    path = tmp_path / "noisy.png"
+    path.write_bytes(_png(srgb_after_data=2))
+    return path
+
+
+def test_libpng_warnings_print_nothing(capfd, noisy_png):
+    data = np.fromfile(noisy_png, np.uint8)
+    expected = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    # The file makes this OpenCV's libpng print on C's stderr.
+    assert "libpng warning: sRGB: out of place" in capfd.readouterr().err
+    for color, code in (("rgb", cv2.COLOR_BGR2RGB), ("gray", cv2.COLOR_BGR2GRAY)):
+        for n_jobs in (1, 4):
+            out = _read([noisy_png] * 12, color=color, n_jobs=n_jobs)
+            assert capfd.readouterr().err == ""
+            if color == "rgb":
+                reference = cv2.cvtColor(expected, code)
+            else:
+                reference = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+                capfd.readouterr()
+            for image in out:
+                np.testing.assert_array_equal(image, reference)
+
+
+def test_parallel_reads_of_noisy_pngs_stay_quiet(capfd, tmp_path):
+    # Decodes that capture descriptor 2 take turns: unlocked, one thread
+    # restores another's capture file (or the console) in its place.
+    path = tmp_path / "noisy.png"
+    path.write_bytes(_png(srgb_after_data=1, height=64, width=64))
+    expected = _read([path])[0]
+    for image in _read([path] * 400, n_jobs=8):
+        np.testing.assert_array_equal(image, expected)
+    assert capfd.readouterr().err == ""
+
+
+def test_libpng_errors_go_into_the_exception(capfd, tmp_path):
+    path = tmp_path / "corrupt.png"
+    path.write_bytes(_png(corrupt_data=True))
+    with pytest.raises(ValueError, match=r"sample 0 .*cannot decode.*libpng error"):
+        _read([path])
+    assert capfd.readouterr().err == ""
+
+
+def test_other_output_during_a_captured_decode_is_kept(capfd, monkeypatch, noisy_png):
+    from skmm.image import _reader
+
+    real = cv2.imdecode
+
+    def noisy_imdecode(data, flag):
+        # Another thread's (or library's) output while descriptor 2 is taken.
+        os.write(2, b"libpng warning: dropped\nsomeone else's line\n")
+        return real(data, flag)
+
+    monkeypatch.setattr(_reader.cv2, "imdecode", noisy_imdecode)
+    _read([noisy_png])
+    assert capfd.readouterr().err == "someone else's line\n"
+
+
+def test_plain_pngs_decode_without_taking_stderr(monkeypatch, image_files, tmp_path):
+    from skmm.image import _reader
+
+    def taken(*args):
+        raise AssertionError("a plain PNG took file descriptor 2")
+
+    monkeypatch.setattr(_reader, "_imdecode_capturing_stderr", taken)
+    _read([image_files["gray.png"], image_files["colour.png"]])
+    with pytest.raises(AssertionError, match="took file descriptor 2"):
+        path = tmp_path / "noisy.png"
+        path.write_bytes(_png(srgb_after_data=1))
+        _read([path])
+
+
+@pytest.mark.data
+@pytest.mark.skipif(
+    not (CLIPART_DIR / "images").is_dir(),
+    reason=f"clip art not found in {CLIPART_DIR} (real data lives in ../shared/data)",
+)
+def test_clipart_folder_reads_quietly(capfd):
+    paths = sorted((CLIPART_DIR / "images").glob("*.png"))[:200]
+    out = _read(paths, color="rgb", size=(32, 32), n_jobs=2)
+    assert len(out) == len(paths)
+    assert capfd.readouterr().err == ""

@@ -3,7 +3,6 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from skimage import data as skimage_data
 from skimage.feature import hog as skimage_hog
-from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import StandardScaler
 
 from skmm.image import HOG
@@ -93,8 +92,11 @@ def test_draws_the_image_and_the_glyphs():
     display = HOGDisplay.from_estimator(hog, image)
     ax = display.ax_
     assert display.figure_ is ax.figure
-    assert len(ax.get_images()) == 2
-    assert ax.get_images() == [display.image_, display.overlay_]
+    assert ax.get_images() == [display.image_, display.outline_, display.overlay_]
+    outline = display.outline_.get_array()
+    glyphs = display.hog_image > 0
+    assert not (~outline.mask & glyphs).any()  # around the glyphs, not on them
+    assert (~outline.mask).any()
     assert_array_equal(display.image_.get_array(), image)
     overlay = display.overlay_.get_array()
     assert_array_equal(overlay.filled(0), display.hog_image)
@@ -131,10 +133,18 @@ def test_display_from_arrays_only():
         HOGDisplay(image, drawing[:4]).plot()
 
 
+def test_unfitted_hog_draws_as_fitted():
+    # HOG learns nothing (requires_fit=False): unfitted, it draws what the
+    # fitted one does.
+    image = IMAGES["random float64"]
+    params = dict(pixels_per_cell=(4, 4), cells_per_block=(2, 2))
+    fitted = HOGDisplay.from_estimator(HOG(**params).fit([image]), image)
+    unfitted = HOGDisplay.from_estimator(HOG(**params), image)
+    assert_array_equal(unfitted.hog_image, fitted.hog_image)
+
+
 def test_errors():
     image = IMAGES["random float64"]
-    with pytest.raises(NotFittedError):
-        HOGDisplay.from_estimator(HOG(), image)
     with pytest.raises(TypeError, match="skmm.image.HOG"):
         HOGDisplay.from_estimator(StandardScaler().fit(image), image)
     hog = HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2)).fit([image])
@@ -149,3 +159,39 @@ def test_errors():
     tiny_cells = HOG(pixels_per_cell=(1, 4), cells_per_block=(2, 2)).fit([image])
     with pytest.raises(ValueError, match="at least 2 pixels"):
         HOGDisplay.from_estimator(tiny_cells, image)
+
+
+def _render(display_from, background, scale=4):
+    """RGB of the figure, one value per image pixel (the centre of its
+    ``scale x scale`` block), for a display drawn on axes that fill it."""
+    import matplotlib.pyplot as plt
+
+    height, width = background.shape[:2]
+    figure = plt.figure(figsize=(width * scale / 100, height * scale / 100), dpi=100)
+    ax = figure.add_axes([0, 0, 1, 1])
+    ax.set_axis_off()
+    display = display_from(ax)
+    figure.canvas.draw()
+    rgba = np.asarray(figure.canvas.buffer_rgba())[..., :3] / 255.0
+    centres = rgba[scale // 2 :: scale, scale // 2 :: scale]
+    return display, centres[:height, :width]
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0], ids=["black", "white"])
+def test_glyphs_stand_out_over_dark_and_bright_images(value):
+    # Glyphs of a real image drawn over a flat image: every glyph pixel,
+    # the weakest included, must differ visibly from the image behind it.
+    source = IMAGES["coins"][:64, :96]
+    hog = HOG(orientations=9, pixels_per_cell=(8, 8)).fit([source])
+    drawing = HOGDisplay.from_estimator(hog, source).hog_image
+    flat = np.full(source.shape, value)
+
+    def draw(ax, **params):
+        return HOGDisplay(flat, drawing).plot(ax=ax, image_cmap="gray", **params)
+
+    _, behind = _render(lambda ax: draw(ax, alpha=0.0), flat)
+    display, shown = _render(draw, flat)
+    glyphs = drawing > 0
+    assert glyphs.sum() > 500 and (drawing[glyphs] < drawing.max() / 50).any()
+    difference = np.abs(shown - behind).max(axis=-1)
+    assert difference[glyphs].min() >= 0.25

@@ -1,8 +1,10 @@
-"""HOG of a batch of images on the GPU with CuPy.
+"""HOG of a batch of images as array code, for NumPy and CuPy alike.
 
-The computation is written against an array module ``xp`` (CuPy on the GPU)
-using only operations NumPy shares, so that the same code runs under NumPy
-in the CPU test suite and CuPy on a device. It follows
+The computation is written against an array module ``xp`` using only
+operations NumPy and CuPy share: CuPy runs it for ``device="cuda"``, NumPy
+runs it in the CPU test suite and in the CPU path's recomputation of pixels
+on a bin boundary (:func:`dominant_gradients`, :func:`orientation_bins`). It
+follows
 :mod:`skmm.image._hog_numba` step for step: gradients in the image's float
 dtype, the dominant channel by ``argmax`` of ``hypot``, orientations binned
 against scikit-image's float32 boundaries, and cell sums accumulated in

@@ -1,14 +1,15 @@
-"""Dense upright SIFT of a batch of equally sized images on the GPU with CuPy.
+"""Dense upright SIFT of a batch of equally sized images as array code.
 
-Written against an array module ``xp`` with operations NumPy shares, so that
-the CPU test suite runs this very code under NumPy and compares it with the
-Numba kernels. With every keypoint upright and of one size, the weights of
-the descriptor bins separate into a row factor and a column factor (see
-``_dense_sift_numba``), so the descriptors of a whole grid are two matrix
-products per orientation map: ``rows.T @ E_o @ columns``, with ``E_o`` the
-gradient magnitude spread over orientation bin ``o`` and ``columns``
-(``(width, n_x * 4)``) holding, for every grid column and spatial bin, the
-weight of every image column. cuBLAS does the work.
+Written against an array module ``xp`` with operations NumPy and CuPy share:
+CuPy runs it for ``device="cuda"``, and the CPU test suite runs this very
+code under NumPy and compares it with the Numba kernels. With every keypoint
+upright and of one size, the weights of the descriptor bins separate into a
+row factor and a column factor (see ``_dense_sift_numba``), so the
+descriptors of a whole grid are two matrix products per orientation map:
+``rows.T @ E_o @ columns``, with ``E_o`` the gradient magnitude spread over
+orientation bin ``o`` and ``columns`` (``(width, n_x * 4)``) holding, for
+every grid column and spatial bin, the weight of every image column. cuBLAS
+does the work on the GPU.
 """
 
 import numpy as np
