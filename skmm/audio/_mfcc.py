@@ -76,9 +76,9 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
     (STFT, power, librosa's mel filter bank, decibels with a ``top_db``
     floor, DCT, lifter), but many clips at a time: frames of all clips in a
     batch are framed and windowed by a Numba kernel, transformed by one
-    ``scipy.fft.rfft`` call with worker threads, and projected onto the mel
-    filters and the DCT basis by BLAS. With ``device="cuda"`` the same
-    computation runs on the GPU with CuPy.
+    ``scipy.fft.rfft`` call, and projected onto the mel filters and the DCT
+    basis by BLAS; ``n_jobs`` threads take batches at a time. With
+    ``device="cuda"`` the same computation runs on the GPU with CuPy.
 
     With ``pooling=None`` the output is a *descriptor set*: one
     ``(n_frames, n_coefficients)`` array per clip, equal to
@@ -157,6 +157,12 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         give NumPy frames, copied to the GPU once per batch and back once.
         Pooled statistics are computed on the host (one copy of the frames
         there, one of the pooled rows back).
+    n_jobs : int, default=None
+        Number of threads computing batches of clips on the CPU (see Notes).
+        ``None`` means 1 unless in a :obj:`joblib.parallel_config` context.
+        ``-1`` means using all processors. See scikit-learn's glossary
+        entry for ``n_jobs`` for more details. Ignored with
+        ``device="cuda"``.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the clips done, advanced batch by batch.
@@ -178,13 +184,14 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
     Notes
     -----
     On the CPU, clips are grouped into batches of a few megabytes of frames,
-    and one thread per core (Numba's thread count, ``numba.set_num_threads``)
-    takes whole batches, each running the FFT, BLAS and the Numba kernels
-    serially; a long clip is split into chunks of frames the same way. Peak
-    memory beyond the input and output stays near one batch per thread.
-    The batches go through joblib: inside a ``joblib.parallel_config``
-    context that picks another backend (dask, say), they run there
-    instead, each task carrying its own clips.
+    and ``n_jobs`` threads take whole batches, each running the FFT, BLAS
+    and the Numba kernels serially (one FFT worker, one BLAS thread): with
+    the default ``n_jobs=None`` a transform uses one core, as other
+    scikit-learn estimators do. A long clip is split into chunks of frames
+    the same way. Peak memory beyond the input and output stays near one
+    batch per thread. The batches go through joblib: inside a
+    ``joblib.parallel_config`` context that picks another backend (dask,
+    say), they run there instead, each task carrying its own clips.
 
     Cosine-sum windows at full length (Hann, Hamming, Blackman) are applied
     after the FFT, as a short filter on the spectrum, which lets the FFT read
@@ -240,6 +247,7 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         "delta_mode": [StrOptions(set(_DELTA_MODES))],
         "pooling": [tuple, list, None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
     }
 
@@ -269,6 +277,7 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         delta_mode="interp",
         pooling=("mean", "std"),
         device="cpu",
+        n_jobs=None,
         verbose=False,
     ):
         self.sr = sr
@@ -294,6 +303,7 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         self.delta_mode = delta_mode
         self.pooling = pooling
         self.device = device
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def __sklearn_tags__(self):
@@ -470,8 +480,8 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         return self._assemble(outputs, on_gpu)
 
     def _compute_on_cpu_threads(self, waves, batches, n_frames, constants, bar):
-        """Run batches through joblib: one thread per core by default, each
-        thread taking whole batches with a serial pipeline.
+        """Run batches through joblib: ``n_workers(n_jobs)`` threads, each
+        taking whole batches with a serial pipeline.
 
         Every stage (Numba kernels, the FFT, BLAS, NumPy's ufuncs) releases the
         GIL, so threads that each take whole batches keep all cores busy
@@ -481,13 +491,12 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         ``joblib.parallel_config`` (dask, say) takes the batches instead, each
         task carrying only its own clips.
         """
-        import numba
         from threadpoolctl import threadpool_limits
 
         from skmm.audio import _mfcc_cpu
-        from skmm.utils._parallel import parallel_map, runs_in_threads
+        from skmm.utils._parallel import n_workers, parallel_map, runs_in_threads
 
-        n_threads = numba.get_num_threads()
+        n_threads = n_workers(self.n_jobs)
         in_threads = runs_in_threads()
         with threadpool_limits(limits=1, user_api="blas"):
             if in_threads and (n_threads == 1 or len(batches) == 1):
@@ -504,7 +513,7 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
                     ([waves[i] for i in b], n_frames[b], constants, run)
                     for b in batches
                 ),
-                n_jobs=n_threads if in_threads else None,
+                n_jobs=n_threads if in_threads else self.n_jobs,
             ):
                 outputs.append(output)
                 bar.update(output[1].shape[0] - 1)

@@ -2,9 +2,11 @@
 
 import functools
 import pickle
+import threading
 import warnings
 from pathlib import Path
 
+import joblib
 import librosa
 import numpy as np
 import pandas as pd
@@ -349,3 +351,41 @@ def test_verbose_bar_counts_clips_and_changes_nothing(capsys, monkeypatch, pooli
             np.testing.assert_array_equal(a, b)
     else:
         np.testing.assert_array_equal(quiet, loud)
+
+
+def _spy_on(monkeypatch, module, name, calls):
+    """Replace ``module.name`` by a wrapper that records each call's thread and
+    the array type of its first argument (the batch's signal)."""
+    function = getattr(module, name)
+
+    def spy(signal, *args, **kwargs):
+        calls.append((threading.get_ident(), type(signal), kwargs))
+        return function(signal, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+
+
+def test_n_jobs_none_means_one_thread_unless_a_joblib_context_says_more(monkeypatch):
+    # Small batches, so that there are many for the threads to share.
+    monkeypatch.setitem(_mfcc._BATCH_BYTES, "cpu", 64 * 512 * 4)
+    calls = []
+    _spy_on(monkeypatch, _mfcc_cpu, "mfcc_batch", calls)
+    clips = _random_clips(3, n_clips=12)
+    setting = dict(sr=16000, n_fft=512, hop_length=160, pooling=None)
+    serial = MFCC(**setting).fit_transform(clips)
+    here = threading.get_ident()
+    assert len(calls) > 2
+    assert all(thread == here and kw["n_threads"] == 1 for thread, _, kw in calls)
+    for n_jobs, context in ((2, {}), (None, {"n_jobs": 2})):
+        calls.clear()
+        with joblib.parallel_config(**context):
+            parallel = MFCC(n_jobs=n_jobs, **setting).fit_transform(clips)
+        assert len(calls) > 2
+        assert all(thread != here for thread, _, _ in calls), (n_jobs, context)
+        for a, b in zip(serial, parallel, strict=True):
+            np.testing.assert_array_equal(a, b)
+    # Explicit n_jobs=1 stays on the calling thread inside a context.
+    calls.clear()
+    with joblib.parallel_config(n_jobs=2):
+        MFCC(n_jobs=1, **setting).fit_transform(clips)
+    assert all(thread == here for thread, _, _ in calls)
