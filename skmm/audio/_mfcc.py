@@ -200,7 +200,16 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
 
     Input float32 clips give float32 coefficients, float64 clips float64. A
     centred clip shorter than ``n_fft`` gives the same numbers as librosa,
-    without librosa's warning.
+    without librosa's warning. A clip so loud that its power spectrum
+    overflows (float32 audio scaled to around 1e18 and beyond, where
+    librosa returns NaN) raises a ``ValueError`` naming it instead of
+    returning NaN or inf; as float64 the same clip computes. The
+    coefficients are computed in the input's precision, as librosa's are,
+    so that float32 clips give librosa's float32 numbers.
+
+    ``transform`` of no clips gives no rows, as scikit-learn's
+    ``HashingVectorizer`` does: an array of shape ``(0, n_features)``, or
+    an empty list with ``pooling=None``.
 
     References
     ----------
@@ -429,20 +438,35 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
 
         Parameters
         ----------
-        X : list of 1-D float arrays, pandas Series or one-column DataFrame
+        X : list of 1-D float arrays, pandas Series, one-column DataFrame \
+                or array of shape (n_clips, n_samples)
             One mono waveform per sample (float32 or float64), sampled at
-            ``sr``.
+            ``sr``; equal-length clips may come stacked in the rows of one
+            array, checked row by row as a list's cells are.
 
         Returns
         -------
         features : ndarray of shape (n_samples, n_features) or list of ndarray
             Pooled statistics, one row per clip; or, with ``pooling=None``,
-            one ``(n_frames, n_coefficients_)`` array per clip.
+            one ``(n_frames, n_coefficients_)`` array per clip. No clips give
+            an array of shape ``(0, n_features)`` (an empty list with
+            ``pooling=None``).
+
+        Raises
+        ------
+        ValueError
+            If a clip is missing, empty, multi-channel or holds NaN or inf,
+            or if its coefficients overflow (see Notes); the message names
+            the clip.
+        TypeError
+            If a clip is not a float array.
         """
         fitted = self._fitted_for(X)
         if fitted is not self:
             return fitted.transform(X)
         waves, rates = check_waveforms(X, name="Audio")
+        if not waves:
+            return self._no_clips()
         self._check_sample_rates(rates)
         n_frames = self._frame_counts(waves)
         dtype = np.result_type(np.float32, *{w.dtype for w in waves})
@@ -477,7 +501,45 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
                 outputs = self._compute_on_cpu_threads(
                     waves, batches, n_frames, constants, bar
                 )
+        self._check_finite(outputs, batches, waves)
         return self._assemble(outputs, on_gpu)
+
+    def _no_clips(self):
+        """The output for no clips: no rows, of the output's width."""
+        if self.pooling is None:
+            return []
+        width = self.n_coefficients_ * len(self.pooling)
+        return np.empty((0, width), dtype=np.float32)
+
+    @staticmethod
+    def _check_finite(outputs, batches, waves):
+        """Raise, naming the clip, if a batch's coefficients are not finite.
+
+        Finite input can still overflow: the power spectrum of float32 audio
+        scaled far beyond [-1, 1] exceeds float32's range, and librosa then
+        returns NaN. One pass over the coefficients, which are small beside
+        the spectra; the clip is located only when one is bad.
+        """
+        for (frames, offsets), batch in zip(outputs, batches, strict=True):
+            xp = array_module(frames)
+            if bool(xp.isfinite(frames).all()):
+                continue
+            finite_rows = to_numpy(xp.isfinite(frames).all(axis=1))
+            first_bad = int(np.argmin(finite_rows))
+            i = int(batch[np.searchsorted(offsets, first_bad, side="right") - 1])
+            wave = waves[i]
+            peak = float(array_module(wave).abs(wave).max())
+            advice = (
+                "scale the clip (audio is normally within [-1, 1]) or pass it "
+                "as float64"
+                if wave.dtype == np.float32
+                else "scale the clip (audio is normally within [-1, 1])"
+            )
+            raise ValueError(
+                f"Audio sample {i} gives non-finite MFCCs: its largest sample "
+                f"magnitude is {peak:.3g}, and its power spectrum overflows "
+                f"{wave.dtype} (librosa returns NaN there); {advice}."
+            )
 
     def _compute_on_cpu_threads(self, waves, batches, n_frames, constants, bar):
         """Run batches through joblib: ``n_workers(n_jobs)`` threads, each

@@ -69,6 +69,21 @@ def sparse_filters(mel_basis, dtype):
     return weights, lo, hi, offsets
 
 
+# Finite audio far beyond [-1, 1] overflows the power spectrum; the inf and
+# NaN that follow are reported by MFCC, naming the clip. NumPy's warnings
+# would only come before that error (or turn into errors of their own).
+def _overflow_reported(function):
+    @functools.wraps(function)
+    def quiet(*args, **kwargs):
+        # A fresh errstate per call: NumPy before 2.0 kept its state on the
+        # instance, which threads running batches would share.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return function(*args, **kwargs)
+
+    return quiet
+
+
+@_overflow_reported
 def mfcc_batch(
     signal, frame_starts, frame_offsets, constants, power, top_db, n_threads=1
 ):
@@ -125,6 +140,7 @@ def mfcc_batch(
     return coefficients, frame_offsets
 
 
+@_overflow_reported
 def _log_mel_chunk(signal, frame_starts, constants, power, mel_basis_t, db, bounds):
     """Mel power spectrogram of frames ``begin:end`` into ``db[begin:end]``."""
     begin, end = bounds
