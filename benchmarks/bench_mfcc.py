@@ -11,9 +11,11 @@ d. one 10-minute clip at 22.05 kHz, librosa's defaults.
 
 The reference is a per-clip loop of ``librosa.feature.mfcc`` with librosa's
 own threading (NumPy's FFT on one thread, BLAS on its default threads, which
-the table reports). skmm runs with ``n_jobs=--n-jobs`` (default -1, all
-cores, as the README's figures; ``--n-jobs 1`` gives the one-core figures):
-the table says how many threads each side had. Times are the best of
+the table reports; ``--librosa-blas-threads 1`` limits them, which on a
+loaded machine spares librosa BLAS threads waiting on each other). skmm runs
+with ``n_jobs=--n-jobs`` (default -1, all cores, as the README's figures;
+``--n-jobs 1`` gives the one-core figures), one BLAS thread each: the table
+says how many threads each side had. Times are the best of
 ``--repeat`` runs after one warm-up call. Then:
 
 - first-call latency: a fresh interpreter imports skmm and computes the MFCC
@@ -68,12 +70,16 @@ def _blas_threads():
     return max(counts, default=1)
 
 
-def _case(label, clips, params, device, repeat, n_jobs, reference_repeat=1):
+def _case(
+    label, clips, params, device, repeat, n_jobs, reference_repeat=1, blas=None
+):
     model = MFCC(pooling=None, device=device, n_jobs=n_jobs, **params).fit()
     ours = model.transform(clips[:3])
 
     def reference():
-        with warnings.catch_warnings():
+        from threadpoolctl import threadpool_limits
+
+        with warnings.catch_warnings(), threadpool_limits(blas, user_api="blas"):
             warnings.filterwarnings("ignore", "n_fft=.* is too large")
             return [librosa.feature.mfcc(y=c, **params).T for c in clips]
 
@@ -151,12 +157,19 @@ def main():
     parser.add_argument(
         "--n-jobs", type=int, default=-1, help="skmm's MFCC(n_jobs=...); -1: all cores"
     )
+    parser.add_argument(
+        "--librosa-blas-threads",
+        type=int,
+        default=None,
+        help="BLAS threads of the librosa loop (default: BLAS's own)",
+    )
     args = parser.parse_args()
+    blas = args.librosa_blas_threads
 
     print(
         f"librosa: a per-clip loop, NumPy FFT on 1 thread, BLAS on "
-        f"{_blas_threads()} thread(s); skmm: MFCC(n_jobs={args.n_jobs}), "
-        f"{n_workers(args.n_jobs)} thread(s) on the CPU\n"
+        f"{blas or _blas_threads()} thread(s); skmm: MFCC(n_jobs={args.n_jobs}), "
+        f"{n_workers(args.n_jobs)} thread(s) on the CPU, 1 BLAS thread each\n"
     )
     print(
         "| case | device | clips | audio (s) | librosa loop (s) | skmm (s) | "
@@ -173,6 +186,7 @@ def main():
             device,
             args.repeat,
             args.n_jobs,
+            blas=blas,
         )
         _case(
             "b. 1 s at 22.05 kHz, defaults",
@@ -181,6 +195,7 @@ def main():
             device,
             args.repeat,
             args.n_jobs,
+            blas=blas,
         )
         if Path(args.fsdd, "recordings").is_dir():
             _case(
@@ -190,6 +205,7 @@ def main():
                 device,
                 args.repeat,
                 args.n_jobs,
+                blas=blas,
             )
         _case(
             "d. one 10-minute clip",
@@ -198,6 +214,7 @@ def main():
             device,
             args.repeat,
             args.n_jobs,
+            blas=blas,
             reference_repeat=3,
         )
     if args.device == "cuda":
@@ -208,6 +225,7 @@ def main():
             "cuda",
             args.repeat,
             args.n_jobs,
+            blas=blas,
         )
     first_call_latency()
     if Path(args.fsdd, "recordings").is_dir():

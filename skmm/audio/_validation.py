@@ -119,7 +119,8 @@ def check_waveforms(X, *, name="Audio"):
     ------
     ValueError
         If a sample is missing (None/NaN), a scalar, multi-channel, of more
-        than two axes, empty, or holds NaN or inf.
+        than two axes, empty, or holds NaN or inf; or if ``X`` is one 1-D
+        array of numbers (a clip, not a batch of clips).
     TypeError
         If a sample is not a NumPy array (a file path, a ``(samples, sr)``
         tuple) or not of a float dtype; read such input with
