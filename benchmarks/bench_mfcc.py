@@ -9,15 +9,22 @@ b. the same clips at 22.05 kHz with librosa's defaults;
 c. all 3,000 FSDD clips (variable lengths, 8 kHz), librosa's defaults at 8 kHz;
 d. one 10-minute clip at 22.05 kHz, librosa's defaults.
 
-The reference is a per-clip loop of ``librosa.feature.mfcc``. Times are the
-best of ``--repeat`` runs after one warm-up call. Then:
+The reference is a per-clip loop of ``librosa.feature.mfcc`` with librosa's
+own threading (NumPy's FFT on one thread, BLAS on its default threads, which
+the table reports; ``--librosa-blas-threads 1`` limits them, which on a
+loaded machine spares librosa BLAS threads waiting on each other). skmm runs
+with ``n_jobs=--n-jobs`` (default -1, all cores, as the README's figures;
+``--n-jobs 1`` gives the one-core figures), one BLAS thread each: the table
+says how many threads each side had. Times are the best of
+``--repeat`` runs after one warm-up call. Then:
 
 - first-call latency: a fresh interpreter imports skmm and computes the MFCC
   of one clip (Numba's on-disk cache warm; a first run fills it);
 - memory: peak of traced allocations (NumPy's included) while extracting all
   FSDD clips, against the size of the decoded float32 audio.
 
-Run: ``PYTHONPATH=. python benchmarks/bench_mfcc.py [--fsdd DIR] [--device cuda]``.
+Run: ``PYTHONPATH=. python benchmarks/bench_mfcc.py [--fsdd DIR] [--device cuda]
+[--n-jobs N]``.
 """
 
 import argparse
@@ -33,6 +40,7 @@ import numpy as np
 import soundfile
 
 from skmm.audio import MFCC
+from skmm.utils._parallel import n_workers
 
 DEFAULT_FSDD = Path(__file__).resolve().parents[2] / "shared" / "data" / "fsdd"
 
@@ -55,12 +63,23 @@ def _noise(n_clips, n_samples, seed=0):
     ]
 
 
-def _case(label, clips, params, device, repeat, reference_repeat=1):
-    model = MFCC(pooling=None, device=device, **params).fit()
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    counts = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    return max(counts, default=1)
+
+
+def _case(
+    label, clips, params, device, repeat, n_jobs, reference_repeat=1, blas=None
+):
+    model = MFCC(pooling=None, device=device, n_jobs=n_jobs, **params).fit()
     ours = model.transform(clips[:3])
 
     def reference():
-        with warnings.catch_warnings():
+        from threadpoolctl import threadpool_limits
+
+        with warnings.catch_warnings(), threadpool_limits(blas, user_api="blas"):
             warnings.filterwarnings("ignore", "n_fft=.* is too large")
             return [librosa.feature.mfcc(y=c, **params).T for c in clips]
 
@@ -74,9 +93,10 @@ def _case(label, clips, params, device, repeat, reference_repeat=1):
     t_skmm = _best(lambda: model.transform(clips), repeat)
     t_ref = _best(reference, reference_repeat) if reference_repeat else float("nan")
     seconds = sum(len(c) for c in clips) / params["sr"]
+    threads = "GPU" if device == "cuda" else n_workers(n_jobs)
     print(
         f"| {label} | {device} | {len(clips):,} | {seconds:,.0f} | {t_ref:.3f} | "
-        f"{t_skmm:.3f} | {t_ref / t_skmm:.1f}x | {error:.1e} |",
+        f"{t_skmm:.3f} | {threads} | {t_ref / t_skmm:.1f}x | {error:.1e} |",
         flush=True,
     )
     return t_ref, t_skmm
@@ -109,10 +129,10 @@ def first_call_latency():
     )
 
 
-def memory(clips):
+def memory(clips, n_jobs):
     audio_bytes = sum(c.nbytes for c in clips)
     for pooling in (None, ("mean", "std")):
-        model = MFCC(sr=8000, pooling=pooling).fit()
+        model = MFCC(sr=8000, pooling=pooling, n_jobs=n_jobs).fit()
         model.transform(clips[:10])
         tracemalloc.start()
         out = model.transform(clips)
@@ -134,13 +154,28 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clips", type=int, default=1000)
     parser.add_argument("--gpu-clips", type=int, default=10_000)
+    parser.add_argument(
+        "--n-jobs", type=int, default=-1, help="skmm's MFCC(n_jobs=...); -1: all cores"
+    )
+    parser.add_argument(
+        "--librosa-blas-threads",
+        type=int,
+        default=None,
+        help="BLAS threads of the librosa loop (default: BLAS's own)",
+    )
     args = parser.parse_args()
+    blas = args.librosa_blas_threads
 
     print(
-        "| case | device | clips | audio (s) | librosa loop (s) | skmm (s) | "
-        "speed-up | rel. error |"
+        f"librosa: a per-clip loop, NumPy FFT on 1 thread, BLAS on "
+        f"{blas or _blas_threads()} thread(s); skmm: MFCC(n_jobs={args.n_jobs}), "
+        f"{n_workers(args.n_jobs)} thread(s) on the CPU, 1 BLAS thread each\n"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| case | device | clips | audio (s) | librosa loop (s) | skmm (s) | "
+        "skmm threads | speed-up | rel. error |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     small = dict(sr=16000, n_fft=512, hop_length=160, n_mels=40, n_mfcc=13)
     devices = ["cpu"] if args.device == "cpu" else ["cpu", "cuda"]
     for device in devices:
@@ -150,6 +185,8 @@ def main():
             small,
             device,
             args.repeat,
+            args.n_jobs,
+            blas=blas,
         )
         _case(
             "b. 1 s at 22.05 kHz, defaults",
@@ -157,6 +194,8 @@ def main():
             dict(sr=22050),
             device,
             args.repeat,
+            args.n_jobs,
+            blas=blas,
         )
         if Path(args.fsdd, "recordings").is_dir():
             _case(
@@ -165,6 +204,8 @@ def main():
                 dict(sr=8000),
                 device,
                 args.repeat,
+                args.n_jobs,
+                blas=blas,
             )
         _case(
             "d. one 10-minute clip",
@@ -172,6 +213,8 @@ def main():
             dict(sr=22050),
             device,
             args.repeat,
+            args.n_jobs,
+            blas=blas,
             reference_repeat=3,
         )
     if args.device == "cuda":
@@ -181,10 +224,12 @@ def main():
             small,
             "cuda",
             args.repeat,
+            args.n_jobs,
+            blas=blas,
         )
     first_call_latency()
     if Path(args.fsdd, "recordings").is_dir():
-        memory(_fsdd_clips(args.fsdd))
+        memory(_fsdd_clips(args.fsdd), args.n_jobs)
 
 
 if __name__ == "__main__":

@@ -49,55 +49,6 @@ def _dct_matrix(n_mels, n_mfcc, dct_type, norm, lifter):
     return basis
 
 
-def _spectral_taps(window, max_half_width=4):
-    """The window as a short circular filter on the spectrum, or None.
-
-    A window whose DFT has only ``2 m + 1`` non-zero coefficients around 0
-    (cosine-sum windows: Hann, Hamming, Blackman, at full ``n_fft`` length)
-    can be applied after the FFT as ``taps[0] X[k] + sum_m taps[m] (X[k - m]
-    + X[k + m])``. Returns ``taps`` (float64, ``m + 1`` values), or None when
-    the window is not of that kind (then frames are windowed before the FFT).
-    """
-    n = window.shape[0]
-    if n < 4 * max_half_width:
-        return None
-    coefficients = np.fft.fft(window.astype(np.float64)) / n
-    scale = np.abs(coefficients).max()
-    support = np.flatnonzero(np.abs(coefficients) > 1e-12 * scale)
-    distance = np.minimum(support, n - support)
-    if distance.max() > max_half_width:
-        return None
-    half_width = int(distance.max())
-    taps = coefficients[: half_width + 1]
-    mirrored = coefficients[n - np.arange(1, half_width + 1)]
-    if np.abs(taps.imag).max() > 1e-12 * scale or not np.allclose(
-        taps[1:].real, mirrored.real, rtol=0, atol=1e-12 * scale
-    ):
-        return None
-    return taps.real.copy()
-
-
-def _sparse_filters(mel_basis, dtype):
-    """Each filter's support and values, when projecting over supports is
-    measured to beat a dense BLAS product (filters much narrower than the
-    number of bands: librosa's default 128 bands at ``n_fft=2048``); else
-    None."""
-    nonzero = mel_basis != 0
-    has_support = nonzero.any(axis=1)
-    lo = np.where(has_support, nonzero.argmax(axis=1), 0).astype(np.int64)
-    hi = np.where(
-        has_support, nonzero.shape[1] - nonzero[:, ::-1].argmax(axis=1), 0
-    ).astype(np.int64)
-    if (hi - lo).mean() * 4 > mel_basis.shape[0]:
-        return None
-    offsets = np.zeros(mel_basis.shape[0] + 1, dtype=np.int64)
-    np.cumsum(hi - lo, out=offsets[1:])
-    weights = np.concatenate(
-        [mel_basis[m, lo[m] : hi[m]] for m in range(mel_basis.shape[0])]
-    ).astype(dtype)
-    return weights, lo, hi, offsets
-
-
 def _savgol_filters(width, order):
     """Interior kernel and edge matrices of ``savgol_filter(..., deriv=order,
     polyorder=order, mode="interp")``, read off scipy itself."""
@@ -125,9 +76,9 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
     (STFT, power, librosa's mel filter bank, decibels with a ``top_db``
     floor, DCT, lifter), but many clips at a time: frames of all clips in a
     batch are framed and windowed by a Numba kernel, transformed by one
-    ``scipy.fft.rfft`` call with worker threads, and projected onto the mel
-    filters and the DCT basis by BLAS. With ``device="cuda"`` the same
-    computation runs on the GPU with CuPy.
+    ``scipy.fft.rfft`` call, and projected onto the mel filters and the DCT
+    basis by BLAS; ``n_jobs`` threads take batches at a time. With
+    ``device="cuda"`` the same computation runs on the GPU with CuPy.
 
     With ``pooling=None`` the output is a *descriptor set*: one
     ``(n_frames, n_coefficients)`` array per clip, equal to
@@ -206,6 +157,12 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         give NumPy frames, copied to the GPU once per batch and back once.
         Pooled statistics are computed on the host (one copy of the frames
         there, one of the pooled rows back).
+    n_jobs : int, default=None
+        Number of threads computing batches of clips on the CPU (see Notes).
+        ``None`` means 1 unless in a :obj:`joblib.parallel_config` context.
+        ``-1`` means using all processors. See scikit-learn's glossary
+        entry for ``n_jobs`` for more details. Ignored with
+        ``device="cuda"``.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the clips done, advanced batch by batch.
@@ -227,13 +184,14 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
     Notes
     -----
     On the CPU, clips are grouped into batches of a few megabytes of frames,
-    and one thread per core (Numba's thread count, ``numba.set_num_threads``)
-    takes whole batches, each running the FFT, BLAS and the Numba kernels
-    serially; a long clip is split into chunks of frames the same way. Peak
-    memory beyond the input and output stays near one batch per thread.
-    The batches go through joblib: inside a ``joblib.parallel_config``
-    context that picks another backend (dask, say), they run there
-    instead, each task carrying its own clips.
+    and ``n_jobs`` threads take whole batches, each running the FFT, BLAS
+    and the Numba kernels serially (one FFT worker, one BLAS thread): with
+    the default ``n_jobs=None`` a transform uses one core, as other
+    scikit-learn estimators do. A long clip is split into chunks of frames
+    the same way. Peak memory beyond the input and output stays near one
+    batch per thread. The batches go through joblib: inside a
+    ``joblib.parallel_config`` context that picks another backend (dask,
+    say), they run there instead, each task carrying its own clips.
 
     Cosine-sum windows at full length (Hann, Hamming, Blackman) are applied
     after the FFT, as a short filter on the spectrum, which lets the FFT read
@@ -242,7 +200,16 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
 
     Input float32 clips give float32 coefficients, float64 clips float64. A
     centred clip shorter than ``n_fft`` gives the same numbers as librosa,
-    without librosa's warning.
+    without librosa's warning. A clip so loud that its power spectrum
+    overflows (float32 audio scaled to around 1e18 and beyond, where
+    librosa returns NaN) raises a ``ValueError`` naming it instead of
+    returning NaN or inf; as float64 the same clip computes. The
+    coefficients are computed in the input's precision, as librosa's are,
+    so that float32 clips give librosa's float32 numbers.
+
+    ``transform`` of no clips gives no rows, as scikit-learn's
+    ``HashingVectorizer`` does: an array of shape ``(0, n_features)``, or
+    an empty list with ``pooling=None``.
 
     References
     ----------
@@ -289,6 +256,7 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         "delta_mode": [StrOptions(set(_DELTA_MODES))],
         "pooling": [tuple, list, None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
     }
 
@@ -318,6 +286,7 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         delta_mode="interp",
         pooling=("mean", "std"),
         device="cpu",
+        n_jobs=None,
         verbose=False,
     ):
         self.sr = sr
@@ -343,6 +312,7 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         self.delta_mode = delta_mode
         self.pooling = pooling
         self.device = device
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def __sklearn_tags__(self):
@@ -400,6 +370,8 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
     def _constants(self, dtype, device="cpu"):
         import librosa
 
+        from skmm.audio._mfcc_cpu import sparse_filters, spectral_taps
+
         n_fft = self.n_fft
         window = librosa.filters.get_window(
             self.window, self.win_length or n_fft, fftbins=True
@@ -424,10 +396,10 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         )
         return _Constants(
             window=window.astype(dtype),
-            window_taps=_spectral_taps(window),
+            window_taps=spectral_taps(window),
             hop_length=self.hop_length,
             mel_basis_t=np.ascontiguousarray(mel_basis.T, dtype=dtype),
-            mel_sparse=_sparse_filters(mel_basis, dtype),
+            mel_sparse=sparse_filters(mel_basis, dtype),
             dct_t=np.ascontiguousarray(dct.T, dtype=dtype),
             delta_filters=filters,
             delta_mode=_DELTA_MODES[self.delta_mode],
@@ -466,20 +438,35 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
 
         Parameters
         ----------
-        X : list of 1-D float arrays, pandas Series or one-column DataFrame
+        X : list of 1-D float arrays, pandas Series, one-column DataFrame \
+                or array of shape (n_clips, n_samples)
             One mono waveform per sample (float32 or float64), sampled at
-            ``sr``.
+            ``sr``; equal-length clips may come stacked in the rows of one
+            array, checked row by row as a list's cells are.
 
         Returns
         -------
         features : ndarray of shape (n_samples, n_features) or list of ndarray
             Pooled statistics, one row per clip; or, with ``pooling=None``,
-            one ``(n_frames, n_coefficients_)`` array per clip.
+            one ``(n_frames, n_coefficients_)`` array per clip. No clips give
+            an array of shape ``(0, n_features)`` (an empty list with
+            ``pooling=None``).
+
+        Raises
+        ------
+        ValueError
+            If a clip is missing, empty, multi-channel or holds NaN or inf,
+            or if its coefficients overflow (see Notes); the message names
+            the clip.
+        TypeError
+            If a clip is not a float array.
         """
         fitted = self._fitted_for(X)
         if fitted is not self:
             return fitted.transform(X)
         waves, rates = check_waveforms(X, name="Audio")
+        if not waves:
+            return self._no_clips()
         self._check_sample_rates(rates)
         n_frames = self._frame_counts(waves)
         dtype = np.result_type(np.float32, *{w.dtype for w in waves})
@@ -497,31 +484,66 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         if on_gpu and self.device_ == "cpu":
             waves = [to_numpy(w) for w in waves]
         constants = self._constants(dtype, self.device_)
-        if self.device_ == "cuda":
-            from skmm.audio import _mfcc_cupy
-
-            compute_batch = _mfcc_cupy.mfcc_batch
-        else:
-            compute_batch = _mfcc_batch_cpu
-
         batches = list(_batches(n_frames, constants.max_frames))
         with progress_bar(
             len(waves), verbose=self.verbose, desc=type(self).__name__, unit="clip"
         ) as bar:
             if self.device_ == "cuda":
+                from skmm.audio import _mfcc_xp
+
                 outputs = [
-                    self._compute(waves, b, n_frames, constants, compute_batch, bar)
+                    self._compute(
+                        waves, b, n_frames, constants, _mfcc_xp.mfcc_batch, bar
+                    )
                     for b in batches
                 ]
             else:
                 outputs = self._compute_on_cpu_threads(
                     waves, batches, n_frames, constants, bar
                 )
+        self._check_finite(outputs, batches, waves)
         return self._assemble(outputs, on_gpu)
 
+    def _no_clips(self):
+        """The output for no clips: no rows, of the output's width."""
+        if self.pooling is None:
+            return []
+        width = self.n_coefficients_ * len(self.pooling)
+        return np.empty((0, width), dtype=np.float32)
+
+    @staticmethod
+    def _check_finite(outputs, batches, waves):
+        """Raise, naming the clip, if a batch's coefficients are not finite.
+
+        Finite input can still overflow: the power spectrum of float32 audio
+        scaled far beyond [-1, 1] exceeds float32's range, and librosa then
+        returns NaN. One pass over the coefficients, which are small beside
+        the spectra; the clip is located only when one is bad.
+        """
+        for (frames, offsets), batch in zip(outputs, batches, strict=True):
+            xp = array_module(frames)
+            if bool(xp.isfinite(frames).all()):
+                continue
+            finite_rows = to_numpy(xp.isfinite(frames).all(axis=1))
+            first_bad = int(np.argmin(finite_rows))
+            i = int(batch[np.searchsorted(offsets, first_bad, side="right") - 1])
+            wave = waves[i]
+            peak = float(array_module(wave).abs(wave).max())
+            advice = (
+                "scale the clip (audio is normally within [-1, 1]) or pass it "
+                "as float64"
+                if wave.dtype == np.float32
+                else "scale the clip (audio is normally within [-1, 1])"
+            )
+            raise ValueError(
+                f"Audio sample {i} gives non-finite MFCCs: its largest sample "
+                f"magnitude is {peak:.3g}, and its power spectrum overflows "
+                f"{wave.dtype} (librosa returns NaN there); {advice}."
+            )
+
     def _compute_on_cpu_threads(self, waves, batches, n_frames, constants, bar):
-        """Run batches through joblib: one thread per core by default, each
-        thread taking whole batches with a serial pipeline.
+        """Run batches through joblib: ``n_workers(n_jobs)`` threads, each
+        taking whole batches with a serial pipeline.
 
         Every stage (Numba kernels, the FFT, BLAS, NumPy's ufuncs) releases the
         GIL, so threads that each take whole batches keep all cores busy
@@ -531,21 +553,21 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         ``joblib.parallel_config`` (dask, say) takes the batches instead, each
         task carrying only its own clips.
         """
-        import numba
         from threadpoolctl import threadpool_limits
 
-        from skmm.utils._parallel import parallel_map, runs_in_threads
+        from skmm.audio import _mfcc_cpu
+        from skmm.utils._parallel import n_workers, parallel_map, runs_in_threads
 
-        n_threads = numba.get_num_threads()
+        n_threads = n_workers(self.n_jobs)
         in_threads = runs_in_threads()
         with threadpool_limits(limits=1, user_api="blas"):
             if in_threads and (n_threads == 1 or len(batches) == 1):
-                run = functools.partial(_mfcc_batch_cpu, n_threads=n_threads)
+                run = functools.partial(_mfcc_cpu.mfcc_batch, n_threads=n_threads)
                 return [
                     self._compute(waves, b, n_frames, constants, run, bar)
                     for b in batches
                 ]
-            run = functools.partial(_mfcc_batch_cpu, n_threads=1)
+            run = functools.partial(_mfcc_cpu.mfcc_batch, n_threads=1)
             outputs = []
             for output in parallel_map(
                 self._compute_clips,
@@ -553,7 +575,7 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
                     ([waves[i] for i in b], n_frames[b], constants, run)
                     for b in batches
                 ),
-                n_jobs=n_threads if in_threads else None,
+                n_jobs=n_threads if in_threads else self.n_jobs,
             ):
                 outputs.append(output)
                 bar.update(output[1].shape[0] - 1)
@@ -662,50 +684,6 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         )
 
 
-def _log_mel_chunk(signal, frame_starts, constants, power, mel_basis_t, db, bounds):
-    """Mel power spectrogram of frames ``begin:end`` into ``db[begin:end]``."""
-    import scipy.fft
-    from numpy.lib.stride_tricks import as_strided
-
-    from skmm.audio import _mfcc_numba as kernels
-
-    begin, end = bounds
-    dtype = signal.dtype
-    n_fft = constants.window.shape[0]
-    starts = frame_starts[begin:end]
-    taps = constants.window_taps
-    if taps is None:
-        frames = np.empty((end - begin, n_fft), dtype=dtype)
-        window = constants.window.astype(dtype, copy=False)
-        kernels.frame_and_window(signal, starts, window, frames)
-        spectrum = scipy.fft.rfft(frames, axis=1, workers=1)
-        del frames
-        rows, taps = np.arange(end - begin), np.ones(1, dtype=dtype)
-    else:
-        # Every hop position from the chunk's first frame to its last, read in
-        # place; positions between two clips are transformed and skipped.
-        hop = constants.hop_length
-        first = int(starts[0])
-        view = as_strided(
-            signal[first:],
-            shape=(int(starts[-1] - first) // hop + 1, n_fft),
-            strides=(hop * signal.itemsize, signal.itemsize),
-            writeable=False,
-        )
-        spectrum = scipy.fft.rfft(view, axis=1, workers=1)
-        rows, taps = (starts - first) // hop, taps.astype(dtype)
-    powers = np.empty((end - begin, n_fft // 2 + 1), dtype=dtype)
-    kernels.windowed_power(spectrum, rows, taps, n_fft, float(power), powers)
-    del spectrum
-    if constants.mel_sparse is None:
-        np.matmul(powers, mel_basis_t, out=db[begin:end])
-    else:
-        weights, lo, hi, offsets = constants.mel_sparse
-        kernels.sparse_mel(
-            powers, weights.astype(dtype, copy=False), lo, hi, offsets, db[begin:end]
-        )
-
-
 def _batches(n_frames, max_frames):
     """Group consecutive clips into batches of at most ``max_frames`` frames
     (a longer clip makes a batch of its own)."""
@@ -718,63 +696,3 @@ def _batches(n_frames, max_frames):
         total += int(count)
     if batch:
         yield np.asarray(batch)
-
-
-def _mfcc_batch_cpu(
-    signal, frame_starts, frame_offsets, constants, power, top_db, n_threads=1
-):
-    """MFCC frames of one batch on the CPU; returns ``(frames, frame_offsets)``.
-
-    ``frame_starts`` are multiples of the hop (see ``MFCC._frame_layout``).
-    Frames go through the FFT in chunks; the log-mel spectrogram of the whole
-    batch is kept, so that a long clip split across chunks is floored at its
-    own maximum. ``n_threads`` threads share the chunks.
-    """
-    dtype = signal.dtype
-    n_total = frame_starts.shape[0]
-    mel_basis_t = constants.mel_basis_t.astype(dtype, copy=False)
-    db = np.empty((n_total, mel_basis_t.shape[1]), dtype=dtype)
-    chunk = max(1, min(constants.max_frames, -(-n_total // n_threads)))
-    bounds = [(b, min(b + chunk, n_total)) for b in range(0, n_total, chunk)]
-    job = functools.partial(
-        _log_mel_chunk, signal, frame_starts, constants, power, mel_basis_t, db
-    )
-    if n_threads > 1 and len(bounds) > 1:
-        from joblib import Parallel, delayed
-
-        # The chunks write into one shared ``db``: threads whatever the
-        # active joblib backend (this runs inside one batch's task).
-        Parallel(n_jobs=n_threads, require="sharedmem")(
-            delayed(job)(bound) for bound in bounds
-        )
-    else:
-        for bound in bounds:
-            job(bound)
-    # 10 log10(x) as ln(x) 10 / ln(10): NumPy's log is vectorised, log10 not.
-    np.maximum(db, 1e-10, out=db)
-    np.log(db, out=db)
-    db *= 10.0 / np.log(10.0)
-    if top_db >= 0:
-        from skmm.audio import _mfcc_numba as kernels
-
-        kernels.floor_at_peak(db, frame_offsets, top_db)
-    coefficients = db @ constants.dct_t.astype(dtype, copy=False)
-    del db
-    if constants.delta_filters:
-        from skmm.audio import _mfcc_numba as kernels
-
-        parts = [coefficients]
-        for _, kernel, head, tail in constants.delta_filters:
-            delta = np.empty_like(coefficients)
-            kernels.savgol_deltas(
-                coefficients,
-                frame_offsets,
-                kernel,
-                head,
-                tail,
-                constants.delta_mode,
-                delta,
-            )
-            parts.append(delta)
-        coefficients = np.concatenate(parts, axis=1)
-    return coefficients, frame_offsets

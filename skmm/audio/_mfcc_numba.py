@@ -2,8 +2,8 @@
 
 Every kernel works on many clips at once. Frames of all clips in a batch are
 rows of one matrix; ``frame_offsets[i]:frame_offsets[i + 1]`` are clip ``i``'s
-rows. The FFT (scipy.fft, with worker threads) and the DCT (BLAS) run between
-these kernels in ``_mfcc.py``.
+rows. The FFT (scipy.fft) and the mel and DCT projections (BLAS) run between
+these kernels in ``_mfcc_cpu.py``.
 
 The kernels are serial on purpose: measured on two cores, ``parallel=True``
 made a batch three to four times slower, its threads competing with the FFT's

@@ -14,6 +14,7 @@ from skmm.audio._validation import (
     _check_rank,
     _check_samples,
     _missing_error,
+    unstack,
 )
 from skmm.audio._waveform import Waveform, sample_rate_of
 from skmm.base import SampleReader, with_input_kind
@@ -55,7 +56,15 @@ def _pcm_to_float32(samples, where):
     """Float32 samples; integer PCM scaled to [-1, 1) as soundfile scales it."""
     kind = samples.dtype.kind
     if kind == "f":
-        return samples.astype(np.float32, copy=False)
+        with np.errstate(over="ignore"):
+            converted = samples.astype(np.float32, copy=False)
+        if (
+            converted is not samples
+            and not np.isfinite(converted).all()
+            and np.isfinite(samples).all()
+        ):
+            raise _overflow_error(where, samples, "in float32")
+        return converted
     if kind in "iu":
         half_range = 2.0 ** (8 * samples.dtype.itemsize - 1)
         if kind == "i":
@@ -66,6 +75,14 @@ def _pcm_to_float32(samples, where):
         )
     raise TypeError(
         f"{where} has dtype {samples.dtype}; expected float or integer PCM samples."
+    )
+
+
+def _overflow_error(where, samples, how):
+    return ValueError(
+        f"{where} has finite samples up to {float(np.abs(samples).max()):.3g} "
+        f"that overflow {how} (beyond {float(np.finfo(np.float32).max):.3g}); "
+        "scale the clip: audio is normally within [-1, 1]."
     )
 
 
@@ -152,12 +169,19 @@ def _read_cell(cell, where, options):
             "Multi-channel arrays are (n_channels, n_samples), as in librosa; "
             "transpose soundfile's (n_samples, n_channels)."
         )
+    original = samples
     if mono and samples.ndim == 2:
-        # librosa.to_mono: the mean over channels, in float32.
-        samples = np.mean(samples, axis=0)
+        # librosa.to_mono: the mean over channels, in float32 (overflow is
+        # reported below).
+        with np.errstate(over="ignore", invalid="ignore"):
+            samples = np.mean(samples, axis=0)
     if sr is not None and rate != sr:
         samples = _resample(samples, rate, sr, res_type)
         rate = sr
+    # Mixing and resampling sum float32 samples: near float32's largest
+    # values they can overflow, and NaN or inf must not come out silently.
+    if samples is not original and not np.isfinite(samples).all():
+        raise _overflow_error(where, original, "when mixed down or resampled")
     if trim is not None:
         import librosa
 
@@ -260,8 +284,10 @@ default="soxr_hq"
     - None or NaN: a missing sample.
 
     A missing file raises ``FileNotFoundError``; an undecodable file, an
-    empty clip (also an ``offset`` past the end), NaN or inf samples, a 0-d or
-    3-d array raise ``ValueError``; an unsupported cell raises ``TypeError``.
+    empty clip (also an ``offset`` past the end), NaN or inf samples, finite
+    samples that overflow float32 (float64 beyond about 3.4e38, or loud
+    enough that mixing down or resampling overflows), a 0-d or 3-d array
+    raise ``ValueError``; an unsupported cell raises ``TypeError``.
     Messages name the sample by position (and pandas index label) and path.
     With ``on_error="missing"`` all of these become None instead.
 
@@ -355,9 +381,13 @@ default="soxr_hq"
 
         Parameters
         ----------
-        X : list, tuple, 1-D object array, pandas Series or one-column DataFrame
+        X : list, tuple, 1-D object array, pandas Series, one-column \
+                DataFrame or array of shape (n_clips, n_samples)
             One sample per cell: a path, an array, a Waveform, a
-            ``(samples, sample_rate)`` tuple, or None/NaN (see Notes).
+            ``(samples, sample_rate)`` tuple, or None/NaN (see Notes). Clips
+            of equal length may come stacked in the rows of one NumPy array
+            (``(n_clips, n_channels, n_samples)`` for multi-channel ones),
+            each row read as a list's cell is. No samples give an empty list.
 
         Returns
         -------
@@ -367,7 +397,7 @@ default="soxr_hq"
             multi-channel audio with ``mono=False``) at rate ``sr``. With
             ``on_error="missing"``, None for missing or unreadable samples.
         """
-        return self._read_all(X)
+        return self._read_all(unstack(X))
 
     _kind = "audio"
     _unit = "clip"

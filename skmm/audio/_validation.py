@@ -67,6 +67,29 @@ def _check_device_wave(wave, where):
         )
 
 
+def unstack(X, *, name="Audio"):
+    """The clips of a stacked batch as a list of rows; other input unchanged.
+
+    A NumPy or CuPy array of numbers with two or more axes is a stack of
+    clips along its first axis: ``(n_clips, n_samples)``, or ``(n_clips,
+    n_channels, n_samples)``. Its rows are then the samples, each checked
+    as a cell of a list is (dtype, dimensionality, NaN and inf), so that a
+    stack and the list of its rows are accepted or refused alike. Rows are
+    views: nothing is copied.
+
+    A 1-D array of numbers is one clip, not a batch of them, and raises.
+    """
+    if not (isinstance(X, np.ndarray) or is_cupy_array(X)) or X.dtype.kind == "O":
+        return X
+    if X.ndim == 1 and X.shape[0]:
+        raise ValueError(
+            f"{name} input is one 1-D array of {X.shape[0]} numbers, not a "
+            "batch of clips; pass a list of clips ([clip]) or a 2-D "
+            "(n_clips, n_samples) array."
+        )
+    return list(X) if X.ndim >= 2 else X
+
+
 def check_waveforms(X, *, name="Audio"):
     """Validate decoded mono waveforms.
 
@@ -76,9 +99,12 @@ def check_waveforms(X, *, name="Audio"):
 
     Parameters
     ----------
-    X : list, tuple, 1-D object array, pandas Series or one-column DataFrame
+    X : list, tuple, 1-D object array, pandas Series, one-column DataFrame \
+            or array of shape (n_clips, n_samples)
         One waveform per sample, e.g. the output of
-        :class:`~skmm.audio.AudioReader`.
+        :class:`~skmm.audio.AudioReader`; or equal-length clips stacked in
+        the rows of a NumPy or CuPy array (see :func:`unstack`), checked row
+        by row as a list's cells are.
     name : str, default="Audio"
         How messages name the input ("Audio sample 3 ...").
 
@@ -93,7 +119,8 @@ def check_waveforms(X, *, name="Audio"):
     ------
     ValueError
         If a sample is missing (None/NaN), a scalar, multi-channel, of more
-        than two axes, empty, or holds NaN or inf.
+        than two axes, empty, or holds NaN or inf; or if ``X`` is one 1-D
+        array of numbers (a clip, not a batch of clips).
     TypeError
         If a sample is not a NumPy array (a file path, a ``(samples, sr)``
         tuple) or not of a float dtype; read such input with
@@ -111,7 +138,7 @@ def check_waveforms(X, *, name="Audio"):
     >>> rates
     [8000, None]
     """
-    cells, labels = _as_column(X, kind="audio")
+    cells, labels = _as_column(unstack(X, name=name), kind="audio")
     for position, wave in enumerate(cells):
         if is_cupy_array(wave):
             _check_device_wave(wave, f"{name} {_sample_label(position, labels)}")

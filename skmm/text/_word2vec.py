@@ -9,12 +9,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.base import with_input_kind
 from skmm.exceptions import EmptyDocumentWarning
 from skmm.text._pooling_numba import max_pool, weighted_mean_pool
+from skmm.utils._parallel import n_workers
 from skmm.utils._progress import progress_bar
 from skmm.utils._validation import check_documents
 
@@ -42,6 +43,17 @@ class Word2VecVectorizer(TransformerMixin, BaseEstimator):
     binary : bool or "auto", default="auto"
         Whether ``pretrained`` is a binary file; "auto" means a ``.bin``
         suffix.
+    encoding : str, default="utf8"
+        Encoding of the words in a ``pretrained`` file, as in
+        ``KeyedVectors.load_word2vec_format`` (and ``load_facebook_vectors``
+        for a FastText ``.bin``): vectors published in latin-1, say, load
+        with ``encoding="latin-1"``.
+    unicode_errors : str, default="strict"
+        What bytes that do not decode in ``encoding`` do, as gensim's
+        ``unicode_errors`` (``bytes.decode``'s ``errors``): "strict" raises,
+        "replace" and "ignore" keep the word with the bytes replaced or
+        dropped. Word2vec-format files only; a FastText ``.bin`` decodes
+        strictly.
     vector_size, window, min_count, sg, negative, sample, alpha, epochs : \
 see gensim
         As ``gensim.models.Word2Vec``, same defaults (100, 5, 5, 0, 5, 1e-3,
@@ -62,9 +74,22 @@ see gensim
     lowercase, token_pattern, tokenizer, strip_accents, stop_words
         Tokenization exactly as ``sklearn.feature_extraction.text.
         CountVectorizer`` with ``analyzer="word"`` does it.
-    workers : int, default=1
-        gensim training threads. More than one makes training
-        non-deterministic even with ``random_state`` set.
+    n_jobs : int, default=None
+        Threads training the vectors (gensim's ``workers``). ``None`` means 1
+        unless in a :obj:`joblib.parallel_config` context. ``-1`` means using
+        all processors. See scikit-learn's glossary entry for ``n_jobs`` for
+        more details. More than one thread (also ``None`` inside a context
+        that asks for more) makes training non-deterministic even with
+        ``random_state`` set, as gensim documents: threads take sentences in
+        the order the operating system schedules them. Loading pretrained
+        vectors, tokenizing and pooling do not use it.
+    workers : int, default="deprecated"
+        gensim training threads.
+
+        .. deprecated:: 0.1
+            ``workers`` is renamed ``n_jobs`` (with scikit-learn's meaning)
+            and will be removed in 0.2. ``workers=k`` still trains on ``k``
+            threads and warns.
     random_state : int, RandomState instance or None, default=None
         Seed for gensim's weight initialisation and sampling.
     verbose : bool or int, default=False
@@ -105,6 +130,8 @@ see gensim
         "model": [StrOptions({"word2vec", "fasttext"})],
         "pretrained": [None, str, os.PathLike, HasMethods(["get_vector"])],
         "binary": ["boolean", StrOptions({"auto"})],
+        "encoding": [str],
+        "unicode_errors": [str],
         "vector_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "window": [Interval(numbers.Integral, 1, None, closed="left")],
         "min_count": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -123,7 +150,11 @@ see gensim
         "tokenizer": [callable, None],
         "strip_accents": [StrOptions({"ascii", "unicode"}), callable, None],
         "stop_words": [StrOptions({"english"}), list, None],
-        "workers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_jobs": [None, numbers.Integral],
+        "workers": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Hidden(StrOptions({"deprecated"})),
+        ],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -134,6 +165,8 @@ see gensim
         model="word2vec",
         pretrained=None,
         binary="auto",
+        encoding="utf8",
+        unicode_errors="strict",
         vector_size=100,
         window=5,
         min_count=5,
@@ -152,13 +185,16 @@ see gensim
         tokenizer=None,
         strip_accents=None,
         stop_words=None,
-        workers=1,
+        n_jobs=None,
+        workers="deprecated",
         random_state=None,
         verbose=False,
     ):
         self.model = model
         self.pretrained = pretrained
         self.binary = binary
+        self.encoding = encoding
+        self.unicode_errors = unicode_errors
         self.vector_size = vector_size
         self.window = window
         self.min_count = min_count
@@ -177,6 +213,7 @@ see gensim
         self.tokenizer = tokenizer
         self.strip_accents = strip_accents
         self.stop_words = stop_words
+        self.n_jobs = n_jobs
         self.workers = workers
         self.random_state = random_state
         self.verbose = verbose
@@ -225,13 +262,44 @@ see gensim
                 "word2vec text/binary format, or a FastText .bin)."
             )
         binary = path.endswith(".bin") if self.binary == "auto" else self.binary
-        if self.model == "fasttext" and binary:
-            from gensim.models.fasttext import load_facebook_vectors
+        try:
+            if self.model == "fasttext" and binary:
+                from gensim.models.fasttext import load_facebook_vectors
 
-            return load_facebook_vectors(path)
-        return KeyedVectors.load_word2vec_format(path, binary=binary)
+                return load_facebook_vectors(path, encoding=self.encoding)
+            return KeyedVectors.load_word2vec_format(
+                path,
+                binary=binary,
+                encoding=self.encoding,
+                unicode_errors=self.unicode_errors,
+            )
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"Pretrained vectors {path!r} hold a word that is not valid "
+                f"{self.encoding} ({error}); pass the file's encoding "
+                "(encoding='latin-1', say) or unicode_errors='replace'."
+            ) from error
 
-    def _train(self, tokens):
+    def _n_threads(self):
+        """gensim's ``workers``: ``n_workers(n_jobs)``, or the deprecated
+        ``workers`` (with a FutureWarning)."""
+        if isinstance(self.workers, str) and self.workers == "deprecated":
+            return n_workers(self.n_jobs)
+        if self.n_jobs is not None:
+            raise ValueError(
+                "Both workers and n_jobs are set; workers is deprecated, set "
+                "n_jobs only."
+            )
+        warnings.warn(
+            "Word2VecVectorizer(workers=...) is deprecated in 0.1 and will be "
+            "removed in 0.2; use n_jobs (None means 1 unless inside a joblib "
+            "context, -1 all processors).",
+            FutureWarning,
+            stacklevel=4,
+        )
+        return self.workers
+
+    def _train(self, tokens, n_threads):
         from gensim.models import FastText, Word2Vec
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -244,7 +312,7 @@ see gensim
             sample=self.sample,
             alpha=self.alpha,
             epochs=self.epochs,
-            workers=self.workers,
+            workers=n_threads,
             seed=int(seed),
         )
         if self.model == "fasttext":
@@ -279,10 +347,11 @@ see gensim
         poolings = self._poolings()
         for stale in ("idf_", "_unseen_idf"):
             self.__dict__.pop(stale, None)
+        n_threads = self._n_threads()
         documents = check_documents(X)
         tokens = self._tokenize(documents)
         self.wv_ = self._load_pretrained() if self.pretrained is not None else (
-            self._train(tokens)
+            self._train(tokens, n_threads)
         )
         if "tfidf" in poolings:
             n_documents = len(tokens)

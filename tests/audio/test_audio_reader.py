@@ -1,3 +1,4 @@
+import importlib.util
 import pickle
 import warnings
 from pathlib import Path
@@ -442,3 +443,108 @@ def test_check_waveforms_accepts_float_mono():
 def test_check_waveforms_errors(cell, error, fragment):
     with pytest.raises(error, match=rf"^MFCC sample 1 .*{fragment}"):
         check_waveforms([np.zeros(4), cell, np.zeros(4)], name="MFCC")
+
+
+# Stacked batches, overflow, no samples ------------------------------------------
+
+
+def _bad_stack(kind):
+    """A stack of three clips, bad in the way ``kind`` says, and the error a
+    list of its rows gives."""
+    stack = np.zeros((3, 400), dtype=np.float32)
+    if kind in ("nan", "inf"):
+        stack[1, 7] = np.nan if kind == "nan" else np.inf
+        return stack, ValueError, "sample 1 holds 1 non-finite"
+    if kind == "int16":
+        return stack.astype(np.int16), TypeError, "sample 0 has dtype int16"
+    if kind == "channels":
+        return np.zeros((3, 2, 400)), ValueError, "sample 0 is multi-channel"
+    if kind == "4-d":
+        return np.zeros((3, 2, 2, 400)), ValueError, r"sample 0 is an array of shape"
+    return np.zeros((3, 0)), ValueError, "sample 0 is empty"
+
+
+@pytest.mark.parametrize("kind", ["nan", "inf", "int16", "channels", "4-d", "empty"])
+def test_check_waveforms_checks_stacks_as_lists(kind):
+    stack, error, message = _bad_stack(kind)
+    for X in (stack, list(stack)):
+        with pytest.raises(error, match=rf"^Audio {message}"):
+            check_waveforms(X)
+
+
+def test_check_waveforms_takes_the_rows_of_a_stack_as_views():
+    stack = np.ones((3, 50), dtype=np.float32)
+    waves, rates = check_waveforms(stack)
+    assert len(waves) == 3 and rates == [None] * 3
+    assert all(np.shares_memory(w, stack) and w.shape == (50,) for w in waves)
+    with pytest.raises(ValueError, match="one 1-D array of 50 numbers"):
+        check_waveforms(stack[0])
+
+
+def _stand_in():
+    path = Path(__file__).parents[1] / "_cupy_stand_in.py"
+    spec = importlib.util.spec_from_file_location("_cupy_stand_in", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("kind", ["nan", "inf", "empty"])
+def test_check_waveforms_checks_device_stacks_row_by_row(monkeypatch, kind):
+    cupy = _stand_in().install(monkeypatch)
+    stack, error, message = _bad_stack(kind)
+    with pytest.raises(error, match=message.split(" holds")[0]):
+        check_waveforms(cupy.asarray(stack))
+    waves, _ = check_waveforms(cupy.asarray(np.ones((2, 10), np.float32)))
+    assert all(isinstance(w, cupy.ndarray) for w in waves)
+
+
+def test_reader_reads_a_stack_as_the_list_of_its_rows():
+    rng = np.random.default_rng(0)
+    stacks = [
+        rng.standard_normal((3, 500)),  # float64, converted
+        (rng.standard_normal((3, 500)) * 2**14).astype(np.int16),  # PCM
+        rng.standard_normal((3, 2, 500)).astype(np.float32),  # stereo, mixed
+    ]
+    for stack in stacks:
+        for sr in (8000, 16000):
+            stacked, listed = _read(stack, sr=sr), _read(list(stack), sr=sr)
+            assert len(stacked) == 3
+            for a, b in zip(stacked, listed, strict=True):
+                assert a.sr == b.sr == sr
+                np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["nan", "inf", "4-d", "empty"])
+def test_reader_checks_stacks_as_lists(kind):
+    stack, error, message = _bad_stack(kind)
+    for X in (stack, list(stack)):
+        with pytest.raises(error, match=rf"^Audio {message}"):
+            _read(X, sr=8000)
+
+
+@pytest.mark.parametrize(
+    "cell, params",
+    [
+        (np.full(400, 1e300), dict(sr=8000)),  # finite float64, not in float32
+        (np.full((2, 400), 3e38, np.float32), dict(sr=8000)),  # mixing overflows
+        # A square wave at the top of float32's range: the resampler's
+        # overshoot at each step overflows.
+        (
+            (np.repeat([3.3e38, -3.3e38] * 10, 20).astype(np.float32), 8000),
+            dict(sr=16000),
+        ),
+    ],
+    ids=["float64", "mixing", "resampling"],
+)
+def test_finite_samples_that_overflow_raise_naming_the_sample(cell, params):
+    with pytest.raises(ValueError, match=r"^Audio sample 1 has finite .* overflow"):
+        _read([np.zeros(400), cell], **params)
+    with pytest.warns(UnreadableSampleWarning, match="sample 1 has finite"):
+        waves = _read([np.zeros(400), cell], on_error="missing", **params)
+    assert waves[1] is None
+
+
+def test_no_samples_give_an_empty_list():
+    assert AudioReader().transform([]) == []
+    assert AudioReader().transform(np.zeros((0, 100))) == []

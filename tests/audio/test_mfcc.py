@@ -1,10 +1,13 @@
 """MFCC against librosa.feature.mfcc on random and real audio."""
 
 import functools
+import importlib.util
 import pickle
+import threading
 import warnings
 from pathlib import Path
 
+import joblib
 import librosa
 import numpy as np
 import pandas as pd
@@ -13,8 +16,8 @@ import soundfile
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
-from skmm.audio import MFCC, Waveform, _mfcc, _mfcc_cupy
-from skmm.utils._device import cuda_is_available
+from skmm.audio import MFCC, Waveform, _mfcc, _mfcc_cpu, _mfcc_xp
+from skmm.utils._device import cuda_is_available, is_cupy_array
 
 FSDD_DIR = Path(__file__).parents[2].parent / "shared" / "data" / "fsdd"
 needs_fsdd = pytest.mark.skipif(
@@ -145,7 +148,7 @@ def test_frames_equal_librosa_on_fsdd(setting):
 def test_cosine_windows_are_applied_as_spectral_taps(window, win_length, n_taps):
     n_fft = 512
     samples = librosa.filters.get_window(window, win_length or n_fft, fftbins=True)
-    taps = _mfcc._spectral_taps(librosa.util.pad_center(samples, size=n_fft))
+    taps = _mfcc_cpu.spectral_taps(librosa.util.pad_center(samples, size=n_fft))
     if n_taps is None:
         assert taps is None
         return
@@ -209,7 +212,7 @@ def test_batches_and_long_clips_split_across_batches(monkeypatch):
 def test_gpu_code_path_under_numpy_matches_cpu(monkeypatch):
     # The CuPy path uses only operations NumPy shares; run it under NumPy.
     monkeypatch.setattr(
-        _mfcc_cupy, "mfcc_batch", functools.partial(_mfcc_cupy.mfcc_batch, xp=np)
+        _mfcc_xp, "mfcc_batch", functools.partial(_mfcc_xp.mfcc_batch, xp=np)
     )
     clips = _random_clips(7, n_clips=5, low=5000)
     for setting in (
@@ -349,3 +352,156 @@ def test_verbose_bar_counts_clips_and_changes_nothing(capsys, monkeypatch, pooli
             np.testing.assert_array_equal(a, b)
     else:
         np.testing.assert_array_equal(quiet, loud)
+
+
+def _spy_on(monkeypatch, module, name, calls):
+    """Replace ``module.name`` by a wrapper that records each call's thread and
+    the array type of its first argument (the batch's signal)."""
+    function = getattr(module, name)
+
+    def spy(signal, *args, **kwargs):
+        calls.append((threading.get_ident(), type(signal), kwargs))
+        return function(signal, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+
+
+def test_n_jobs_none_means_one_thread_unless_a_joblib_context_says_more(monkeypatch):
+    # Small batches, so that there are many for the threads to share.
+    monkeypatch.setitem(_mfcc._BATCH_BYTES, "cpu", 64 * 512 * 4)
+    calls = []
+    _spy_on(monkeypatch, _mfcc_cpu, "mfcc_batch", calls)
+    clips = _random_clips(3, n_clips=12)
+    setting = dict(sr=16000, n_fft=512, hop_length=160, pooling=None)
+    serial = MFCC(**setting).fit_transform(clips)
+    here = threading.get_ident()
+    assert len(calls) > 2
+    assert all(thread == here and kw["n_threads"] == 1 for thread, _, kw in calls)
+    for n_jobs, context in ((2, {}), (None, {"n_jobs": 2})):
+        calls.clear()
+        with joblib.parallel_config(**context):
+            parallel = MFCC(n_jobs=n_jobs, **setting).fit_transform(clips)
+        assert len(calls) > 2
+        assert all(thread != here for thread, _, _ in calls), (n_jobs, context)
+        for a, b in zip(serial, parallel, strict=True):
+            np.testing.assert_array_equal(a, b)
+    # Explicit n_jobs=1 stays on the calling thread inside a context.
+    calls.clear()
+    with joblib.parallel_config(n_jobs=2):
+        MFCC(n_jobs=1, **setting).fit_transform(clips)
+    assert all(thread == here for thread, _, _ in calls)
+
+
+# Stacked batches, overflow, no clips ----------------------------------------------
+
+
+def test_stacked_batch_equals_the_list_of_its_rows():
+    stack = np.stack(_random_clips(8, n_clips=3, low=6000, high=6001))
+    for pooling in (None, ("mean", "std")):
+        model = MFCC(sr=16000, n_fft=512, pooling=pooling).fit()
+        stacked, listed = model.transform(stack), model.transform(list(stack))
+        if pooling is None:
+            for a, b in zip(stacked, listed, strict=True):
+                np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_array_equal(stacked, listed)
+
+
+def _with_bad_row(kind):
+    stack = np.zeros((3, 4000), dtype=np.float32)
+    if kind in ("nan", "inf"):
+        stack[1, 7] = np.nan if kind == "nan" else -np.inf
+        return stack, ValueError, "sample 1 holds 1 non-finite"
+    if kind == "int16":
+        return stack.astype(np.int16), TypeError, "sample 0 has dtype int16"
+    if kind == "float16":
+        return stack.astype(np.float16), TypeError, "sample 0 has dtype float16"
+    if kind == "channels":
+        return np.zeros((3, 2, 4000), np.float32), ValueError, "sample 0 is multi"
+    return np.zeros((3, 2, 2, 400), np.float32), ValueError, "sample 0 is an array"
+
+
+@pytest.mark.parametrize(
+    "kind", ["nan", "inf", "int16", "float16", "channels", "4-d"]
+)
+def test_stacked_batches_are_checked_as_lists_are(kind):
+    stack, error, message = _with_bad_row(kind)
+    for X in (stack, list(stack)):
+        with pytest.raises(error, match=message):
+            MFCC(sr=8000).fit_transform(X)
+
+
+def test_one_clip_as_a_1d_array_raises():
+    with pytest.raises(ValueError, match="one 1-D array of 4000 numbers"):
+        MFCC(sr=8000).fit_transform(np.zeros(4000, dtype=np.float32))
+
+
+@pytest.mark.parametrize("pooling", [None, ("mean",)])
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_overflowing_clip_raises_naming_it(monkeypatch, device, pooling):
+    if device == "cuda":
+        _stand_in().install(monkeypatch)
+    clips = _random_clips(9, n_clips=3, low=8000)
+    clips[2] = clips[2] * np.float32(1e20)  # finite; its power is not in float32
+    model = MFCC(sr=16000, pooling=pooling, device=device)
+    with pytest.raises(ValueError, match=r"sample 2 gives non-finite.*float64"):
+        model.fit_transform(clips)
+    # As float64 it computes, as librosa computes it in float64.
+    loud = clips[2].astype(np.float64)
+    frames = MFCC(sr=16000, pooling=None, device=device).fit_transform([loud])[0]
+    assert np.isfinite(frames).all()
+    assert relative_error(np.asarray(frames), librosa_mfcc(loud, sr=16000)) <= 1e-5
+
+
+@pytest.mark.parametrize("X", [[], np.zeros((0, 4000), np.float32)], ids=len)
+def test_no_clips_give_no_rows_of_the_output_width(X):
+    model = MFCC(n_mfcc=13, deltas=1, delta_mode="nearest")
+    pooled = model.transform(X)
+    assert pooled.shape == (0, 52) and pooled.dtype == np.float32
+    assert model.set_output(transform="pandas").transform(X).shape == (0, 52)
+    assert MFCC(pooling=None).transform(X) == []
+
+
+# Which kernel computes, on which arrays -------------------------------------------
+
+
+def _stand_in():
+    """tests/_cupy_stand_in.py, loaded whatever the rootdir on sys.path."""
+    path = Path(__file__).parents[1] / "_cupy_stand_in.py"
+    spec = importlib.util.spec_from_file_location("_cupy_stand_in", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("pooling", [None, ("mean", "std")])
+def test_each_device_runs_its_kernel_on_arrays_of_its_side(monkeypatch, pooling):
+    cupy = _stand_in().install(monkeypatch)
+    cpu_calls, xp_calls = [], []
+    _spy_on(monkeypatch, _mfcc_cpu, "mfcc_batch", cpu_calls)
+    _spy_on(monkeypatch, _mfcc_xp, "mfcc_batch", xp_calls)
+    clips = _random_clips(4, n_clips=3)
+    on_device = [cupy.asarray(c) for c in clips]
+    setting = dict(sr=16000, n_fft=512, pooling=pooling)
+    expected = MFCC(**setting).fit_transform(clips)
+    cases = [
+        # (device, input, kernel that must run, array type it must receive)
+        ("cpu", clips, cpu_calls, np.ndarray),
+        ("cpu", on_device, cpu_calls, np.ndarray),  # moved to the host first
+        ("cuda", on_device, xp_calls, cupy.ndarray),  # laid out on the device
+        ("cuda", clips, xp_calls, np.ndarray),  # copied over inside the kernel
+    ]
+    for device, X, calls, signal_type in cases:
+        cpu_calls.clear()
+        xp_calls.clear()
+        got = MFCC(device=device, **setting).fit_transform(X)
+        assert calls and not (cpu_calls if calls is xp_calls else xp_calls)
+        assert {signal for _, signal, _ in calls} == {signal_type}, device
+        # The output's array library follows the input's.
+        outputs = got if pooling is None else [got]
+        assert all(is_cupy_array(o) == (X is on_device) for o in outputs)
+        if pooling is None:
+            for a, b in zip(got, expected, strict=True):
+                assert relative_error(np.asarray(a), b) <= 1e-5
+        else:
+            np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-4, atol=1e-4)

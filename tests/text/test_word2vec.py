@@ -2,7 +2,9 @@
 
 import pickle
 import string
+import warnings
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -360,3 +362,88 @@ def test_verbose_bar_counts_documents_and_changes_nothing(capsys, pooling):
     assert "Word2VecVectorizer" in err and f"{len(test)}/{len(test)}" in err
     assert "doc" in err
     np.testing.assert_array_equal(quiet, loud)
+
+
+def _latin1_vectors(tmp_path):
+    """A word2vec text file in latin-1 (not valid UTF-8) and its vectors."""
+    words = ["café", "naïve", "plain"]
+    vectors = np.arange(12, dtype=np.float32).reshape(3, 4) / 10
+    lines = ["3 4"] + [
+        " ".join([w, *(f"{v:.1f}" for v in row)])
+        for w, row in zip(words, vectors, strict=True)
+    ]
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    return path, dict(zip(words, vectors, strict=True))
+
+
+def test_pretrained_text_file_in_latin1_loads_with_its_encoding(tmp_path):
+    path, vectors = _latin1_vectors(tmp_path)
+    with pytest.raises(ValueError, match="not valid utf8.*encoding='latin-1'"):
+        Word2VecVectorizer(pretrained=path).fit(["x"])
+    vec = Word2VecVectorizer(pretrained=path, encoding="latin-1").fit(["x"])
+    assert sorted(vec.wv_.key_to_index) == sorted(vectors)
+    np.testing.assert_allclose(
+        vec.transform(["Café naïve"])[0],
+        (vectors["café"] + vectors["naïve"]) / 2,
+        atol=1e-6,
+    )
+    # unicode_errors reaches gensim: undecodable bytes become U+FFFD.
+    replaced = Word2VecVectorizer(pretrained=path, unicode_errors="replace").fit(["x"])
+    assert "caf\ufffd" in replaced.wv_.key_to_index
+    assert "plain" in replaced.wv_.key_to_index
+
+
+@pytest.fixture
+def gensim_workers(monkeypatch):
+    """The ``workers`` each Word2Vec model is built with, in order."""
+    from gensim.models import Word2Vec
+
+    seen = []
+    original = Word2Vec.__init__
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs["workers"])
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Word2Vec, "__init__", spy)
+    return seen
+
+
+def test_n_jobs_is_gensims_workers(gensim_workers):
+    train, _ = _corpus(0)
+    params = dict(vector_size=4, min_count=1, epochs=1, random_state=0)
+    Word2VecVectorizer(**params).fit(train)
+    Word2VecVectorizer(n_jobs=2, **params).fit(train)
+    with joblib.parallel_config(n_jobs=3):
+        Word2VecVectorizer(**params).fit(train)
+    Word2VecVectorizer(n_jobs=-1, **params).fit(train)
+    assert gensim_workers == [1, 2, 3, joblib.cpu_count()]
+
+
+def test_workers_is_a_deprecated_alias_of_n_jobs(gensim_workers):
+    train, _ = _corpus(0)
+    params = dict(vector_size=4, min_count=1, random_state=0)
+    with pytest.warns(FutureWarning, match="workers.*deprecated.*n_jobs"):
+        old = Word2VecVectorizer(workers=1, **params).fit(train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = Word2VecVectorizer(n_jobs=1, **params).fit(train)
+    # One thread: the alias keeps training deterministic.
+    np.testing.assert_array_equal(old.wv_.vectors, new.wv_.vectors)
+    with pytest.warns(FutureWarning):
+        Word2VecVectorizer(workers=3, epochs=1, **params).fit(train)
+    assert gensim_workers == [1, 1, 3]
+    with pytest.raises(ValueError, match="Both workers and n_jobs"):
+        Word2VecVectorizer(workers=2, n_jobs=2, **params).fit(train)
+
+
+def test_transform_of_no_documents_is_empty_of_the_output_width(fitted):
+    # One rule for every skmm transformer: n samples in, n rows out, n = 0 too.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = fitted.transform([])
+    assert out.shape == (0, fitted.n_features_out_) and out.dtype == np.float32
+    copy = pickle.loads(pickle.dumps(fitted))
+    frame = copy.set_output(transform="pandas").transform(pd.Series([], dtype=str))
+    assert frame.shape == (0, fitted.n_features_out_)

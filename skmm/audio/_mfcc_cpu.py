@@ -1,0 +1,180 @@
+"""MFCC of a batch of clips on the CPU: scipy.fft, BLAS and the Numba kernels.
+
+``mfcc_batch`` has the contract of ``_mfcc_xp.mfcc_batch``: the frames of a
+batch of clips laid out by ``MFCC._frame_layout`` in, their coefficients (with
+deltas) out. It runs serially unless given threads, so that the caller decides
+how many cores a transform takes: scipy.fft runs with
+one worker and the caller limits BLAS to one thread.
+
+``spectral_taps`` and ``sparse_filters`` derive from the parameters the two
+shortcuts this pipeline takes (windowing after the FFT, a sparse mel
+projection); the estimator computes them once per ``transform``.
+"""
+
+import functools
+
+import numpy as np
+import scipy.fft
+from numpy.lib.stride_tricks import as_strided
+
+from skmm.audio import _mfcc_numba as kernels
+
+
+def spectral_taps(window, max_half_width=4):
+    """The window as a short circular filter on the spectrum, or None.
+
+    A window whose DFT has only ``2 m + 1`` non-zero coefficients around 0
+    (cosine-sum windows: Hann, Hamming, Blackman, at full ``n_fft`` length)
+    can be applied after the FFT as ``taps[0] X[k] + sum_m taps[m] (X[k - m]
+    + X[k + m])``. Returns ``taps`` (float64, ``m + 1`` values), or None when
+    the window is not of that kind (then frames are windowed before the FFT).
+    """
+    n = window.shape[0]
+    if n < 4 * max_half_width:
+        return None
+    coefficients = np.fft.fft(window.astype(np.float64)) / n
+    scale = np.abs(coefficients).max()
+    support = np.flatnonzero(np.abs(coefficients) > 1e-12 * scale)
+    distance = np.minimum(support, n - support)
+    if distance.max() > max_half_width:
+        return None
+    half_width = int(distance.max())
+    taps = coefficients[: half_width + 1]
+    mirrored = coefficients[n - np.arange(1, half_width + 1)]
+    if np.abs(taps.imag).max() > 1e-12 * scale or not np.allclose(
+        taps[1:].real, mirrored.real, rtol=0, atol=1e-12 * scale
+    ):
+        return None
+    return taps.real.copy()
+
+
+def sparse_filters(mel_basis, dtype):
+    """Each filter's support and values, when projecting over supports is
+    measured to beat a dense BLAS product (filters much narrower than the
+    number of bands: librosa's default 128 bands at ``n_fft=2048``); else
+    None."""
+    nonzero = mel_basis != 0
+    has_support = nonzero.any(axis=1)
+    lo = np.where(has_support, nonzero.argmax(axis=1), 0).astype(np.int64)
+    hi = np.where(
+        has_support, nonzero.shape[1] - nonzero[:, ::-1].argmax(axis=1), 0
+    ).astype(np.int64)
+    if (hi - lo).mean() * 4 > mel_basis.shape[0]:
+        return None
+    offsets = np.zeros(mel_basis.shape[0] + 1, dtype=np.int64)
+    np.cumsum(hi - lo, out=offsets[1:])
+    weights = np.concatenate(
+        [mel_basis[m, lo[m] : hi[m]] for m in range(mel_basis.shape[0])]
+    ).astype(dtype)
+    return weights, lo, hi, offsets
+
+
+# Finite audio far beyond [-1, 1] overflows the power spectrum; the inf and
+# NaN that follow are reported by MFCC, naming the clip. NumPy's warnings
+# would only come before that error (or turn into errors of their own).
+def _overflow_reported(function):
+    @functools.wraps(function)
+    def quiet(*args, **kwargs):
+        # A fresh errstate per call: NumPy before 2.0 kept its state on the
+        # instance, which threads running batches would share.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return function(*args, **kwargs)
+
+    return quiet
+
+
+@_overflow_reported
+def mfcc_batch(
+    signal, frame_starts, frame_offsets, constants, power, top_db, n_threads=1
+):
+    """MFCC frames of one batch on the CPU; returns ``(frames, frame_offsets)``.
+
+    ``frame_starts`` are multiples of the hop (see ``MFCC._frame_layout``).
+    Frames go through the FFT in chunks; the log-mel spectrogram of the whole
+    batch is kept, so that a long clip split across chunks is floored at its
+    own maximum. ``n_threads`` threads share the chunks.
+    """
+    dtype = signal.dtype
+    n_total = frame_starts.shape[0]
+    mel_basis_t = constants.mel_basis_t.astype(dtype, copy=False)
+    db = np.empty((n_total, mel_basis_t.shape[1]), dtype=dtype)
+    chunk = max(1, min(constants.max_frames, -(-n_total // n_threads)))
+    bounds = [(b, min(b + chunk, n_total)) for b in range(0, n_total, chunk)]
+    job = functools.partial(
+        _log_mel_chunk, signal, frame_starts, constants, power, mel_basis_t, db
+    )
+    if n_threads > 1 and len(bounds) > 1:
+        from joblib import Parallel, delayed
+
+        # The chunks write into one shared ``db``: threads whatever the
+        # active joblib backend (this runs inside one batch's task).
+        Parallel(n_jobs=n_threads, require="sharedmem")(
+            delayed(job)(bound) for bound in bounds
+        )
+    else:
+        for bound in bounds:
+            job(bound)
+    # 10 log10(x) as ln(x) 10 / ln(10): NumPy's log is vectorised, log10 not.
+    np.maximum(db, 1e-10, out=db)
+    np.log(db, out=db)
+    db *= 10.0 / np.log(10.0)
+    if top_db >= 0:
+        kernels.floor_at_peak(db, frame_offsets, top_db)
+    coefficients = db @ constants.dct_t.astype(dtype, copy=False)
+    del db
+    if constants.delta_filters:
+        parts = [coefficients]
+        for _, kernel, head, tail in constants.delta_filters:
+            delta = np.empty_like(coefficients)
+            kernels.savgol_deltas(
+                coefficients,
+                frame_offsets,
+                kernel,
+                head,
+                tail,
+                constants.delta_mode,
+                delta,
+            )
+            parts.append(delta)
+        coefficients = np.concatenate(parts, axis=1)
+    return coefficients, frame_offsets
+
+
+@_overflow_reported
+def _log_mel_chunk(signal, frame_starts, constants, power, mel_basis_t, db, bounds):
+    """Mel power spectrogram of frames ``begin:end`` into ``db[begin:end]``."""
+    begin, end = bounds
+    dtype = signal.dtype
+    n_fft = constants.window.shape[0]
+    starts = frame_starts[begin:end]
+    taps = constants.window_taps
+    if taps is None:
+        frames = np.empty((end - begin, n_fft), dtype=dtype)
+        window = constants.window.astype(dtype, copy=False)
+        kernels.frame_and_window(signal, starts, window, frames)
+        spectrum = scipy.fft.rfft(frames, axis=1, workers=1)
+        del frames
+        rows, taps = np.arange(end - begin), np.ones(1, dtype=dtype)
+    else:
+        # Every hop position from the chunk's first frame to its last, read in
+        # place; positions between two clips are transformed and skipped.
+        hop = constants.hop_length
+        first = int(starts[0])
+        view = as_strided(
+            signal[first:],
+            shape=(int(starts[-1] - first) // hop + 1, n_fft),
+            strides=(hop * signal.itemsize, signal.itemsize),
+            writeable=False,
+        )
+        spectrum = scipy.fft.rfft(view, axis=1, workers=1)
+        rows, taps = (starts - first) // hop, taps.astype(dtype)
+    powers = np.empty((end - begin, n_fft // 2 + 1), dtype=dtype)
+    kernels.windowed_power(spectrum, rows, taps, n_fft, float(power), powers)
+    del spectrum
+    if constants.mel_sparse is None:
+        np.matmul(powers, mel_basis_t, out=db[begin:end])
+    else:
+        weights, lo, hi, offsets = constants.mel_sparse
+        kernels.sparse_mel(
+            powers, weights.astype(dtype, copy=False), lo, hi, offsets, db[begin:end]
+        )
