@@ -372,7 +372,14 @@ class SampleReader(
                     yield from chunk
                     bar.update(len(chunk))
             finally:
-                chunks.close()
+                with warnings.catch_warnings():
+                    # Stopping at the first bad sample cancels the chunks in
+                    # flight, on purpose: joblib's note about unused tasks
+                    # says nothing to the user.
+                    warnings.filterwarnings(
+                        "ignore", message=".*tasks .* cancelled", category=UserWarning
+                    )
+                    chunks.close()
 
 
 # -- modality columns of a multimodal table ------------------------------------
