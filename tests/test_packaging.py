@@ -22,6 +22,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 SKLEARN_PRIVATE_NAMES = [
     # Declarative parameter validation (no public API).
     ("sklearn.utils._param_validation", "HasMethods"),
+    ("sklearn.utils._param_validation", "Hidden"),
     ("sklearn.utils._param_validation", "Interval"),
     ("sklearn.utils._param_validation", "StrOptions"),
     ("sklearn.utils._param_validation", "validate_params"),
