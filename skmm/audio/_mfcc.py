@@ -9,10 +9,10 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skmm.audio._validation import check_waveforms
 from skmm.base import PerSampleOutputMixin, StatelessMixin, with_input_kind
 from skmm.utils._device import any_cupy, array_module, resolve_device, to_numpy
 from skmm.utils._progress import progress_bar
+from skmm.utils._validation import check_waveforms
 
 _PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric", "empty")
 _DELTA_MODES = {"nearest": 0, "mirror": 1, "wrap": 2, "interp": 3, "constant": 4}

@@ -10,15 +10,15 @@ import soxr
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skmm.audio._validation import (
-    _check_rank,
-    _check_samples,
-    _missing_error,
-    unstack,
-)
 from skmm.audio._waveform import Waveform, sample_rate_of
 from skmm.base import SampleReader, with_input_kind
 from skmm.utils._device import resolve_device
+from skmm.utils._validation import (
+    _check_rank,
+    _check_samples,
+    unstack,
+)
+from skmm.utils._validation import _missing_audio_error as _missing_error
 
 _RES_TYPES = ("soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq")
 

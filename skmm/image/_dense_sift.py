@@ -13,9 +13,9 @@ from skmm.image._sift import (
     root_sift,
     to_gray_uint8,
 )
-from skmm.image._validation import check_images
 from skmm.utils._device import any_cupy, array_module, resolve_device, to_numpy
 from skmm.utils._progress import progress_bar
+from skmm.utils._validation import check_images
 
 # OpenCV's constants (sift.dispatch.cpp / sift.simd.hpp).
 _INIT_SIGMA = 0.5  # blur assumed already in the input image

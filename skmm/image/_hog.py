@@ -8,7 +8,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.base import StatelessMixin, with_input_kind
-from skmm.image._validation import check_images, check_same_size
 from skmm.utils._device import (
     any_cupy,
     array_module,
@@ -18,6 +17,7 @@ from skmm.utils._device import (
 )
 from skmm.utils._parallel import n_workers, numba_threads
 from skmm.utils._progress import progress_bar
+from skmm.utils._validation import check_images, check_same_size
 
 _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
 # With a progress bar, images go to the kernel in chunks of about this many
@@ -93,7 +93,7 @@ def cell_histograms(image, *, orientations=9, pixels_per_cell=(8, 8),
     Parameters
     ----------
     image : ndarray of shape (height, width) or (height, width, channels)
-        One valid image (see :func:`~skmm.image._validation.check_images`),
+        One valid image (see :func:`~skmm.utils._validation.check_images`),
         on the host.
     orientations : int, default=9
         Number of orientation bins over [0, 180) degrees.

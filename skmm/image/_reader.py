@@ -14,8 +14,8 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
 from skmm.base import SampleReader, with_input_kind
-from skmm.image._validation import _missing_error
 from skmm.utils._device import resolve_device
+from skmm.utils._validation import _missing_image_error as _missing_error
 
 _INTERPOLATIONS = {
     "nearest": cv2.INTER_NEAREST,

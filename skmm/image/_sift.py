@@ -8,8 +8,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.base import PerSampleOutputMixin, StatelessMixin, with_input_kind
-from skmm.image._validation import check_images
 from skmm.utils._progress import progress_bar
+from skmm.utils._validation import check_images
 
 _N_DESCRIPTOR_FEATURES = 128
 

@@ -1,4 +1,6 @@
-"""Input validation shared by every modality."""
+"""Input validation, in one place: what every modality shares (missing
+values, sample labels, columns), then text, descriptor sets, images and
+waveforms."""
 
 import math
 import numbers
@@ -205,3 +207,349 @@ def check_descriptor_sets(X, *, n_features=None):
                 f"{array.shape[1]} features per descriptor; expected {width}."
             )
     return sets
+
+
+# -- images ---------------------------------------------------------------------
+
+_CHANNELS = (1, 3, 4)
+
+
+def _missing_image_error(name, label, value):
+    return ValueError(
+        f"{name} {label} is a missing value ({value!r}). Drop or impute missing "
+        "images, read files with ImageReader(on_error='missing') and let a "
+        "late-fusion model route samples without an image around this estimator."
+    )
+
+
+def check_images(X, *, name="Image", ensure_min_samples=0, estimator=None):
+    """Validate decoded images and return them as a list of arrays.
+
+    Each sample must be a NumPy array of shape ``(height, width)`` (gray) or
+    ``(height, width, channels)`` with 1, 3 or 4 channels (channels last, as
+    scikit-image's ``channel_axis=-1``), of a real numeric dtype, with
+    finite values and at least one pixel. Arrays are neither copied nor
+    converted. A 3-D array ``(n, height, width)`` or a 4-D array ``(n,
+    height, width, channels)`` (NumPy or CuPy) is a batch of equally sized
+    images, held to the same checks: they run vectorised over the whole
+    batch, and only when one fails are the samples checked one by one to
+    name the first bad one.
+
+    Parameters
+    ----------
+    X : list, tuple, 1-D object array, pandas Series, one-column DataFrame, \
+            or a 3-D/4-D ndarray
+        One image per sample, e.g. the output of
+        :class:`~skmm.image.ImageReader`.
+    name : str, default="Image"
+        How messages name the input ("Image sample 3 ...").
+    ensure_min_samples : int, default=0
+        Raise a ValueError when there are fewer samples (``fit`` asks for 1,
+        as scikit-learn's ``check_array`` does).
+    estimator : str, default=None
+        The estimator named in that error.
+
+    Returns
+    -------
+    images : list of ndarray
+        The arrays, unconverted.
+
+    Raises
+    ------
+    ValueError
+        If an image is missing (None/NaN), empty, of the wrong number of
+        dimensions or channels, or holds NaN or inf; or if there are fewer
+        than ``ensure_min_samples`` images.
+    TypeError
+        If an image is not a NumPy array (a file path: read it with
+        :class:`~skmm.image.ImageReader` first) or not of a real numeric
+        dtype.
+
+    Every message names the sample by position (and index label).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.utils._validation import check_images
+    >>> [image.shape for image in check_images(np.zeros((2, 8, 6)))]
+    [(8, 6), (8, 6)]
+    """
+    if _is_stacked_batch(X):
+        if _batch_is_valid(X):
+            return _enough(list(X), ensure_min_samples, name, estimator)
+        # Some sample fails: the checks below find the first and name it.
+        X = list(X)
+    cells, labels = _as_column(X, kind="image")
+    _enough(cells, ensure_min_samples, name, estimator)
+    for position, image in enumerate(cells):
+        # CuPy images are checked where they are, on the GPU.
+        is_array = isinstance(image, np.ndarray) or is_cupy_array(image)
+        if (
+            is_array
+            and image.dtype.kind in "biuf"
+            and image.size
+            and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in _CHANNELS))
+            and (
+                image.dtype.kind != "f"
+                or bool(array_module(image).isfinite(image).all())
+            )
+        ):
+            continue
+        label = _sample_label(position, labels)
+        where = f"{name} {label}"
+        if _is_missing(image):
+            raise _missing_image_error(name, label, image)
+        if isinstance(image, numbers.Number | np.generic):
+            image = np.asarray(image)
+        if not (isinstance(image, np.ndarray) or is_cupy_array(image)):
+            raise TypeError(
+                f"{where} is of type {type(image).__name__}; expected an image "
+                "array. Read files with skmm.image.ImageReader first."
+            )
+        if image.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{where} has dtype {image.dtype}; expected a real numeric "
+                "image (uint8, integer or float)."
+            )
+        if image.ndim not in (2, 3):
+            raise ValueError(
+                f"{where} is an array of shape {image.shape}; expected "
+                "(height, width) or (height, width, channels)."
+            )
+        if image.ndim == 3 and image.shape[2] not in _CHANNELS:
+            raise ValueError(
+                f"{where} has shape {image.shape}: {image.shape[2]} channels in "
+                "the last axis; expected 1, 3 or 4 (channels last)."
+            )
+        if image.size == 0:
+            raise ValueError(f"{where} is empty, shape {image.shape}.")
+        xp = array_module(image)
+        n_bad = int(image.size - xp.count_nonzero(xp.isfinite(image)))
+        raise ValueError(
+            f"{where} holds {n_bad} non-finite pixel value(s) (NaN or inf)."
+        )
+    return cells
+
+
+def _is_stacked_batch(X):
+    """True for a 3-D ``(n, h, w)`` or 4-D ``(n, h, w, c)`` numeric array."""
+    return (
+        (isinstance(X, np.ndarray) or is_cupy_array(X))
+        and X.dtype != object
+        and X.ndim in (3, 4)
+    )
+
+
+def _batch_is_valid(batch):
+    """Every image of a stacked batch passes :func:`check_images`'s checks,
+    decided by whole-batch operations (one ``isfinite`` pass for floats)."""
+    if batch.dtype.kind not in "biuf":
+        return False
+    if batch.ndim == 4 and batch.shape[3] not in _CHANNELS:
+        return False
+    if batch.shape[0] and not batch[0].size:
+        return False
+    if batch.dtype.kind == "f":
+        return bool(array_module(batch).isfinite(batch).all())
+    return True
+
+
+def _enough(images, ensure_min_samples, name, estimator):
+    if len(images) < ensure_min_samples:
+        by = f" by {estimator}" if estimator else ""
+        raise ValueError(
+            f"Found {len(images)} {name.lower()} sample(s) while a minimum of "
+            f"{ensure_min_samples} is required{by}."
+        )
+    return images
+
+
+def check_same_size(images, *, name="Image"):
+    """Raise unless every image has the height and width of the first.
+
+    Returns ``(height, width)``.
+    """
+    height, width = images[0].shape[:2]
+    for position, image in enumerate(images):
+        if image.shape[:2] != (height, width):
+            raise ValueError(
+                f"{name} sample {position} is {image.shape[0]}x{image.shape[1]} "
+                f"pixels but sample 0 is {height}x{width}; images in one call "
+                "must share one size. Resize them with "
+                f"ImageReader(size=({height}, {width})) first."
+            )
+    return height, width
+
+
+# -- waveforms ------------------------------------------------------------------
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _missing_audio_error(name, label, value):
+    return ValueError(
+        f"{name} {label} is a missing value ({value!r}). Drop or impute missing "
+        "audio, read files with AudioReader(on_error='missing') and let a "
+        "late-fusion model route samples without audio around this estimator."
+    )
+
+
+def _check_samples(wave, where):
+    """Raise ValueError if ``wave`` is empty or holds NaN or inf.
+
+    ``where`` names the sample in the message ("Audio sample 3").
+    """
+    if wave.size == 0:
+        raise ValueError(f"{where} is empty (zero samples).")
+    if not np.isfinite(wave).all():
+        n_bad = int(wave.size - np.count_nonzero(np.isfinite(wave)))
+        raise ValueError(
+            f"{where} holds {n_bad} non-finite value(s) (NaN or inf); clean or "
+            "drop the clip."
+        )
+
+
+def _check_rank(wave, where, *, max_ndim):
+    """Raise ValueError for 0-d arrays and arrays of more than ``max_ndim`` axes."""
+    if wave.ndim == 0:
+        raise ValueError(
+            f"{where} is a scalar (0-d array), not a waveform; expected an array "
+            "of samples."
+        )
+    if wave.ndim > max_ndim:
+        expected = (
+            "(n_samples,)"
+            if max_ndim == 1
+            else ("(n_samples,) or (n_channels, n_samples)")
+        )
+        raise ValueError(
+            f"{where} is an array of shape {wave.shape}; expected {expected}."
+        )
+
+
+def _check_device_wave(wave, where):
+    """The checks of ``check_waveforms`` for a CuPy array, on the GPU."""
+    _check_rank(wave, where, max_ndim=1)
+    if wave.dtype not in _FLOAT_DTYPES:
+        raise TypeError(
+            f"{where} has dtype {wave.dtype}; expected float32 or float64."
+        )
+    if wave.size == 0:
+        raise ValueError(f"{where} is empty (zero samples).")
+    if not bool(array_module(wave).isfinite(wave).all()):
+        raise ValueError(
+            f"{where} holds non-finite values (NaN or inf); clean or drop the clip."
+        )
+
+
+def unstack(X, *, name="Audio"):
+    """The clips of a stacked batch as a list of rows; other input unchanged.
+
+    A NumPy or CuPy array of numbers with two or more axes is a stack of
+    clips along its first axis: ``(n_clips, n_samples)``, or ``(n_clips,
+    n_channels, n_samples)``. Its rows are then the samples, each checked
+    as a cell of a list is (dtype, dimensionality, NaN and inf), so that a
+    stack and the list of its rows are accepted or refused alike. Rows are
+    views: nothing is copied.
+
+    A 1-D array of numbers is one clip, not a batch of them, and raises.
+    """
+    if not (isinstance(X, np.ndarray) or is_cupy_array(X)) or X.dtype.kind == "O":
+        return X
+    if X.ndim == 1 and X.shape[0]:
+        raise ValueError(
+            f"{name} input is one 1-D array of {X.shape[0]} numbers, not a "
+            "batch of clips; pass a list of clips ([clip]) or a 2-D "
+            "(n_clips, n_samples) array."
+        )
+    return list(X) if X.ndim >= 2 else X
+
+
+def check_waveforms(X, *, name="Audio"):
+    """Validate decoded mono waveforms.
+
+    Each sample must be a 1-D float32 or float64 NumPy or CuPy array of
+    finite values, at least one sample long. Arrays are neither copied nor
+    converted: CuPy arrays stay on the GPU.
+
+    Parameters
+    ----------
+    X : list, tuple, 1-D object array, pandas Series, one-column DataFrame \
+            or array of shape (n_clips, n_samples)
+        One waveform per sample, e.g. the output of
+        :class:`~skmm.audio.AudioReader`; or equal-length clips stacked in
+        the rows of a NumPy or CuPy array (see :func:`unstack`), checked row
+        by row as a list's cells are.
+    name : str, default="Audio"
+        How messages name the input ("Audio sample 3 ...").
+
+    Returns
+    -------
+    waves : list of ndarray of shape (n_samples,)
+        The arrays, unconverted.
+    sample_rates : list of int or None
+        Each waveform's ``sr`` (a :class:`~skmm.audio.Waveform`), else None.
+
+    Raises
+    ------
+    ValueError
+        If a sample is missing (None/NaN), a scalar, multi-channel, of more
+        than two axes, empty, or holds NaN or inf; or if ``X`` is one 1-D
+        array of numbers (a clip, not a batch of clips).
+    TypeError
+        If a sample is not a NumPy array (a file path, a ``(samples, sr)``
+        tuple) or not of a float dtype; read such input with
+        :class:`~skmm.audio.AudioReader` first.
+
+    Every message names the sample by position (and index label).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.audio import Waveform
+    >>> from skmm.utils._validation import check_waveforms
+    >>> waves, rates = check_waveforms([Waveform(np.zeros(4), sr=8000),
+    ...                                 np.zeros(3)])
+    >>> rates
+    [8000, None]
+    """
+    cells, labels = _as_column(unstack(X, name=name), kind="audio")
+    for position, wave in enumerate(cells):
+        if is_cupy_array(wave):
+            _check_device_wave(wave, f"{name} {_sample_label(position, labels)}")
+            continue
+        is_mono_float = (
+            isinstance(wave, np.ndarray)
+            and wave.ndim == 1
+            and (wave.dtype in _FLOAT_DTYPES)
+        )
+        # The common case stays cheap: it runs once per clip on large corpora.
+        if is_mono_float and wave.size and np.isfinite(wave).all():
+            continue
+        where = f"{name} {_sample_label(position, labels)}"
+        if is_mono_float:
+            _check_samples(wave, where)
+        if _is_missing(wave):
+            raise _missing_audio_error(name, _sample_label(position, labels), wave)
+        if isinstance(wave, numbers.Number | np.generic):
+            wave = np.asarray(wave)
+        if not isinstance(wave, np.ndarray):
+            raise TypeError(
+                f"{where} is of type {type(wave).__name__}; expected a 1-D float "
+                "array. Read files, (samples, sr) tuples and integer PCM with "
+                "skmm.audio.AudioReader first."
+            )
+        _check_rank(wave, where, max_ndim=2)
+        if wave.dtype not in _FLOAT_DTYPES:
+            raise TypeError(
+                f"{where} has dtype {wave.dtype}; expected float32 or float64. "
+                "Convert integer PCM with skmm.audio.AudioReader, which scales "
+                "it to [-1, 1)."
+            )
+        raise ValueError(
+            f"{where} is multi-channel, shape {wave.shape}; mix it down to mono "
+            "with skmm.audio.AudioReader(mono=True)."
+        )
+    from skmm.audio._waveform import sample_rate_of
+
+    return cells, [sample_rate_of(wave) for wave in cells]

@@ -14,8 +14,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skmm.audio import AudioReader, Waveform
-from skmm.audio._validation import check_waveforms
 from skmm.exceptions import UnreadableSampleWarning
+from skmm.utils._validation import check_waveforms
 from skmm.utils.estimator_checks import _bad_waveforms, check_estimator
 
 DATA_DIR = Path(__file__).parents[2].parent / "shared" / "data"

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skmm.image import HOG, SIFT, DenseSIFT, ImageReader, _validation
-from skmm.image._validation import check_images
+from skmm.image import HOG, SIFT, DenseSIFT, ImageReader
+from skmm.utils import _validation
+from skmm.utils._validation import check_images
 
 EXTRACTORS = [
     HOG(pixels_per_cell=(8, 8), cells_per_block=(2, 2)),
