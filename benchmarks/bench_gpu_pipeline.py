@@ -71,7 +71,10 @@ def images(start, stop):
 
 def audio_pipeline(device):
     return make_pipeline(
-        MFCC(sr=SR, n_fft=256, hop_length=80, n_mels=40, pooling=None, device=device),
+        MFCC(
+            sr=SR, n_fft=256, hop_length=80, n_mels=40, pooling=None, device=device,
+            n_jobs=-1,
+        ),
         FisherVector(n_components=8, random_state=0, device=device),
         PCA(32, random_state=0),
         RidgeClassifier(),
@@ -80,7 +83,7 @@ def audio_pipeline(device):
 
 def image_pipeline(device):
     return make_pipeline(
-        HOG(pixels_per_cell=(8, 8), device=device),
+        HOG(pixels_per_cell=(8, 8), device=device, n_jobs=-1),
         PCA(32, random_state=0),
         RidgeClassifier(),
     )

@@ -36,15 +36,16 @@ def _mnist_rows():
     return [
         ("pixels + RBF SVM", None, [StandardScaler(), SVC(C=5)]),
         ("HOG 4x4 cells, 2x2 blocks + RBF SVM",
-         HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2)), [SVC(C=5)]),
+         HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2), n_jobs=-1), [SVC(C=5)]),
         ("HOG 4x4 cells, 3x3 blocks, 12 bins + RBF SVM",
-         HOG(orientations=12, pixels_per_cell=(4, 4), cells_per_block=(3, 3)),
+         HOG(orientations=12, pixels_per_cell=(4, 4), cells_per_block=(3, 3),
+             n_jobs=-1),
          [SVC(C=5)]),
         ("dense SIFT (step 4, size 4) + VLAD(32) + linear SVM",
-         DenseSIFT(step=4, size=4),
+         DenseSIFT(step=4, size=4, n_jobs=-1),
          [VLAD(n_clusters=32, random_state=0), LinearSVC(C=1.0)]),
         ("dense SIFT (step 4, size 4) + Fisher vector(16) + linear SVM",
-         DenseSIFT(step=4, size=4),
+         DenseSIFT(step=4, size=4, n_jobs=-1),
          [FisherVector(n_components=16, random_state=0), LinearSVC(C=1.0)]),
     ]
 

@@ -88,11 +88,11 @@ class AVFeatures(NamedTuple):
 def _audio_front_end(clips):
     # The best-known FSDD setup of bench_audio.py, all stateless.
     trimmed = AudioReader(
-        sr=8000, trim_db=20, trim_frame_length=512, trim_hop_length=128
+        sr=8000, trim_db=20, trim_frame_length=512, trim_hop_length=128, n_jobs=-1
     ).fit_transform(clips)
     frames = MFCC(
         sr=8000, n_fft=512, hop_length=64, n_mels=40, deltas=True,
-        delta_mode="nearest", pooling=None,
+        delta_mode="nearest", pooling=None, n_jobs=-1,
     ).fit_transform(trimmed)
     return StatsPooling(
         stats=("mean", "std", "min", "max"), segments=(1, 5)
@@ -102,10 +102,11 @@ def _audio_front_end(clips):
 def _image_features():
     """(name, stateless extractor, learned steps) for each image feature set."""
     pca = dict(n_components=N_PCA, random_state=0)
-    dense_sift = DenseSIFT(step=4, size=4)
+    dense_sift = DenseSIFT(step=4, size=4, n_jobs=-1)
     return [
         ("HOG (4x4 cells, 2x2 blocks)",
-         HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2)), [PCA(**pca)]),
+         HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2), n_jobs=-1),
+         [PCA(**pca)]),
         ("dense SIFT + VLAD(32)",
          dense_sift, [VLAD(n_clusters=32, random_state=0), PCA(**pca)]),
         ("dense SIFT + BoW(512, Hellinger)",

@@ -73,11 +73,13 @@ def child(kind, n, folder):
 
     if kind == "MFCC":
         X = Tones(n)
-        estimator = MFCC(sr=SR, n_mfcc=13, n_fft=256, hop_length=80, n_mels=40)
+        estimator = MFCC(
+            sr=SR, n_mfcc=13, n_fft=256, hop_length=80, n_mels=40, n_jobs=-1
+        )
         dtype = None
     else:
         X = Images(n)
-        estimator = HOG()
+        estimator = HOG(n_jobs=-1)
         dtype = np.float32
     warm = [X[i] for i in range(min(n, BATCH_SIZE))]
     estimator.fit(warm[:1]).transform(warm)
