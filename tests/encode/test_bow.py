@@ -34,11 +34,11 @@ def _separable(seed, n_samples=60, d=6):
 
 
 def _reference_counts(bow, sets):
-    counts = np.zeros((len(sets), bow.n_words))
+    counts = np.zeros((len(sets), bow.n_clusters))
     for i, descriptors in enumerate(sets):
         if len(descriptors):
             labels = bow.kmeans_.predict(descriptors.astype(bow.codebook_.dtype))
-            counts[i] = np.bincount(labels, minlength=bow.n_words)
+            counts[i] = np.bincount(labels, minlength=bow.n_clusters)
     return counts
 
 
@@ -60,7 +60,7 @@ def _reference_counts(bow, sets):
 )
 def test_hard_matches_kmeans_predict(seed, params, post):
     sets = _sets(seed)
-    bow = BagOfWords(n_words=7, random_state=seed, **params).fit(sets)
+    bow = BagOfWords(n_clusters=7, random_state=seed, **params).fit(sets)
     assert bow.codebook_.shape == (7, 5)
     np.testing.assert_allclose(
         bow.transform(sets), post(_reference_counts(bow, sets)), rtol=1e-12
@@ -69,7 +69,7 @@ def test_hard_matches_kmeans_predict(seed, params, post):
 
 def test_float32_and_subsampling():
     sets = _sets(2, dtype=np.float32)
-    bow = BagOfWords(n_words=6, norm=None, max_descriptors=50, random_state=0)
+    bow = BagOfWords(n_clusters=6, norm=None, max_descriptors=50, random_state=0)
     histograms = bow.fit(sets).transform(sets)
     assert histograms.dtype == np.float64
     assert bow.kmeans_.n_features_in_ == 5
@@ -84,7 +84,7 @@ def test_float32_and_subsampling():
 def test_soft_assignment_matches_reference(bandwidth):
     sets = _sets(3)
     bow = BagOfWords(
-        n_words=5, assignment="soft", bandwidth=bandwidth, norm=None, random_state=0
+        n_clusters=5, assignment="soft", bandwidth=bandwidth, norm=None, random_state=0
     ).fit(sets)
     sigma = bow.bandwidth_
     if bandwidth == "auto":
@@ -102,7 +102,7 @@ def test_soft_assignment_matches_reference(bandwidth):
 @pytest.mark.parametrize("assignment", ["hard", "soft"])
 def test_empty_set_gives_zero_histogram(assignment):
     sets = _sets(4)
-    bow = BagOfWords(n_words=4, assignment=assignment, random_state=0).fit(sets)
+    bow = BagOfWords(n_clusters=4, assignment=assignment, random_state=0).fit(sets)
     out = bow.transform([np.zeros((0, 5)), sets[0], [], sets[1]])
     np.testing.assert_array_equal(out[[0, 2]], 0.0)
     np.testing.assert_allclose(out[[1, 3]], bow.transform(sets[:2]))
@@ -110,7 +110,7 @@ def test_empty_set_gives_zero_histogram(assignment):
 
 def test_partial_fit():
     sets = _sets(5, n_samples=40)
-    bow = BagOfWords(n_words=4, random_state=0)
+    bow = BagOfWords(n_clusters=4, random_state=0)
     for start in range(0, 40, 10):
         bow.partial_fit(sets[start : start + 10])
     assert bow.codebook_.shape == (4, 5)
@@ -119,18 +119,37 @@ def test_partial_fit():
 
 def test_bad_input_and_too_few_descriptors():
     sets = _sets(6)
-    bow = BagOfWords(n_words=4, random_state=0).fit(sets)
+    bow = BagOfWords(n_clusters=4, random_state=0).fit(sets)
     with pytest.raises(ValueError, match="sample 2"):
         bow.transform([sets[0], sets[1], np.zeros((3, 4))])
     with pytest.raises(ValueError, match="missing.*|sample 1"):
         bow.transform(pd.Series([sets[0], None]))
-    with pytest.raises(ValueError, match="n_words=500"):
+    with pytest.raises(ValueError, match="n_clusters=500"):
+        BagOfWords(n_clusters=500).fit(sets[:2])
+
+
+def test_n_words_is_deprecated_for_n_clusters():
+    sets = _sets(8)
+    expected = BagOfWords(n_clusters=5, random_state=0).fit(sets)
+    old = BagOfWords(n_words=5, random_state=0)
+    with pytest.warns(FutureWarning, match="n_words.*renamed.*n_clusters.*0.3"):
+        old.fit(sets)
+    # Meanwhile n_words is used in place of n_clusters (default 256).
+    assert old.codebook_.shape == (5, 5) and old.n_features_out_ == 5
+    np.testing.assert_array_equal(old.codebook_, expected.codebook_)
+    np.testing.assert_array_equal(old.transform(sets), expected.transform(sets))
+    with pytest.warns(FutureWarning, match="n_words"):
+        streamed = BagOfWords(n_words=5, random_state=0).partial_fit(sets)
+    assert streamed.codebook_.shape == (5, 5)
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="n_words=500"):
         BagOfWords(n_words=500).fit(sets[:2])
+    with pytest.raises(ValueError, match="n_words"):
+        BagOfWords(n_words=0).fit(sets)
 
 
 def test_pipeline_series_and_pickle():
     sets, y = _separable(0)
-    model = make_pipeline(BagOfWords(n_words=8, random_state=0), LinearSVC())
+    model = make_pipeline(BagOfWords(n_clusters=8, random_state=0), LinearSVC())
     model.fit(pd.Series(sets), y)
     assert model.score(sets, y) == 1.0
     restored = pickle.loads(pickle.dumps(model))
@@ -140,7 +159,7 @@ def test_pipeline_series_and_pickle():
 
 
 @pytest.mark.parametrize(
-    "params", [dict(n_words=4), dict(n_words=4, assignment="soft", power=0.5)]
+    "params", [dict(n_clusters=4), dict(n_clusters=4, assignment="soft", power=0.5)]
 )
 def test_common_checks(params):
     check_estimator(BagOfWords(**params))
@@ -151,9 +170,9 @@ def test_common_checks(params):
 @pytest.mark.parametrize("assignment", ["hard", "soft"])
 def test_gpu_matches_cpu(assignment):
     sets = _sets(7, n_samples=50, d=13)
-    cpu = BagOfWords(n_words=16, assignment=assignment, random_state=0).fit(sets)
+    cpu = BagOfWords(n_clusters=16, assignment=assignment, random_state=0).fit(sets)
     gpu = BagOfWords(
-        n_words=16, assignment=assignment, random_state=0, device="cuda"
+        n_clusters=16, assignment=assignment, random_state=0, device="cuda"
     ).fit(sets)
     assert gpu.device_ == "cuda"
     np.testing.assert_allclose(gpu.codebook_, cpu.codebook_)
@@ -192,7 +211,7 @@ def test_verbose_bar_counts_samples_and_changes_nothing(capsys, monkeypatch, par
     monkeypatch.setattr(_bow, "_SOFT_BLOCK_ELEMENTS", 8 * 64)
     sets = _sets(3, n_samples=150, d=d)
     sets[10] = sets[10][:0]  # an empty set
-    bow = BagOfWords(n_words=8, random_state=0, **params).fit(sets)
+    bow = BagOfWords(n_clusters=8, random_state=0, **params).fit(sets)
     counts = _count_chunks(monkeypatch)
     quiet = bow.transform(sets)
     assert capsys.readouterr().err == ""
