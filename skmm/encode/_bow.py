@@ -23,7 +23,14 @@ _SOFT_BLOCK_ELEMENTS = 1 << 22
 
 
 def _soft_weights_cpu(X, centres, bandwidth):
-    """Per-descriptor kernel-codebook weights, float64 ``(n, k)``."""
+    """Per-descriptor kernel-codebook weights, float64 ``(n, k)``. Overflow
+    is not warned about here: ``transform`` names the sample it made
+    non-finite."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _soft_weights_unchecked(X, centres, bandwidth)
+
+
+def _soft_weights_unchecked(X, centres, bandwidth):
     X = X.astype(np.float64, copy=False)
     centres = centres.astype(np.float64, copy=False)
     centre_sq_norms = np.einsum("ij,ij->i", centres, centres)
@@ -327,7 +334,7 @@ class BagOfWords(_DescriptorSetEncoder):
                 assignment_block_rows(self.device_, self.n_features_out_),
             )
         elif self.device_ == "cuda":
-            from skmm.encode._assign_cupy import _block_rows, sq_distances_softmin
+            from skmm.encode._assign_xp import _block_rows, sq_distances_softmin
 
             weights = self._per_row(
                 functools.partial(
@@ -361,7 +368,9 @@ class BagOfWords(_DescriptorSetEncoder):
                 histograms[non_empty] = np.add.reduceat(
                     weights, offsets[non_empty], axis=0
                 )
-        return power_normalise(histograms, self.power, self.norm)
+        return self._checked_output(
+            power_normalise(histograms, self.power, self.norm), X
+        )
 
     def _feature_prefix(self):
         return "bagofwords"

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.encode._assign_numba import residual_sums
+from skmm.encode._assign_xp import row_norms
 from skmm.encode._base import (
     _DescriptorSetEncoder,
     assignment_block_rows,
@@ -253,12 +254,13 @@ class VLAD(_DescriptorSetEncoder):
             flat, offsets, labels, self.codebook_.astype(np.float64), sums
         )
         if self.intra_norm:
-            block_norms = np.sqrt(np.einsum("ikj,ikj->ik", sums, sums))
+            block_norms = row_norms(sums.reshape(-1, d), "l2", np)
             block_norms[block_norms == 0] = 1.0
-            sums /= block_norms[:, :, None]
-        return power_normalise(
+            sums /= block_norms.reshape(n_samples, self.n_clusters, 1)
+        out = power_normalise(
             sums.reshape(n_samples, self.n_features_out_), self.power, self.norm
         )
+        return self._checked_output(out, X)
 
     def _feature_prefix(self):
         return "vlad"
