@@ -4,7 +4,6 @@ assignment dispatch, normalisation and the estimator base class."""
 import functools
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
@@ -13,7 +12,7 @@ from skmm.base import with_input_kind
 from skmm.encode import _assign_numba
 from skmm.encode._assign_xp import row_norms
 from skmm.utils._device import any_cupy, array_module, is_cupy_array, to_numpy
-from skmm.utils._parallel import numba_threads
+from skmm.utils._parallel import n_workers, numba_threads
 from skmm.utils._progress import progress_bar
 from skmm.utils._validation import _as_column, _sample_label, check_descriptor_sets
 
@@ -99,7 +98,9 @@ def nearest_centre(X, centres, *, device="cpu", n_jobs=None):
     centres : ndarray of shape (k, d)
     device : {"cpu", "cuda"}, default="cpu"
     n_jobs : int, default=None
-        Threads for the CPU kernel; None uses Numba's default (all cores).
+        Threads of the CPU kernel. ``None`` means 1 unless in a
+        :obj:`joblib.parallel_config` context; ``-1`` means all processors
+        (see :func:`skmm.utils._parallel.n_workers`).
 
     Returns
     -------
@@ -248,7 +249,7 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
 
         if getattr(self, "device_", "cpu") != "cpu" or runs_in_threads():
             return 0
-        return effective_n_jobs(getattr(self, "n_jobs", None))
+        return n_workers(getattr(self, "n_jobs", None))
 
     def _per_row(self, compute, flat, offsets, block_rows=1):
         """``compute(flat)`` (one output row per descriptor), in the chunks of

@@ -9,6 +9,7 @@ from sklearn.base import _fit_context
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from skmm.encode._base import (
     _DescriptorSetEncoder,
@@ -17,16 +18,20 @@ from skmm.encode._base import (
     output_follows_input,
     power_normalise,
 )
+from skmm.utils._parallel import n_workers
 
 # Rows per block of the soft-assignment distance matrix.
 _SOFT_BLOCK_ELEMENTS = 1 << 22
 
 
-def _soft_weights_cpu(X, centres, bandwidth):
-    """Per-descriptor kernel-codebook weights, float64 ``(n, k)``. Overflow
-    is not warned about here: ``transform`` names the sample it made
-    non-finite."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+def _soft_weights_cpu(X, centres, bandwidth, n_jobs=None):
+    """Per-descriptor kernel-codebook weights, float64 ``(n, k)``, with BLAS
+    on ``n_workers(n_jobs)`` threads. Overflow is not warned about here:
+    ``transform`` names the sample it made non-finite."""
+    with (
+        threadpool_limits(limits=n_workers(n_jobs), user_api="blas"),
+        np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+    ):
         return _soft_weights_unchecked(X, centres, bandwidth)
 
 
@@ -98,7 +103,8 @@ class BagOfWords(_DescriptorSetEncoder):
         GPU, copied to the host once for encoding and the result copied
         back once (only assignment has a GPU kernel here so far).
     n_jobs : int, default=None
-        The number of threads of the CPU assignment kernels.
+        The number of threads of the CPU assignment kernels (Numba's for
+        hard assignment, BLAS's for soft).
         ``None`` means 1 unless in a :obj:`joblib.parallel_config` context.
         ``-1`` means using all processors. See :term:`Glossary <n_jobs>`
         for more details.
@@ -349,7 +355,10 @@ class BagOfWords(_DescriptorSetEncoder):
         else:
             weights = self._per_row(
                 functools.partial(
-                    _soft_weights_cpu, centres=self.codebook_, bandwidth=self.bandwidth_
+                    _soft_weights_cpu,
+                    centres=self.codebook_,
+                    bandwidth=self.bandwidth_,
+                    n_jobs=self.n_jobs,
                 ),
                 flat,
                 offsets,

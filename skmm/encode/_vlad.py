@@ -63,7 +63,10 @@ class VLAD(_DescriptorSetEncoder):
         GPU, copied to the host once for encoding and the result copied
         back once (only assignment has a GPU kernel here so far).
     n_jobs : int, default=None
-        Threads of the CPU assignment kernel; None uses all cores.
+        The number of threads of the CPU assignment kernel.
+        ``None`` means 1 unless in a :obj:`joblib.parallel_config` context.
+        ``-1`` means using all processors. See :term:`Glossary <n_jobs>`
+        for more details.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the samples encoded; the descriptors are then
