@@ -235,3 +235,24 @@ def test_n_jobs_none_means_one_outside_a_joblib_context(monkeypatch):
     vlad.set_params(n_jobs=2).transform(sets)
     two = min(2, numba.config.NUMBA_NUM_THREADS)
     assert seen == [1, two, two]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(), dict(intra_norm=False, power=1.0), dict(intra_norm=False, norm="l1")],
+)
+def test_norms_of_large_accepted_sets_do_not_overflow(params):
+    # A long set of one repeated descriptor near the largest magnitude
+    # validation accepts: its residual sum's squared norm overflows float64,
+    # which must not turn the code into zeros. VLAD is invariant to one scale
+    # of descriptors and codebook together.
+    from skmm.utils._validation import _largest_encodable
+
+    vlad = VLAD(n_clusters=3, random_state=0, **params).fit(_sets(8))
+    one = np.tile([[3.0, -2.0, 1.0, 0.5, -1.0]], (400_000, 1))
+    expected = vlad.transform([one])
+    scale = 0.9 * _largest_encodable(np.float64, *one.shape) / 3.0
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.sum((one.sum(axis=0) * scale) ** 2))
+    vlad.codebook_ = vlad.codebook_ * scale
+    np.testing.assert_allclose(vlad.transform([one * scale]), expected, rtol=1e-9)
