@@ -52,7 +52,7 @@ def _rows():
         ("+ temporal pyramid (1, 5)", TRIM, dict(frames),
          [StatsPooling(stats=STATS4, segments=(1, 5)), *_svc()]),
         ("BagOfWords(128, Hellinger) + SVC", TRIM, dict(frames),
-         [BagOfWords(n_words=128, power=0.5, norm="l2", random_state=0),
+         [BagOfWords(n_clusters=128, power=0.5, norm="l2", random_state=0),
           SVC(C=10)]),
         ("VLAD(16) + linear SVM", TRIM, dict(frames),
          [VLAD(n_clusters=16, random_state=0), LinearSVC(C=1.0)]),

@@ -134,8 +134,8 @@ def bench_encoders(repeat):
     ]
     for encoder in (
         StatsPooling(),
-        BagOfWords(n_words=256, random_state=0),
-        BagOfWords(n_words=256, assignment="soft", random_state=0),
+        BagOfWords(n_clusters=256, random_state=0),
+        BagOfWords(n_clusters=256, assignment="soft", random_state=0),
         VLAD(n_clusters=64, random_state=0),
         FisherVector(n_components=16, max_iter=20, random_state=0),
     ):

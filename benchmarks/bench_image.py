@@ -107,7 +107,7 @@ def sample_images_smoke():
     y = np.asarray(y)
     start = time.perf_counter()
     model = make_pipeline(
-        SIFT(), BagOfWords(n_words=64, power=0.5, norm="l2", random_state=0),
+        SIFT(), BagOfWords(n_clusters=64, power=0.5, norm="l2", random_state=0),
         LinearSVC(C=1.0),
     )
     cv = StratifiedKFold(5, shuffle=True, random_state=0)

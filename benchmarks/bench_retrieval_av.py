@@ -111,7 +111,7 @@ def _image_features():
          dense_sift, [VLAD(n_clusters=32, random_state=0), PCA(**pca)]),
         ("dense SIFT + BoW(512, Hellinger)",
          dense_sift,
-         [BagOfWords(n_words=512, power=0.5, norm="l2", random_state=0),
+         [BagOfWords(n_clusters=512, power=0.5, norm="l2", random_state=0),
           PCA(**pca)]),
     ]
 

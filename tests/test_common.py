@@ -22,7 +22,7 @@ from skmm.utils.estimator_checks import yield_checks
 # Small, fast settings for estimators whose defaults are sized for real data.
 _FAST_PARAMS = {
     Word2VecVectorizer: dict(vector_size=8, min_count=1, epochs=2),
-    BagOfWords: dict(n_words=4),
+    BagOfWords: dict(n_clusters=4),
     VLAD: dict(n_clusters=4),
     FisherVector: dict(n_components=2),
     # scikit-learn's checks pass a 1-D y: a one-feature second modality.

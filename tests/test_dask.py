@@ -119,7 +119,7 @@ def test_encoders_on_workers_equal_serial(client, monkeypatch):
         for n in rng.integers(100, 400, 60)
     ]
     for encoder in (
-        BagOfWords(n_words=16, random_state=0),
+        BagOfWords(n_clusters=16, random_state=0),
         StatsPooling(),
         FisherVector(n_components=4, random_state=0),
     ):

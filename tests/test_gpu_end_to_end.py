@@ -259,8 +259,8 @@ def test_on_gpu_pipeline_never_leaves_the_device():
     "encoder",
     [
         StatsPooling(),
-        BagOfWords(n_words=3, random_state=0),
-        BagOfWords(n_words=3, random_state=0, device="cuda"),
+        BagOfWords(n_clusters=3, random_state=0),
+        BagOfWords(n_clusters=3, random_state=0, device="cuda"),
         VLAD(n_clusters=3, random_state=0),
         VLAD(n_clusters=3, random_state=0, device="cuda"),
     ],

@@ -4,7 +4,6 @@ assignment dispatch, normalisation and the estimator base class."""
 import functools
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -12,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from skmm.base import with_input_kind
 from skmm.encode import _assign_numba
+from skmm.encode._assign_xp import row_norms
 from skmm.utils._device import (
     any_cupy,
     array_module,
@@ -19,9 +19,9 @@ from skmm.utils._device import (
     resolve_device,
     to_numpy,
 )
-from skmm.utils._parallel import numba_threads
+from skmm.utils._parallel import n_workers, numba_threads
 from skmm.utils._progress import progress_bar
-from skmm.utils._validation import check_descriptor_sets
+from skmm.utils._validation import _as_column, _sample_label, check_descriptor_sets
 
 # With a progress bar, descriptors are encoded in chunks of at least this many
 # rows (tens of milliseconds of work), and at most about _PROGRESS_STEPS
@@ -86,9 +86,9 @@ def assignment_block_rows(device, n_centres):
     """Rows that :func:`nearest_centre` processes together: calls on row
     ranges starting at multiples of it give the labels of one call."""
     if device == "cuda":
-        from skmm.encode import _assign_cupy
+        from skmm.encode import _assign_xp
 
-        return _assign_cupy._block_rows(n_centres)
+        return _assign_xp._block_rows(n_centres)
     return int(np.lcm(_assign_numba._GEMM_BLOCK_ROWS, _assign_numba._CHUNK_ROWS))
 
 
@@ -105,7 +105,9 @@ def nearest_centre(X, centres, *, device="cpu", n_jobs=None):
     centres : ndarray of shape (k, d)
     device : {"cpu", "cuda"}, default="cpu"
     n_jobs : int, default=None
-        Threads for the CPU kernel; None uses Numba's default (all cores).
+        Threads of the CPU kernel. ``None`` means 1 unless in a
+        :obj:`joblib.parallel_config` context; ``-1`` means all processors
+        (see :func:`skmm.utils._parallel.n_workers`).
 
     Returns
     -------
@@ -116,9 +118,9 @@ def nearest_centre(X, centres, *, device="cpu", n_jobs=None):
         X = X.astype(np.float64)
     centres = np.ascontiguousarray(centres, dtype=X.dtype)
     if device == "cuda":
-        from skmm.encode import _assign_cupy
+        from skmm.encode import _assign_xp
 
-        return _assign_cupy.nearest_centre(X, centres)
+        return _assign_xp.nearest_centre(X, centres)
     labels = np.empty(X.shape[0], dtype=np.int64)
     if X.shape[0] == 0:
         return labels
@@ -137,17 +139,17 @@ def nearest_centre(X, centres, *, device="cpu", n_jobs=None):
 def power_normalise(out, power, norm):
     """Signed power ``sign(z)|z|^power`` then row normalisation, in place.
 
-    All-zero rows (empty sets) stay zero.
+    All-zero rows (empty sets) stay zero; norms do not overflow for finite
+    rows, and rows that already did stay non-finite, unwarned, for the
+    encoder's output check to name.
     """
-    if power != 1:
-        np.copysign(np.abs(out) ** power, out, out=out)
-    if norm is not None:
-        if norm == "l1":
-            scale = np.abs(out).sum(axis=1)
-        else:
-            scale = np.sqrt(np.einsum("ij,ij->i", out, out))
-        scale[scale == 0] = 1.0
-        out /= scale[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        if power != 1:
+            np.copysign(np.abs(out) ** power, out, out=out)
+        if norm is not None:
+            scale = row_norms(out, norm, np)
+            scale[scale == 0] = 1.0
+            out /= scale[:, None]
     return out
 
 
@@ -246,7 +248,7 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
 
         if getattr(self, "device_", "cpu") != "cpu" or runs_in_threads():
             return 0
-        return effective_n_jobs(getattr(self, "n_jobs", None))
+        return n_workers(getattr(self, "n_jobs", None))
 
     def _per_row(self, compute, flat, offsets, block_rows=1):
         """``compute(flat)`` (one output row per descriptor), in the chunks of
@@ -288,6 +290,26 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
             sets = check_descriptor_sets(X, n_features=self.n_descriptor_features_)
             flat, offsets = stack_sets(sets)
         return (to_numpy(flat) if on_host else flat), offsets
+
+    def _checked_output(self, out, X):
+        """``out``, once every row is finite; else a ``ValueError`` naming
+        the first sample whose encoding overflowed. Validation bounds the
+        descriptors, but not against a codebook or mixture learned at another
+        scale (tiny variances, say)."""
+        xp = array_module(out)
+        finite_rows = xp.isfinite(out).all(axis=1)
+        if not bool(finite_rows.all()):
+            position = int(xp.flatnonzero(~finite_rows)[0])
+            labels = None if is_cupy_array(X) or isinstance(X, np.ndarray) else (
+                _as_column(X, kind="descriptor set")[1]
+            )
+            raise ValueError(
+                f"{type(self).__name__} overflowed encoding descriptor set "
+                f"{_sample_label(position, labels)}: its values are too large "
+                "for the fitted model. Rescale the descriptors (as they were "
+                "for fit)."
+            )
+        return out
 
     def _feature_prefix(self):
         return type(self).__name__.lower()

@@ -2,12 +2,14 @@
 
 import functools
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.cluster import MiniBatchKMeans
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from skmm.encode._base import (
     _DescriptorSetEncoder,
@@ -16,13 +18,24 @@ from skmm.encode._base import (
     output_follows_input,
     power_normalise,
 )
+from skmm.utils._parallel import n_workers
 
 # Rows per block of the soft-assignment distance matrix.
 _SOFT_BLOCK_ELEMENTS = 1 << 22
 
 
-def _soft_weights_cpu(X, centres, bandwidth):
-    """Per-descriptor kernel-codebook weights, float64 ``(n, k)``."""
+def _soft_weights_cpu(X, centres, bandwidth, n_jobs=None):
+    """Per-descriptor kernel-codebook weights, float64 ``(n, k)``, with BLAS
+    on ``n_workers(n_jobs)`` threads. Overflow is not warned about here:
+    ``transform`` names the sample it made non-finite."""
+    with (
+        threadpool_limits(limits=n_workers(n_jobs), user_api="blas"),
+        np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+    ):
+        return _soft_weights_unchecked(X, centres, bandwidth)
+
+
+def _soft_weights_unchecked(X, centres, bandwidth):
     X = X.astype(np.float64, copy=False)
     centres = centres.astype(np.float64, copy=False)
     centre_sq_norms = np.einsum("ij,ij->i", centres, centres)
@@ -46,7 +59,7 @@ def _soft_weights_cpu(X, centres, bandwidth):
 class BagOfWords(_DescriptorSetEncoder):
     """Bag-of-words histograms of descriptor sets over a learned codebook.
 
-    ``fit`` learns a codebook of ``n_words`` codewords with scikit-learn's
+    ``fit`` learns a codebook of ``n_clusters`` codewords with scikit-learn's
     ``MiniBatchKMeans`` on (a random subsample of) all training descriptors.
     ``transform`` assigns each local descriptor to codewords and counts them
     per sample: bag of visual words for SIFT sets, bag of audio words for
@@ -54,8 +67,9 @@ class BagOfWords(_DescriptorSetEncoder):
 
     Parameters
     ----------
-    n_words : int, default=256
-        Codebook size (k-means clusters).
+    n_clusters : int, default=256
+        Codebook size: the number of k-means clusters (codewords), named as
+        in ``KMeans`` and ``MiniBatchKMeans``.
     assignment : {"hard", "soft"}, default="hard"
         "hard" counts each descriptor for its nearest codeword (squared
         Euclidean distance, ties to the lowest index). "soft" is the
@@ -89,7 +103,11 @@ class BagOfWords(_DescriptorSetEncoder):
         GPU, copied to the host once for encoding and the result copied
         back once (only assignment has a GPU kernel here so far).
     n_jobs : int, default=None
-        Threads of the CPU assignment kernel; None uses all cores.
+        The number of threads of the CPU assignment kernels (Numba's for
+        hard assignment, BLAS's for soft).
+        ``None`` means 1 unless in a :obj:`joblib.parallel_config` context.
+        ``-1`` means using all processors. See :term:`Glossary <n_jobs>`
+        for more details.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the samples encoded; the descriptors are then
@@ -98,12 +116,18 @@ class BagOfWords(_DescriptorSetEncoder):
         cost is k-means on the training descriptors, not a loop over
         samples, and ``MiniBatchKMeans``'s own ``verbose`` prints text
         lines, so it is not passed on.
+    n_words : int, default="deprecated"
+        Former name of ``n_clusters``; when set, it is used in its place.
+
+        .. deprecated:: 0.1
+           ``n_words`` was renamed ``n_clusters`` in 0.1 and will be removed
+           in 0.3.
 
     Attributes
     ----------
     kmeans_ : MiniBatchKMeans
         The fitted clustering.
-    codebook_ : ndarray of shape (n_words, d)
+    codebook_ : ndarray of shape (n_clusters, d)
         The codewords (``kmeans_.cluster_centers_``).
     bandwidth_ : float
         The soft-assignment bandwidth in use (only with ``assignment="soft"``).
@@ -112,7 +136,7 @@ class BagOfWords(_DescriptorSetEncoder):
     n_descriptor_features_ : int
         Width ``d`` of the local descriptors.
     n_features_out_ : int
-        ``n_words``.
+        ``n_clusters``.
 
     See Also
     --------
@@ -137,7 +161,7 @@ class BagOfWords(_DescriptorSetEncoder):
     >>> from skmm.encode import BagOfWords
     >>> rng = np.random.default_rng(0)
     >>> sets = [rng.normal(size=(int(rng.integers(5, 20)), 4)) for _ in range(30)]
-    >>> bow = BagOfWords(n_words=8, random_state=0).fit(sets)
+    >>> bow = BagOfWords(n_clusters=8, random_state=0).fit(sets)
     >>> histograms = bow.transform(sets)
     >>> histograms.shape
     (30, 8)
@@ -146,7 +170,7 @@ class BagOfWords(_DescriptorSetEncoder):
     """
 
     _parameter_constraints: dict = {
-        "n_words": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],
         "assignment": [StrOptions({"hard", "soft"})],
         "bandwidth": [
             Interval(numbers.Real, 0, None, closed="neither"),
@@ -161,12 +185,16 @@ class BagOfWords(_DescriptorSetEncoder):
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "n_jobs": [numbers.Integral, None],
         "verbose": ["verbose"],
+        "n_words": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Hidden(StrOptions({"deprecated"})),
+        ],
     }
 
     def __init__(
         self,
         *,
-        n_words=256,
+        n_clusters=256,
         assignment="hard",
         bandwidth="auto",
         norm="l1",
@@ -178,8 +206,9 @@ class BagOfWords(_DescriptorSetEncoder):
         device="cpu",
         n_jobs=None,
         verbose=False,
+        n_words="deprecated",
     ):
-        self.n_words = n_words
+        self.n_clusters = n_clusters
         self.assignment = assignment
         self.bandwidth = bandwidth
         self.norm = norm
@@ -191,10 +220,25 @@ class BagOfWords(_DescriptorSetEncoder):
         self.device = device
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.n_words = n_words
+
+    def _codebook_size(self):
+        """``n_clusters``, or the deprecated ``n_words`` when it is set,
+        with the parameter name that gave it."""
+        if isinstance(self.n_words, str) and self.n_words == "deprecated":
+            return self.n_clusters, "n_clusters"
+        warnings.warn(
+            "`n_words` was renamed `n_clusters` in 0.1 and will be removed in "
+            "0.3; it is used in place of `n_clusters` until then.",
+            FutureWarning,
+            # Past fit (or partial_fit) and its _fit_context wrapper.
+            stacklevel=4,
+        )
+        return self.n_words, "n_words"
 
     def _new_kmeans(self, rng):
         return MiniBatchKMeans(
-            n_clusters=self.n_words,
+            n_clusters=self._n_clusters,
             batch_size=self.batch_size,
             max_iter=self.max_iter,
             n_init="auto",
@@ -203,7 +247,7 @@ class BagOfWords(_DescriptorSetEncoder):
 
     def _finish_fit(self, sample):
         self.codebook_ = self.kmeans_.cluster_centers_
-        self.n_features_out_ = self.n_words
+        self.n_features_out_ = self.codebook_.shape[0]
         self.__dict__.pop("bandwidth_", None)
         if self.assignment == "soft":
             if self.bandwidth == "auto":
@@ -233,7 +277,8 @@ class BagOfWords(_DescriptorSetEncoder):
         -------
         self : object
         """
-        sample, rng = self._fit_sample(X, self.n_words, "n_words")
+        self._n_clusters, name = self._codebook_size()
+        sample, rng = self._fit_sample(X, self._n_clusters, name)
         self.kmeans_ = self._new_kmeans(rng).fit(sample)
         self._partial_rng = rng
         self._finish_fit(sample)
@@ -258,7 +303,11 @@ class BagOfWords(_DescriptorSetEncoder):
         -------
         self : object
         """
-        sample = self._partial_kmeans_step(X, self.n_words, "n_words")
+        if not hasattr(self, "_partial_rng"):
+            self._n_clusters, name = self._codebook_size()
+        else:
+            name = None  # checked on the first call only
+        sample = self._partial_kmeans_step(X, self._n_clusters, name)
         self._finish_fit(sample)
         return self
 
@@ -273,7 +322,7 @@ class BagOfWords(_DescriptorSetEncoder):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_words), float64
+        X_new : ndarray of shape (n_samples, n_clusters), float64
         """
         check_is_fitted(self)
         flat, offsets = self._check_sets(X, reset=False)
@@ -288,10 +337,10 @@ class BagOfWords(_DescriptorSetEncoder):
                 ),
                 flat,
                 offsets,
-                assignment_block_rows(self.device_, self.n_words),
+                assignment_block_rows(self.device_, self.n_features_out_),
             )
         elif self.device_ == "cuda":
-            from skmm.encode._assign_cupy import _block_rows, sq_distances_softmin
+            from skmm.encode._assign_xp import _block_rows, sq_distances_softmin
 
             weights = self._per_row(
                 functools.partial(
@@ -301,32 +350,36 @@ class BagOfWords(_DescriptorSetEncoder):
                 ),
                 flat,
                 offsets,
-                _block_rows(self.n_words),
+                _block_rows(self.n_features_out_),
             )
         else:
             weights = self._per_row(
                 functools.partial(
-                    _soft_weights_cpu, centres=self.codebook_, bandwidth=self.bandwidth_
+                    _soft_weights_cpu,
+                    centres=self.codebook_,
+                    bandwidth=self.bandwidth_,
+                    n_jobs=self.n_jobs,
                 ),
                 flat,
                 offsets,
-                max(1, _SOFT_BLOCK_ELEMENTS // self.n_words),
+                max(1, _SOFT_BLOCK_ELEMENTS // self.n_features_out_),
             )
+        k = self.n_features_out_
         if self.assignment == "hard":
             owner = np.repeat(np.arange(n_samples), np.diff(offsets))
-            counts = np.bincount(
-                owner * self.n_words + labels, minlength=n_samples * self.n_words
-            )
-            histograms = counts.reshape(n_samples, self.n_words).astype(np.float64)
+            counts = np.bincount(owner * k + labels, minlength=n_samples * k)
+            histograms = counts.reshape(n_samples, k).astype(np.float64)
         else:
-            histograms = np.zeros((n_samples, self.n_words), dtype=np.float64)
+            histograms = np.zeros((n_samples, k), dtype=np.float64)
             # Empty sets own no rows, so the starts of the others delimit them.
             non_empty = np.flatnonzero(np.diff(offsets) > 0)
             if non_empty.size:
                 histograms[non_empty] = np.add.reduceat(
                     weights, offsets[non_empty], axis=0
                 )
-        return power_normalise(histograms, self.power, self.norm)
+        return self._checked_output(
+            power_normalise(histograms, self.power, self.norm), X
+        )
 
     def _feature_prefix(self):
         return "bagofwords"

@@ -48,7 +48,16 @@ def _posteriors_cpu(X, means, variances, weights, step=None):
 def _fisher_gradients(flat, offsets, weights, means, variances, block_rows):
     """Fisher gradients of the sets ``offsets`` delimits in ``flat``, with
     posteriors in blocks of ``block_rows`` (rows beyond the last set are only
-    there to align those blocks)."""
+    there to align those blocks). Overflow (descriptors far larger than
+    the mixture's scale) is not warned about here: ``transform`` names the
+    sample it made non-finite."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _fisher_gradients_unchecked(
+            flat, offsets, weights, means, variances, block_rows
+        )
+
+
+def _fisher_gradients_unchecked(flat, offsets, weights, means, variances, block_rows):
     posteriors = _posteriors_cpu(flat, means, variances, weights, block_rows)
     n_sets = offsets.shape[0] - 1
     k, d = means.shape
@@ -375,21 +384,24 @@ class FisherVector(_DescriptorSetEncoder):
         if self.device_ == "cuda":
             import cupy
 
-            from skmm.encode import _assign_cupy
+            from skmm.encode import _assign_xp
 
             with self._progress(offsets.shape[0] - 1) as bar:
-                out = _assign_cupy.fisher_vectors(
+                out = _assign_xp.fisher_vectors(
                     flat, offsets, weights, means, variances,
                     self.include_weights, xp=cupy,
                 )
                 if self.improved:
-                    out = _assign_cupy.power_normalise(
+                    out = _assign_xp.power_normalise(
                         out, self.power, self.norm, cupy
                     )
                 bar.update(offsets.shape[0] - 1)
+            self._checked_output(out, X)
             return out if on_gpu else to_numpy(out)
         flat = to_numpy(flat).astype(np.float64, copy=False)
-        out = self._transform_cpu(flat, offsets, weights, means, variances)
+        out = self._checked_output(
+            self._transform_cpu(flat, offsets, weights, means, variances), X
+        )
         if on_gpu:
             import cupy
 

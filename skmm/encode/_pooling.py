@@ -105,10 +105,9 @@ def pool_flat(flat, offsets, stats=("mean", "std")):
         blocks["median"] = buffer(True)
         set_medians(flat, offsets, blocks["median"])
     if higher:
-        spread = var > 0
-        safe = np.where(spread, var, 1.0)
-        blocks["skew"] = np.where(spread, m3 / safe**1.5, 0.0)
-        blocks["kurtosis"] = np.where(spread, m4 / safe**2 - 3.0, 0.0)
+        # Standardised moments; a column without spread has 0 for both.
+        blocks["skew"] = m3
+        blocks["kurtosis"] = np.where(var > 0, m4 - 3.0, 0.0)
     return np.concatenate([blocks[s] for s in stats], axis=1)
 
 
@@ -328,7 +327,8 @@ class StatsPooling(StatelessMixin, _DescriptorSetEncoder):
             for (first, stop), chunk in zip(bounds, pooled, strict=True):
                 chunks.append(chunk)
                 bar.update(stop - first)
-        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        out = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        return self._checked_output(out, X)
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names, ``{stat}{i}`` (``mean0``, ..., ``std0``, ...);

@@ -3,7 +3,8 @@
 Set ``i`` is ``flat[offsets[i]:offsets[i + 1]]``. Sums run in float64. Mean and
 variance take one pass over the data with sums shifted by the set's first row,
 which keeps the variance accurate when the mean is large against the spread
-(MFCC's 0th coefficient); third and fourth moments take a second pass.
+(MFCC's 0th coefficient); third and fourth standardised moments take a second
+pass.
 """
 
 import numpy as np
@@ -13,7 +14,9 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def set_moments(flat, offsets, higher, extrema, mean, var, m3, m4, low, high):
     """Write mean, biased variance and, on request, the third and fourth
-    central moments and the extrema of each set's columns.
+    standardised moments (``mean(z**3)``, ``mean(z**4)`` of ``z = (x -
+    mean) / std``, 0 for a column without spread) and the extrema of each
+    set's columns.
 
     Outputs are float64 ``(n_sets, d)`` arrays; those not requested may be
     ``(0, d)``. Empty sets are left untouched.
@@ -54,12 +57,15 @@ def set_moments(flat, offsets, higher, extrema, mean, var, m3, m4, low, high):
             for j in range(d):
                 total[j] = 0.0
                 total_sq[j] = 0.0
+                # Standardised first: cubes and fourth powers of the raw
+                # deviations overflow long before their squares do.
+                shift[j] = 1.0 / np.sqrt(var[i, j]) if var[i, j] > 0 else 0.0
             for t in range(start, stop):
                 for j in range(d):
-                    delta = flat[t, j] - mean[i, j]
-                    cube = delta * delta * delta
+                    z = (flat[t, j] - mean[i, j]) * shift[j]
+                    cube = z * z * z
                     total[j] += cube
-                    total_sq[j] += cube * delta
+                    total_sq[j] += cube * z
             for j in range(d):
                 m3[i, j] = total[j] / n
                 m4[i, j] = total_sq[j] / n

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.encode._assign_numba import residual_sums
+from skmm.encode._assign_xp import row_norms
 from skmm.encode._base import (
     _DescriptorSetEncoder,
     assignment_block_rows,
@@ -62,7 +63,10 @@ class VLAD(_DescriptorSetEncoder):
         GPU, copied to the host once for encoding and the result copied
         back once (only assignment has a GPU kernel here so far).
     n_jobs : int, default=None
-        Threads of the CPU assignment kernel; None uses all cores.
+        The number of threads of the CPU assignment kernel.
+        ``None`` means 1 unless in a :obj:`joblib.parallel_config` context.
+        ``-1`` means using all processors. See :term:`Glossary <n_jobs>`
+        for more details.
     verbose : bool or int, default=False
         Show a progress bar (``tqdm.auto``, on standard error) in
         ``transform`` counting the samples encoded; the descriptors are then
@@ -253,12 +257,13 @@ class VLAD(_DescriptorSetEncoder):
             flat, offsets, labels, self.codebook_.astype(np.float64), sums
         )
         if self.intra_norm:
-            block_norms = np.sqrt(np.einsum("ikj,ikj->ik", sums, sums))
+            block_norms = row_norms(sums.reshape(-1, d), "l2", np)
             block_norms[block_norms == 0] = 1.0
-            sums /= block_norms[:, :, None]
-        return power_normalise(
+            sums /= block_norms.reshape(n_samples, self.n_clusters, 1)
+        out = power_normalise(
             sums.reshape(n_samples, self.n_features_out_), self.power, self.norm
         )
+        return self._checked_output(out, X)
 
     def _feature_prefix(self):
         return "vlad"

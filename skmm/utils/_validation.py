@@ -117,6 +117,15 @@ def check_documents(X):
     return documents
 
 
+def _largest_encodable(dtype, n_local, n_features):
+    """Largest magnitude a set of this shape and dtype may hold (see
+    :func:`check_descriptor_sets`)."""
+    headroom = 2.0**16
+    per_set = float(np.finfo(np.float64).max) / (n_local * n_features)
+    per_row = float(np.finfo(dtype).max) / n_features
+    return math.sqrt(min(per_set, per_row) / headroom)
+
+
 def check_descriptor_sets(X, *, n_features=None):
     """Validate descriptor sets and return them as a list of 2-D float arrays.
 
@@ -142,14 +151,33 @@ def check_descriptor_sets(X, *, n_features=None):
     Raises
     ------
     ValueError
-        If a set is missing (None, NaN), is not 2-D, holds NaN or infinity,
-        or has the wrong width; the message names the sample.
+        If there are no sets at all; if a set is missing (None, NaN), is not
+        2-D, holds NaN or infinity, has the wrong width, or holds values so
+        large that encoding it would overflow (see Notes); the message names
+        the sample.
     TypeError
         If a set is not numeric; the message names the sample.
+
+    Notes
+    -----
+    Encoders square the descriptors' values and sum the squares (distances to
+    codewords, variances, second-order Fisher statistics), over a set's
+    values in float64 and over a descriptor's in the set's dtype. A set is
+    refused when its largest magnitude ``m`` would bring such a sum within a
+    factor ``2**16`` of overflow: ``m**2 * n_local * n_features`` past
+    ``finfo(float64).max / 2**16``, or, for float32 sets, ``m**2 *
+    n_features`` past ``finfo(float32).max / 2**16``. In float64 that is
+    ``m`` above about ``1e148`` for a million values; rescale such
+    descriptors. A 3-D batch is checked set by set, as a list is.
     """
     if isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 3:
         X = list(X)
     cells, labels = _as_column(X, kind="descriptor set")
+    if not cells:
+        raise ValueError(
+            "Found 0 descriptor sets (no samples), while a minimum of 1 is "
+            "required."
+        )
     sets = []
     for position, cell in enumerate(cells):
         if _is_missing(cell):
@@ -189,11 +217,23 @@ def check_descriptor_sets(X, *, n_features=None):
             )
         xp = array_module(array)
         array = xp.ascontiguousarray(array, dtype=dtype)
-        if not bool(xp.isfinite(array).all()):
-            raise ValueError(
-                f"Descriptor set {_sample_label(position, labels)} contains "
-                "NaN or infinity."
-            )
+        if array.size:
+            # Two reductions, no temporary: NaN propagates through both.
+            high, low = float(array.max()), float(array.min())
+            if not (math.isfinite(high) and math.isfinite(low)):
+                raise ValueError(
+                    f"Descriptor set {_sample_label(position, labels)} contains "
+                    "NaN or infinity."
+                )
+            peak = max(high, -low)
+            limit = _largest_encodable(dtype, *array.shape)
+            if peak > limit:
+                raise ValueError(
+                    f"Descriptor set {_sample_label(position, labels)} holds "
+                    f"values up to {peak:.3g} in magnitude; encoders sum their "
+                    "squares, which would overflow. Rescale the descriptors "
+                    f"(below {limit:.3g} for this set's size and dtype)."
+                )
         sets.append(array)
     width = 0 if n_features is None else n_features
     xp = next((array_module(a) for a in sets if a is not None), np)

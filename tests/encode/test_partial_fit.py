@@ -21,7 +21,7 @@ def _sets(n_samples, d=5, seed=0):
 
 def _encoder(kind, **params):
     if kind == "bow":
-        return BagOfWords(n_words=6, max_descriptors=None, **params)
+        return BagOfWords(n_clusters=6, max_descriptors=None, **params)
     return VLAD(n_clusters=6, max_descriptors=None, **params)
 
 
@@ -91,8 +91,7 @@ def test_partial_fit_after_fit_refines_the_fitted_codebook(kind):
 @pytest.mark.parametrize("kind", ["bow", "vlad"])
 def test_partial_fit_errors(kind):
     sets = _sets(10)
-    name = "n_words" if kind == "bow" else "n_clusters"
-    with pytest.raises(ValueError, match=f"{name}=6"):
+    with pytest.raises(ValueError, match="n_clusters=6"):
         _encoder(kind).partial_fit([sets[0][:3]])
     encoder = _encoder(kind, random_state=0).partial_fit(sets)
     with pytest.raises(ValueError, match="4"):

@@ -185,3 +185,24 @@ def test_verbose_bar_counts_samples_and_changes_nothing(
     np.testing.assert_array_equal(quiet, loud)
     err = capsys.readouterr().err
     assert "StatsPooling" in err and "60/60" in err and "sample" in err
+
+
+def test_defaults_are_pinned():
+    assert StatsPooling().get_params() == dict(
+        stats=("mean", "std"), segments=1, verbose=False
+    )
+    sets = _sets(8, n=4)
+    expected = np.stack([np.concatenate([a.mean(axis=0), a.std(axis=0)]) for a in sets])
+    np.testing.assert_allclose(StatsPooling().fit_transform(sets), expected)
+
+
+def test_higher_moments_of_large_values_do_not_overflow():
+    # Cubes and fourth powers of 1e120 overflow float64; standardised
+    # moments do not, and skew and kurtosis are scale-free.
+    sets = _sets(9, n=6)
+    stats = ("skew", "kurtosis", "std")
+    small = StatsPooling(stats=stats).fit_transform(sets)
+    large = StatsPooling(stats=stats).fit_transform([a * 1e120 for a in sets])
+    d = sets[0].shape[1]
+    np.testing.assert_allclose(large[:, : 2 * d], small[:, : 2 * d], rtol=1e-9)
+    np.testing.assert_allclose(large[:, 2 * d :], small[:, 2 * d :] * 1e120, rtol=1e-9)

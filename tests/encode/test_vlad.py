@@ -144,3 +144,115 @@ def test_verbose_bar_counts_samples_and_changes_nothing(capsys, monkeypatch, d):
     np.testing.assert_array_equal(quiet, loud)
     err = capsys.readouterr().err
     assert "VLAD" in err and "150/150" in err and "sample" in err
+
+
+def test_defaults_are_pinned():
+    assert VLAD().get_params() == dict(
+        n_clusters=64,
+        intra_norm=True,
+        power=0.5,
+        norm="l2",
+        max_descriptors=100_000,
+        batch_size=1024,
+        max_iter=100,
+        random_state=None,
+        device="cpu",
+        n_jobs=None,
+        verbose=False,
+    )
+
+
+def test_fit_is_minibatch_kmeans_on_the_subsample():
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.utils import check_random_state
+
+    sets = _sets(5)
+    vlad = VLAD(
+        n_clusters=4, max_descriptors=70, batch_size=32, max_iter=4, random_state=2
+    ).fit(sets)
+    flat = np.concatenate(sets)
+    rng = check_random_state(2)
+    rows = np.sort(rng.choice(len(flat), size=70, replace=False))
+    reference = MiniBatchKMeans(
+        n_clusters=4, batch_size=32, max_iter=4, n_init="auto",
+        random_state=rng.randint(np.iinfo(np.int32).max),
+    ).fit(flat[rows])
+    np.testing.assert_array_equal(vlad.codebook_, reference.cluster_centers_)
+    assert vlad.n_features_out_ == 4 * 5
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize("on_device", [False, True])
+@pytest.mark.parametrize("d", [5, 64])
+def test_device_dispatch(cupy, monkeypatch, device, on_device, d):
+    from skmm.encode import _assign_numba, _assign_xp
+    from skmm.utils._device import is_cupy_array
+
+    sets = _sets(6, n_samples=12, d=d)
+    expected = VLAD(n_clusters=4, random_state=0).fit(sets).transform(sets)
+    vlad = VLAD(n_clusters=4, random_state=0, device=device).fit(sets)
+    assert vlad.device_ == device
+    calls = []
+
+    def spy(module, name, kind):
+        original = getattr(module, name)
+
+        def wrapped(X, *args, **kwargs):
+            calls.append((kind, is_cupy_array(X)))
+            return original(X, *args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapped)
+
+    spy(_assign_numba, "assign_direct", "cpu")
+    spy(_assign_numba, "assign_gemm", "cpu")
+    spy(_assign_xp, "nearest_centre", "device")
+    out = vlad.transform([cupy.asarray(s) for s in sets] if on_device else sets)
+    # Sets are stacked on the host for either kernel; the device kernel
+    # copies them over itself.
+    assert calls == [("device" if device == "cuda" else "cpu", False)]
+    assert is_cupy_array(out) == on_device
+    np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_n_jobs_none_means_one_outside_a_joblib_context(monkeypatch):
+    import joblib
+    import numba
+
+    from skmm.encode import _assign_numba
+
+    seen = []
+    original = _assign_numba.assign_direct
+    monkeypatch.setattr(
+        _assign_numba,
+        "assign_direct",
+        lambda *args: seen.append(numba.get_num_threads()) or original(*args),
+    )
+    sets = _sets(7, n_samples=8)
+    vlad = VLAD(n_clusters=3, random_state=0).fit(sets)
+    vlad.transform(sets)
+    with joblib.parallel_config(n_jobs=2):
+        vlad.transform(sets)
+    vlad.set_params(n_jobs=2).transform(sets)
+    two = min(2, numba.config.NUMBA_NUM_THREADS)
+    assert seen == [1, two, two]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(), dict(intra_norm=False, power=1.0), dict(intra_norm=False, norm="l1")],
+)
+def test_norms_of_large_accepted_sets_do_not_overflow(params):
+    # A long set of one repeated descriptor near the largest magnitude
+    # validation accepts: its residual sum's squared norm overflows float64,
+    # which must not turn the code into zeros. VLAD is invariant to one scale
+    # of descriptors and codebook together.
+    from skmm.utils._validation import _largest_encodable
+
+    vlad = VLAD(n_clusters=3, random_state=0, **params).fit(_sets(8))
+    one = np.tile([[3.0, -2.0, 1.0, 0.5, -1.0]], (400_000, 1))
+    expected = vlad.transform([one])
+    scale = 0.9 * _largest_encodable(np.float64, *one.shape) / 3.0
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.sum((one.sum(axis=0) * scale) ** 2))
+    vlad.codebook_ = vlad.codebook_ * scale
+    np.testing.assert_allclose(vlad.transform([one * scale]), expected, rtol=1e-9)

@@ -1,9 +1,11 @@
-"""CuPy versions of the codebook kernels, used with ``device="cuda"``.
+"""Array versions of the codebook kernels, used with ``device="cuda"``.
 
-CuPy is imported inside each function, so this module imports without it.
-Distances are computed as in the Numba kernels, ``||c||^2 - 2 x.c`` from one
-matrix product per block of rows, and ``argmin`` returns the first minimum,
-so ties go to the lowest centre index.
+Plain array code on an ``xp`` namespace, NumPy's API: CuPy on the GPU (the
+default, imported inside each function, so this module imports without it),
+NumPy or the test suite's CuPy stand-in elsewhere. Distances are computed as
+in the Numba kernels, ``||c||^2 - 2 x.c`` from one matrix product per block
+of rows, and ``argmin`` returns the first minimum, so ties go to the lowest
+centre index.
 """
 
 import numpy as np
@@ -16,20 +18,31 @@ def _block_rows(n_centres):
     return max(1, _BLOCK_ELEMENTS // max(1, n_centres))
 
 
-def nearest_centre(X, centres):
+def _namespace(xp):
+    if xp is None:
+        import cupy as xp
+    return xp
+
+
+def _to_host(array):
+    return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+def nearest_centre(X, centres, xp=None):
     """Index of the nearest centre of every row of ``X``, computed on the GPU.
 
     Parameters
     ----------
     X : ndarray of shape (n, d), float32 or float64
     centres : ndarray of shape (k, d), same dtype
+    xp : module, default=None
+        The array namespace; None is CuPy.
 
     Returns
     -------
     labels : ndarray of shape (n,), int64 (on the host)
     """
-    import cupy as cp
-
+    cp = _namespace(xp)
     centres_gpu = cp.asarray(centres)
     centre_sq_norms = cp.sum(centres_gpu * centres_gpu, axis=1)
     labels = np.empty(X.shape[0], dtype=np.int64)
@@ -37,16 +50,17 @@ def nearest_centre(X, centres):
     for start in range(0, X.shape[0], step):
         block = cp.asarray(X[start : start + step])
         scores = centre_sq_norms[None, :] - 2 * (block @ centres_gpu.T)
-        labels[start : start + step] = cp.argmin(scores, axis=1).get()
+        labels[start : start + step] = _to_host(cp.argmin(scores, axis=1))
     return labels
 
 
-def sq_distances_softmin(X, centres, bandwidth):
+def sq_distances_softmin(X, centres, bandwidth, xp=None):
     """Kernel-codebook weights ``softmax(-||x - c||^2 / (2 bandwidth^2))``.
 
-    Returns a host float64 array of shape ``(n, k)``.
+    Returns a host float64 array of shape ``(n, k)``; ``xp`` is the array
+    namespace (None is CuPy).
     """
-    import cupy as cp
+    cp = _namespace(xp)
 
     centres_gpu = cp.asarray(centres, dtype=cp.float64)
     centre_sq_norms = cp.sum(centres_gpu * centres_gpu, axis=1)
@@ -63,7 +77,7 @@ def sq_distances_softmin(X, centres, bandwidth):
         logits -= logits.max(axis=1, keepdims=True)
         weights = cp.exp(logits)
         weights /= weights.sum(axis=1, keepdims=True)
-        out[start : start + step] = weights.get()
+        out[start : start + step] = _to_host(weights)
     return out
 
 
@@ -75,8 +89,7 @@ def fisher_vectors(X, offsets, weights, means, variances, include_weights, xp=No
     ``(n_sets, [k +] 2 k d)`` of ``FisherVector.transform`` before power
     normalisation; empty sets give zero rows. ``xp`` defaults to CuPy.
     """
-    if xp is None:
-        import cupy as xp
+    xp = _namespace(xp)
     X = xp.asarray(X, dtype=xp.float64)
     k, d = means.shape
     n_sets = offsets.shape[0] - 1
@@ -131,15 +144,33 @@ def fisher_vectors(X, offsets, weights, means, variances, include_weights, xp=No
     return xp.concatenate(blocks, axis=1)
 
 
+def row_norms(rows, norm, xp):
+    """L1 or L2 norm of every row of a 2-D array, finite wherever the rows
+    are: a row whose sum overflows is summed again scaled by its largest
+    magnitude (norms of finite rows only overflow for magnitudes near the
+    float maximum, so the extra pass is rare)."""
+    with np.errstate(over="ignore"):
+        if norm == "l1":
+            scale = xp.abs(rows).sum(axis=1)
+        elif xp is np:
+            scale = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+        else:
+            scale = xp.sqrt((rows * rows).sum(axis=1))
+    overflow = ~xp.isfinite(scale)
+    if bool(overflow.any()):
+        big = rows[overflow]
+        peak = xp.abs(big).max(axis=1)
+        if bool(xp.isfinite(peak).all()):
+            scale[overflow] = peak * row_norms(big / peak[:, None], norm, xp)
+    return scale
+
+
 def power_normalise(out, power, norm, xp):
     """``_base.power_normalise`` for device arrays (not in place)."""
     if power != 1:
         out = xp.copysign(xp.abs(out) ** power, out)
     if norm is not None:
-        if norm == "l1":
-            scale = xp.abs(out).sum(axis=1)
-        else:
-            scale = xp.sqrt((out * out).sum(axis=1))
+        scale = row_norms(out, norm, xp)
         scale = xp.where(scale == 0, 1.0, scale)
         out = out / scale[:, None]
     return out
