@@ -322,6 +322,26 @@ def check_bad_input_errors(name, estimator, X, y, bad_inputs):
             raise AssertionError(f"{name} accepted bad input {bad!r}.")
 
 
+def check_empty_input(name, estimator, X, y):
+    """No samples: a clear ``ValueError`` or an empty output of the right
+    width, never an ``IndexError`` or a failed concatenation."""
+    fitted = _with_fixed_seed(estimator).fit(X, y)
+    try:
+        result = _output(fitted, [])
+    except ValueError as exc:
+        message = str(exc)
+        assert "concatenate" not in message and "index" not in message, (
+            name,
+            message,
+        )
+        return
+    if isinstance(result, list):
+        assert result == [], (name, result)
+        return
+    expected = _output_width(_output(fitted, X))
+    assert result.shape == (0, expected), (name, result.shape, expected)
+
+
 def yield_checks(estimator):
     """Yield ``check(name, estimator)`` callables for one estimator."""
     for check in (
@@ -343,6 +363,7 @@ def yield_checks(estimator):
         check_fit_idempotent,
         check_input_not_mutated,
         check_feature_names_out_length,
+        check_empty_input,
     ):
         yield _bind(check, X, y)
     yield _bind(check_bad_input_errors, X, y, bad())

@@ -9,6 +9,7 @@ from skmm.base import with_input_kind
 from skmm.utils._validation import check_documents
 from skmm.utils.estimator_checks import (
     check_bad_input_errors,
+    check_empty_input,
     check_estimator,
     check_feature_names_out_length,
     check_fit_idempotent,
@@ -97,6 +98,20 @@ class _NeverRefuses(_LengthVectorizer):
         return np.array([[len(d) + getattr(self, "offset_", 0.0)] for d in documents])
 
 
+class _EmptyIndexError(_LengthVectorizer):
+    def transform(self, X):
+        documents = check_documents(X)
+        first = documents[0]  # IndexError on no samples
+        return np.array([[len(d) + self.offset_ + 0 * len(first)] for d in documents])
+
+
+class _EmptyWrongWidth(_LengthVectorizer):
+    def transform(self, X):
+        if len(X) == 0:
+            return np.zeros((0, 3))
+        return super().transform(X)
+
+
 class _Permissive(_LengthVectorizer):
     def transform(self, X):
         return np.array([[len(str(d)) + self.offset_] for d in X])
@@ -121,6 +136,16 @@ def test_checks_catch_faults(estimator, check):
     X, y = make_raw_input("text")
     with pytest.raises(AssertionError):
         check(type(estimator).__name__, estimator, X, y)
+
+
+@pytest.mark.parametrize(
+    "estimator, error",
+    [(_EmptyIndexError(), IndexError), (_EmptyWrongWidth(), AssertionError)],
+)
+def test_empty_input_check_catches_faults(estimator, error):
+    X, y = make_raw_input("text")
+    with pytest.raises(error):
+        check_empty_input(type(estimator).__name__, estimator, X, y)
 
 
 def test_bad_input_check_catches_permissive_estimator():
