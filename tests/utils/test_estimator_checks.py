@@ -35,7 +35,8 @@ class _LengthVectorizer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self)
         documents = check_documents(X)
-        return np.array([[len(d) + self.offset_] for d in documents])
+        lengths = np.array([len(d) + self.offset_ for d in documents], dtype=float)
+        return lengths.reshape(-1, 1)
 
     def get_feature_names_out(self, input_features=None):
         return np.array(["length"], dtype=object)
