@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_array
 
-from skmm.retrieval import _retrieve_cupy
+from skmm.retrieval import _retrieve_xp
 from skmm.utils._device import _DEVICES, resolve_device, to_numpy
 
 _METRICS = ("cosine", "correlation", "euclidean", "dot")
@@ -79,7 +79,7 @@ def similarity(query_features, database_features, *, metric="cosine", device="cp
     """
     Q, D = _check_features(query_features, database_features)
     xp = _array_module(device)
-    return _retrieve_cupy.similarity_blocks(Q, D, metric, None, xp=xp)
+    return _retrieve_xp.similarity_blocks(Q, D, metric, None, xp=xp)
 
 
 @validate_params(
@@ -168,4 +168,4 @@ def retrieve(
     """
     Q, D = _check_features(query_features, database_features)
     xp = _array_module(device)
-    return _retrieve_cupy.retrieve_blocks(Q, D, k, metric, batch_size, xp=xp)
+    return _retrieve_xp.retrieve_blocks(Q, D, k, metric, batch_size, xp=xp)

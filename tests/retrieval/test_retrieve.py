@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics.pairwise import cosine_similarity, euclidean_distances
 from sklearn.neighbors import NearestNeighbors
 
-from skmm.retrieval import _retrieve, _retrieve_cupy, retrieve, similarity
+from skmm.retrieval import _retrieve, _retrieve_xp, retrieve, similarity
 from skmm.utils._device import cuda_is_available
 
 METRICS = ["cosine", "correlation", "euclidean", "dot"]
@@ -145,16 +145,16 @@ def test_float32_input_is_scored_in_float64():
 
 
 def test_default_batch_size_follows_memory_budget():
-    budget = _retrieve_cupy.BLOCK_BYTES
+    budget = _retrieve_xp.BLOCK_BYTES
     for n_queries, n_database in [(1000, 100_000), (10, 10), (5, 10**9)]:
-        batch = _retrieve_cupy.default_batch_size(n_queries, n_database)
+        batch = _retrieve_xp.default_batch_size(n_queries, n_database)
         assert 1 <= batch <= n_queries
         assert batch == 1 or batch * n_database * 16 <= budget
-    assert _retrieve_cupy.default_batch_size(10**6, 100_000) == budget // 1_600_000
+    assert _retrieve_xp.default_batch_size(10**6, 100_000) == budget // 1_600_000
 
 
 def test_memory_stays_bounded_by_block(monkeypatch):
-    monkeypatch.setattr(_retrieve_cupy, "BLOCK_BYTES", 2**20)
+    monkeypatch.setattr(_retrieve_xp, "BLOCK_BYTES", 2**20)
     Q, D = _features((1000, 4000, 16), 0)
     whole_scores_bytes = Q.shape[0] * D.shape[0] * 8  # 32 MB
     retrieve(Q[:2], D, k=10)  # imports and caches outside the measurement
@@ -177,11 +177,11 @@ def test_array_module_code_under_numpy_equals_cpu_path(metric, k):
     Q[3] = 0.0
     D[7] = D[2]
     expected = retrieve(Q, D, k=k, metric=metric, device="cpu", batch_size=10)
-    ranking, scores = _retrieve_cupy.retrieve_blocks(Q, D, k, metric, 10, xp=np)
+    ranking, scores = _retrieve_xp.retrieve_blocks(Q, D, k, metric, 10, xp=np)
     np.testing.assert_array_equal(ranking, expected[0])
     np.testing.assert_array_equal(scores, expected[1])
     np.testing.assert_array_equal(
-        _retrieve_cupy.similarity_blocks(Q, D, metric, 10, xp=np),
+        _retrieve_xp.similarity_blocks(Q, D, metric, 10, xp=np),
         similarity(Q, D, metric=metric),
     )
 
@@ -194,7 +194,7 @@ def test_cuda_dispatch_with_numpy_standing_in_for_cupy(monkeypatch):
     Q, D = _features((20, 80, 6), 1)
     for metric in METRICS:
         ranking, scores = retrieve(Q, D, k=5, metric=metric, device="cuda")
-        expected = _retrieve_cupy.retrieve_blocks(Q, D, 5, metric, None, xp=np)
+        expected = _retrieve_xp.retrieve_blocks(Q, D, 5, metric, None, xp=np)
         assert type(ranking) is np.ndarray and type(scores) is np.ndarray
         np.testing.assert_array_equal(ranking, expected[0])
         np.testing.assert_array_equal(scores, expected[1])
