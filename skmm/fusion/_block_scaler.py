@@ -2,7 +2,6 @@
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.sparsefuncs import inplace_column_scale, mean_variance_axis
 from sklearn.utils.validation import check_is_fitted
@@ -123,7 +122,7 @@ class BlockScaler(_BlockTransformer):
         self.blocks = blocks
         self.weights = weights
 
-    def _learn_scales(self, Z):
+    def _learn(self, Z):
         weights = _check_weights(self.weights, self.blocks_)
         if sp.issparse(Z):
             _, column_variances = mean_variance_axis(Z, axis=0)
@@ -136,7 +135,7 @@ class BlockScaler(_BlockTransformer):
         # A constant block carries no information to balance: leave its scale.
         self.scales_ = weights / np.where(spread > 0, spread, 1.0)
 
-    def _apply_scales(self, Z):
+    def _apply(self, Z):
         column_scales = np.ones(Z.shape[1], dtype=Z.dtype)
         for (_, idx), scale in zip(self.blocks_, self.scales_, strict=True):
             column_scales[idx] = scale
@@ -145,56 +144,6 @@ class BlockScaler(_BlockTransformer):
             inplace_column_scale(Z, column_scales)
             return Z
         return Z * column_scales
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
-        """Learn each block's total variance.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features), or \
-                the input of ``transformer``
-            Fused features, or raw input when ``transformer`` is given.
-        y : array-like of shape (n_samples,), default=None
-            Passed to ``transformer``.
-
-        Returns
-        -------
-        self : BlockScaler
-        """
-        self._learn_scales(self._fit_input(X, y))
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit_transform(self, X, y=None):
-        """Fit, then scale ``X``, running ``transformer`` once.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} or the input of ``transformer``
-        y : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        X_new : {ndarray, sparse matrix} of shape (n_samples, n_fused_features)
-        """
-        Z = self._fit_input(X, y)
-        self._learn_scales(Z)
-        return self._apply_scales(Z)
-
-    def transform(self, X):
-        """Scale each block by its learned factor.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} or the input of ``transformer``
-
-        Returns
-        -------
-        X_new : {ndarray, sparse matrix} of shape (n_samples, n_fused_features)
-            Sparse when the fused input is sparse.
-        """
-        return self._apply_scales(self._transform_input(X))
 
     def get_feature_names_out(self, input_features=None):
         """The fused feature names, unchanged.

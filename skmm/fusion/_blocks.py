@@ -1,4 +1,4 @@
-"""Early fusion: act on the modality blocks of one fused feature matrix.
+"""Blocks of a fused feature matrix, and the base of the block estimators.
 
 A ``ColumnTransformer`` (or ``FeatureUnion``) over per-modality pipelines
 concatenates each modality's features side by side. The estimators here treat
@@ -26,7 +26,7 @@ Otherwise the whole input is one block named ``"features"``.
 
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils import check_array
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -124,7 +124,14 @@ def _layout_of(transformer):
 
 
 class _BlockTransformer(TransformerMixin, BaseEstimator):
-    """Shared handling of ``transformer`` and ``blocks`` (see module doc)."""
+    """Base of the block estimators: ``transformer``, ``blocks``, fit/transform.
+
+    It fuses the input (runs ``transformer``, or validates a 2-D input),
+    resolves ``blocks_``, and calls two hooks of the subclass on the fused
+    matrix ``Z``: ``_learn(Z)`` in ``fit`` sets the fitted state,
+    ``_apply(Z)`` in ``transform`` returns the output. ``fit_transform``
+    runs ``transformer`` once.
+    """
 
     _accept_sparse = False
     _allow_nan = False
@@ -186,6 +193,60 @@ class _BlockTransformer(TransformerMixin, BaseEstimator):
                 " when fitted."
             )
         return Z
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Resolve the blocks and learn from the fused matrix.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or \
+                the input of ``transformer``
+            The fused features, or the raw input that ``transformer``
+            fuses.
+        y : array-like of shape (n_samples,), default=None
+            Passed to ``transformer``.
+
+        Returns
+        -------
+        self : object
+        """
+        self._learn(self._fit_input(X, y))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y=None):
+        """Fit, then transform ``X``, running ``transformer`` once.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or \
+                the input of ``transformer``
+        y : array-like of shape (n_samples,), default=None
+            Passed to ``transformer``.
+
+        Returns
+        -------
+        X_new : {ndarray, sparse matrix} of shape (n_samples, n_features_out)
+        """
+        Z = self._fit_input(X, y)
+        self._learn(Z)
+        return self._apply(Z)
+
+    def transform(self, X):
+        """Transform the blocks of ``X`` as learned in ``fit``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or \
+                the input of ``transformer``
+
+        Returns
+        -------
+        X_new : {ndarray, sparse matrix} of shape (n_samples, n_features_out)
+            See the class for the output of each estimator.
+        """
+        return self._apply(self._transform_input(X))
 
     def _check_input_features(self, input_features):
         if self.transformer is None:

@@ -115,62 +115,12 @@ class ModalityImputer(_BlockTransformer):
             self.statistics_ = sums / np.maximum(counts, 1)
         self.missing_rate_ = self._block_missing(nan).mean(axis=0)
 
-    def _impute(self, Z):
+    def _apply(self, Z):
         nan = np.isnan(Z)
         filled = np.where(nan, self.statistics_.astype(Z.dtype), Z)
         if not self.add_indicator:
             return filled
         return np.hstack([filled, self._block_missing(nan).astype(Z.dtype)])
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
-        """Learn the fill values.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), or the input of \
-                ``transformer``
-            Fused features with NaN where a modality is missing.
-        y : array-like of shape (n_samples,), default=None
-            Passed to ``transformer``.
-
-        Returns
-        -------
-        self : ModalityImputer
-        """
-        self._learn(self._fit_input(X, y))
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit_transform(self, X, y=None):
-        """Fit, then impute ``X``, running ``transformer`` once.
-
-        Parameters
-        ----------
-        X : array-like or the input of ``transformer``
-        y : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_fused_features + n_blocks)
-        """
-        Z = self._fit_input(X, y)
-        self._learn(Z)
-        return self._impute(Z)
-
-    def transform(self, X):
-        """Fill NaN and append the per-block missing indicators.
-
-        Parameters
-        ----------
-        X : array-like or the input of ``transformer``
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_fused_features + n_blocks)
-            Without the indicators when ``add_indicator=False``.
-        """
-        return self._impute(self._transform_input(X))
 
     def get_feature_names_out(self, input_features=None):
         """The fused names, then ``{block}__missing`` for each block.

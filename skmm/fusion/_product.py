@@ -4,7 +4,6 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import _fit_context
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
@@ -104,7 +103,7 @@ class ProductFusion(_BlockTransformer):
         self.rank = rank
         self.random_state = random_state
 
-    def _fit_projections(self, Z):
+    def _learn(self, Z):
         self.projections_ = []
         for _, idx in self.blocks_:
             if self.rank is None or idx.size <= self.rank:
@@ -129,7 +128,7 @@ class ProductFusion(_BlockTransformer):
         ]
         self.n_features_out_ = int(np.prod([w + 1 for w in widths]))
 
-    def _product(self, Z):
+    def _apply(self, Z):
         n_samples = Z.shape[0]
         out = np.ones((n_samples, 1), dtype=np.float64)
         for (_, idx), projection in zip(self.blocks_, self.projections_, strict=True):
@@ -139,54 +138,6 @@ class ProductFusion(_BlockTransformer):
             augmented = np.hstack([np.ones((n_samples, 1)), block])
             out = (out[:, :, None] * augmented[:, None, :]).reshape(n_samples, -1)
         return out
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
-        """Resolve the blocks and fit the projections.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features), or \
-                the input of ``transformer``
-        y : array-like of shape (n_samples,), default=None
-            Passed to ``transformer``.
-
-        Returns
-        -------
-        self : ProductFusion
-        """
-        self._fit_projections(self._fit_input(X, y))
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit_transform(self, X, y=None):
-        """Fit, then fuse ``X``, running ``transformer`` once.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} or the input of ``transformer``
-        y : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_features_out_)
-        """
-        Z = self._fit_input(X, y)
-        self._fit_projections(Z)
-        return self._product(Z)
-
-    def transform(self, X):
-        """The flattened outer product of the (projected) blocks.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} or the input of ``transformer``
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_features_out_), float64
-        """
-        return self._product(self._transform_input(X))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the products: factors joined by ``*``, ``"1"`` for the
