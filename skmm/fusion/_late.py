@@ -51,7 +51,14 @@ def _fit_and_predict(estimator, X_train, y_train, X_test, params, method):
 
 
 class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
-    """Shared machinery: column selection, missing rows, out-of-fold fits."""
+    """Late fusion's work: column selection, present rows, out-of-fold fits,
+    stacking, fixed weights.
+
+    As scikit-learn's ``_BaseStacking``, the subclasses only say what is
+    theirs: ``_check_targets`` (encode ``y``), ``_default_final``,
+    ``_base_method`` and ``_align_output`` / ``_output_shape_tail`` (what a
+    base estimator outputs), ``_modality_score`` and ``_learn_weights``.
+    """
 
     # A ``groups`` fit argument is requested by default under metadata
     # routing, so that ``GridSearchCV(...).fit(X, y, groups=g)`` hands the
@@ -77,10 +84,98 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         """
         return Bunch(**dict(self._estimators))
 
+    def __init__(
+        self,
+        estimators,
+        *,
+        fusion="mean",
+        weights=None,
+        final_estimator=None,
+        cv=5,
+        n_jobs=None,
+        verbose=False,
+    ):
+        self.estimators = estimators
+        self.fusion = fusion
+        self.weights = weights
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @_fit_context(
+        # the base and final estimators are validated when they are fitted
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, groups=None, **fit_params):
+        """Fit every modality's estimator, then the fusion.
+
+        Parameters
+        ----------
+        X : pandas DataFrame or array-like of shape (n_samples, n_features)
+            One column (or several) per modality; a missing cell is None or
+            NaN.
+        y : array-like of shape (n_samples,)
+            Class labels (classifier) or targets (regressor).
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for the internal cross-validation (with a group
+            splitter as ``cv``).
+        **fit_params : dict
+            Without metadata routing: passed to every base estimator's
+            ``fit`` (sample-aligned ones restricted to its rows), and
+            ``sample_weight`` also to the final estimator. With routing:
+            routed to the estimators that request them. Learned weights do
+            not use sample weights.
+
+        Returns
+        -------
+        self : object
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None."
+            )
+        y = self._check_targets(column_or_1d(y, warn=True))
+        stacking = self.fusion == "stacking"
+        learn = self._learns_weights()
+        oof, oof_present, final_params = self._fit_base(
+            X, y, groups, fit_params, need_oof=stacking or learn
+        )
+        self.modality_scores_ = None
+        if oof is not None:
+            self.modality_scores_ = {
+                name: self._modality_score(y[rows], oof[m, rows])
+                if rows.any()
+                else float("nan")
+                for m, (name, rows) in enumerate(
+                    zip(self.named_estimators_, oof_present, strict=True)
+                )
+            }
+        if stacking:
+            self.weights_ = None
+            self.final_estimator_ = clone(self._final_or_default()).fit(
+                self._meta_features(oof, oof_present), y, **final_params
+            )
+        elif learn:
+            self.weights_ = self._learn_weights(oof, oof_present, y)
+        else:
+            n_estimators = len(self.estimators_)
+            weights = self._resolved_weights(n_estimators)
+            if weights is None:
+                weights = np.full(n_estimators, 1.0 / n_estimators)
+            self.weights_ = weights
+        return self
+
+    def _final_or_default(self):
+        if self.final_estimator is not None:
+            return self.final_estimator
+        return self._default_final()
+
     def _validate_estimators(self):
         names, estimators, columns = self._validate_triples()
         self._check_estimators_are_instances(estimators)
-        method = "predict_proba" if is_classifier(self) else "predict"
+        method = self._base_method
         for name, estimator in zip(names, estimators, strict=True):
             if not hasattr(estimator, "fit") or not hasattr(estimator, method):
                 raise TypeError(
@@ -161,7 +256,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                     "estimator needs at least 2 classes."
                 )
         routed, final_params = self._route(names, groups, fit_params)
-        method = "predict_proba" if is_classifier(self) else "predict"
+        method = self._base_method
 
         def _tasks():
             for m, (name, estimator) in enumerate(zip(names, estimators, strict=True)):
@@ -246,7 +341,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         X = self._check_X(X, reset=False)
         selections, present = self._selections(X, names, columns)
         n_samples = present.shape[1]
-        method = "predict_proba" if is_classifier(self) else "predict"
+        method = self._base_method
         outputs = np.full((len(names), n_samples) + self._output_shape_tail(), np.nan)
         for m, estimator in enumerate(self.estimators_):
             rows = np.flatnonzero(present[m])
@@ -276,6 +371,12 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         w = np.where(total > 0, w, present.astype(float))
         return w / w.sum(axis=0)
 
+    def _weighted_mean(self, outputs, present, weights):
+        """``sum_m w_m output_m`` over the modalities present in each sample."""
+        w = self._pool_weights(weights, present)
+        w = w.reshape(w.shape + (1,) * (outputs.ndim - 2))
+        return (w * np.nan_to_num(outputs)).sum(axis=0)
+
     def get_metadata_routing(self):
         """Get metadata routing of this object.
 
@@ -295,7 +396,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
             )
         final_estimator = getattr(self, "final_estimator_", None)
         if final_estimator is None:
-            final_estimator = self.final_estimator or self._default_final()
+            final_estimator = self._final_or_default()
         router.add(
             final_estimator=final_estimator,
             method_mapping=MethodMapping().add(caller="fit", callee="fit"),
@@ -314,7 +415,7 @@ def _final_has(method):
             return True
         final = getattr(self, "final_estimator_", None)
         if final is None:
-            final = self.final_estimator or self._default_final()
+            final = self._final_or_default()
         return hasattr(final, method)
 
     return check
@@ -464,25 +565,6 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         ],
     }
 
-    def __init__(
-        self,
-        estimators,
-        *,
-        fusion="mean",
-        weights=None,
-        final_estimator=None,
-        cv=5,
-        n_jobs=None,
-        verbose=False,
-    ):
-        self.estimators = estimators
-        self.fusion = fusion
-        self.weights = weights
-        self.final_estimator = final_estimator
-        self.cv = cv
-        self.n_jobs = n_jobs
-        self.verbose = verbose
-
     @staticmethod
     def _default_final():
         return LogisticRegression(max_iter=1000)
@@ -498,86 +580,25 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         aligned[:, columns] = proba
         return aligned
 
-    @_fit_context(
-        # the base and final estimators are validated when they are fitted
-        prefer_skip_nested_validation=False
-    )
-    def fit(self, X, y, groups=None, **fit_params):
-        """Fit every modality's estimator, then the fusion.
+    _base_method = "predict_proba"
 
-        Parameters
-        ----------
-        X : pandas DataFrame or array-like of shape (n_samples, n_features)
-            One column (or several) per modality; a missing cell is None or
-            NaN.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        groups : array-like of shape (n_samples,), default=None
-            Group labels for the internal cross-validation (with a group
-            splitter as ``cv``).
-        **fit_params : dict
-            Without metadata routing: passed to every base estimator's
-            ``fit`` (sample-aligned ones restricted to its rows), and
-            ``sample_weight`` also to the final estimator. With routing:
-            routed to the estimators that request them. Learned weights do
-            not use sample weights.
-
-        Returns
-        -------
-        self : object
-        """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target "
-                "y is None."
-            )
-        y = column_or_1d(y, warn=True)
+    def _check_targets(self, y):
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y)
         self._label_encoder = LabelEncoder().fit(y)
         self.classes_ = self._label_encoder.classes_
-        stacking = self.fusion == "stacking"
-        learn = self._learns_weights()
-        oof, oof_present, final_params = self._fit_base(
-            X, y, groups, fit_params, need_oof=stacking or learn
-        )
-        n_estimators = len(self.estimators_)
-        y_encoded = self._label_encoder.transform(y)
-        self.modality_scores_ = None
-        if oof is not None:
-            self.modality_scores_ = {
-                name: float(np.mean(oof[m, rows].argmax(axis=1) == y_encoded[rows]))
-                if rows.any()
-                else float("nan")
-                for m, (name, rows) in enumerate(
-                    zip(self.named_estimators_, oof_present, strict=True)
-                )
-            }
-        if stacking:
-            self.weights_ = None
-            self.final_estimator_ = clone(
-                self.final_estimator
-                if self.final_estimator is not None
-                else self._default_final()
-            )
-            self.final_estimator_.fit(
-                self._meta_features(oof, oof_present), y, **final_params
-            )
-        elif learn:
-            self.weights_ = self._learn_weights(oof, oof_present, y_encoded)
-        else:
-            weights = self._resolved_weights(n_estimators)
-            if weights is None:
-                weights = np.full(n_estimators, 1.0 / n_estimators)
-            self.weights_ = weights
-        return self
+        return y
 
-    def _learn_weights(self, oof, present, y_encoded):
+    def _modality_score(self, y, output):
+        return float(np.mean(self.classes_[output.argmax(axis=1)] == y))
+
+    def _learn_weights(self, oof, present, y):
         """Simplex weights minimising the log loss of the fused out-of-fold
         probabilities."""
         n_estimators = oof.shape[0]
         rows = present.any(axis=0)
-        oof, present, y_encoded = oof[:, rows], present[:, rows], y_encoded[rows]
+        y_encoded = self._label_encoder.transform(y[rows])
+        oof, present = oof[:, rows], present[:, rows]
         oof = np.nan_to_num(oof)
         pool = "product" if self.fusion == "product" else "mean"
 
@@ -602,10 +623,10 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     def _fuse(self, probas, present, weights, fusion):
         """Fused probabilities ``(n_samples, n_classes)`` of per-modality
         probabilities ``(n_estimators, n_samples, n_classes)``."""
+        if fusion in ("mean", "weighted"):
+            return self._weighted_mean(probas, present, weights)
         probas = np.nan_to_num(probas)
         w = self._pool_weights(weights, present)[:, :, None]
-        if fusion in ("mean", "weighted"):
-            return (w * probas).sum(axis=0)
         if fusion == "product":
             log_pool = (w * np.log(np.maximum(probas, _PROBA_FLOOR))).sum(axis=0)
             log_pool -= log_pool.max(axis=1, keepdims=True)
@@ -782,25 +803,6 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         "fusion": [StrOptions({"mean", "weighted", "stacking"})],
     }
 
-    def __init__(
-        self,
-        estimators,
-        *,
-        fusion="mean",
-        weights=None,
-        final_estimator=None,
-        cv=5,
-        n_jobs=None,
-        verbose=False,
-    ):
-        self.estimators = estimators
-        self.fusion = fusion
-        self.weights = weights
-        self.final_estimator = final_estimator
-        self.cv = cv
-        self.n_jobs = n_jobs
-        self.verbose = verbose
-
     @staticmethod
     def _default_final():
         return RidgeCV()
@@ -814,77 +816,28 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
             prediction = column_or_1d(prediction)
         return prediction
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None, **fit_params):
-        """Fit every modality's estimator, then the fusion.
+    _base_method = "predict"
 
-        Parameters
-        ----------
-        X : pandas DataFrame or array-like of shape (n_samples, n_features)
-            One column (or several) per modality; a missing cell is None or
-            NaN.
-        y : array-like of shape (n_samples,)
-            Targets.
-        groups : array-like of shape (n_samples,), default=None
-            Group labels for the internal cross-validation.
-        **fit_params : dict
-            Passed to the base estimators' ``fit`` (routed under metadata
-            routing).
-
-        Returns
-        -------
-        self : object
-        """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target "
-                "y is None."
-            )
-        y = column_or_1d(y, warn=True)
-        y = check_array(
+    def _check_targets(self, y):
+        return check_array(
             y, ensure_2d=False, dtype="numeric", estimator=self, input_name="y"
         )
-        stacking = self.fusion == "stacking"
-        learn = self._learns_weights()
-        oof, oof_present, final_params = self._fit_base(
-            X, y, groups, fit_params, need_oof=stacking or learn
-        )
-        n_estimators = len(self.estimators_)
-        self.modality_scores_ = None
-        if oof is not None:
-            self.modality_scores_ = {
-                name: _r2(y[rows], oof[m, rows]) if rows.any() else float("nan")
-                for m, (name, rows) in enumerate(
-                    zip(self.named_estimators_, oof_present, strict=True)
-                )
-            }
-        if stacking:
-            self.weights_ = None
-            self.final_estimator_ = clone(
-                self.final_estimator
-                if self.final_estimator is not None
-                else self._default_final()
-            )
-            self.final_estimator_.fit(
-                self._meta_features(oof, oof_present), y, **final_params
-            )
-        elif learn:
-            rows = oof_present.any(axis=0)
-            oof, present = oof[:, rows], oof_present[:, rows]
-            row_mean = np.nanmean(np.where(present, oof, np.nan), axis=0)
-            design = np.where(present, oof, row_mean).T
-            weights, _ = nnls(design, y[rows])
-            if weights.sum() > 0:
-                weights = weights / weights.sum()
-            else:
-                weights = np.full(n_estimators, 1.0 / n_estimators)
-            self.weights_ = weights
-        else:
-            weights = self._resolved_weights(n_estimators)
-            if weights is None:
-                weights = np.full(n_estimators, 1.0 / n_estimators)
-            self.weights_ = weights
-        return self
+
+    def _modality_score(self, y, output):
+        return _r2(y, output)
+
+    def _learn_weights(self, oof, present, y):
+        """Non-negative least squares of ``y`` on the out-of-fold predictions
+        (a sample's absent ones replaced by the mean of its present ones)."""
+        n_estimators = oof.shape[0]
+        rows = present.any(axis=0)
+        oof, present = oof[:, rows], present[:, rows]
+        row_mean = np.nanmean(np.where(present, oof, np.nan), axis=0)
+        design = np.where(present, oof, row_mean).T
+        weights, _ = nnls(design, y[rows])
+        if weights.sum() > 0:
+            return weights / weights.sum()
+        return np.full(n_estimators, 1.0 / n_estimators)
 
     def predict_per_modality(self, X):
         """Each modality's prediction, NaN where it is absent.
@@ -916,8 +869,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
             return self.final_estimator_.predict(
                 self._meta_features(predictions, present)
             )
-        w = self._pool_weights(self.weights_, present)
-        return (w * np.nan_to_num(predictions)).sum(axis=0)
+        return self._weighted_mean(predictions, present, self.weights_)
 
 
 def _r2(y_true, y_pred):
