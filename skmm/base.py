@@ -14,7 +14,10 @@
 
 import math
 import numbers
+import os
 import warnings
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -482,3 +485,150 @@ class _ModalityColumnsMixin(_BaseComposition):
                     "per sample."
                 )
         return selections, present
+
+
+# -- the stateless front of a modality's pipeline ------------------------------
+
+
+def _stateless_front(estimator, params=None):
+    """How many leading steps of ``estimator`` to compute once per ``fit``.
+
+    For a scikit-learn ``Pipeline``: the length of its longest prefix of
+    stateless steps (:func:`is_stateless`), never its final step, 0 when the
+    prefix holds only ``"passthrough"``. Such a prefix learns nothing, so its
+    output on the training rows can be computed once and the stateful rest
+    fitted on slices of it for every inner fold, with the numbers a fit of
+    the whole pipeline per fold gives, provided that each step transforms
+    every sample on its own (as readers, extractors and pooling do).
+
+    0 (fit the whole pipeline each time) for anything else: another
+    estimator, a Pipeline subclass (it may fit differently), one with
+    ``transform_input``, or fit ``params`` that would reach a prefix step.
+    """
+    from sklearn.pipeline import Pipeline
+
+    if type(estimator) is not Pipeline:
+        return 0
+    if getattr(estimator, "transform_input", None) is not None:
+        return 0
+    n_front = 0
+    for _, step in estimator.steps[:-1]:
+        if not is_stateless(step):
+            break
+        n_front += 1
+    front = estimator.steps[:n_front]
+    if all(isinstance(step, str) or step is None for _, step in front):
+        return 0
+    if params and _params_reach(estimator, [name for name, _ in front], params):
+        return 0
+    return n_front
+
+
+def _params_reach(pipeline, step_names, params):
+    """True when fit ``params`` given to ``pipeline`` would reach a named step
+    (or when that cannot be told: the whole pipeline then fits as usual)."""
+    from sklearn.utils.metadata_routing import _routing_enabled, process_routing
+
+    if _routing_enabled():
+        try:
+            routed = process_routing(pipeline, "fit", **params)
+        except Exception:
+            return True
+        return any(
+            any(bool(method_params) for method_params in routed[name].values())
+            for name in step_names
+        )
+    return any(
+        "__" not in key or key.split("__", 1)[0] in step_names for key in params
+    )
+
+
+def _join_front(estimator, front, rest):
+    """``estimator`` (a Pipeline) made of the fitted ``front`` and ``rest``."""
+    joined = clone(estimator)
+    joined.steps = list(front.steps) + list(rest.steps)
+    return joined
+
+
+# -- errors named by modality and sample ---------------------------------------
+
+
+def _cell_kind(value):
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, os.PathLike):
+        return "path"
+    if isinstance(value, bytes | bytearray):
+        return "bytes"
+    if isinstance(value, np.ndarray | list | tuple) or hasattr(value, "__array__"):
+        return "array"
+    return type(value).__name__
+
+
+def _odd_cell(cells):
+    """Position of the first present cell whose kind (str, path, array, ...)
+    differs from that of most cells, with its kind and the majority's; None
+    when ``cells`` is not a column of objects or all its cells agree."""
+    pd = _pandas()
+    if pd is not None and isinstance(cells, pd.DataFrame):
+        if cells.shape[1] != 1:
+            return None
+        cells = cells.iloc[:, 0]
+    if pd is not None and isinstance(cells, pd.Series):
+        if cells.dtype != object:
+            return None
+        cells = cells.to_numpy()
+    if isinstance(cells, np.ndarray):
+        if cells.dtype != object:
+            return None
+        cells = cells.ravel() if cells.ndim == 2 and cells.shape[1] == 1 else cells
+        if cells.ndim != 1:
+            return None
+    elif not isinstance(cells, list | tuple):
+        return None
+    kinds = [None if _is_missing(cell) else _cell_kind(cell) for cell in cells]
+    counts = Counter(kind for kind in kinds if kind is not None)
+    if len(counts) < 2:
+        return None
+    majority = counts.most_common(1)[0][0]
+    for position, kind in enumerate(kinds):
+        if kind is not None and kind != majority:
+            return position, kind, majority
+    return None
+
+
+@contextmanager
+def _named_errors(name, stage, cells=None, rows=None, labels=None):
+    """Re-raise an error of modality ``name``'s estimator naming the modality.
+
+    The exception keeps its type; its message starts with the modality and
+    the ``stage`` ("fit", "predict_proba", ...) and, when ``cells`` (the raw
+    cells the estimator saw, rows ``rows`` of the table whose index labels
+    are ``labels``) hold one cell unlike the others, names that sample.
+    """
+    try:
+        yield
+    except Exception as exc:
+        # A warning turned into an error by a filter stays as it is.
+        if isinstance(exc, Warning) or getattr(exc, "_skmm_modality", None):
+            raise
+        where = ""
+        odd = None if cells is None else _odd_cell(cells)
+        if odd is not None:
+            position, kind, majority = odd
+            row = position if rows is None else int(rows[position])
+            where = (
+                f": {_sample_label(row, labels)} holds a {kind} where its column "
+                f"holds {majority} cells"
+            )
+        message = f"Modality {name!r} failed in {stage}{where}. {exc}"
+        try:
+            named = type(exc)(message)
+        except Exception:
+            # An exception type whose constructor takes other arguments keeps
+            # its message and gets the modality in a note.
+            exc.add_note(message)
+            exc._skmm_modality = name
+            raise
+        named._skmm_modality = name
+        raise named from exc

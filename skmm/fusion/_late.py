@@ -33,7 +33,12 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from skmm.base import _ModalityColumnsMixin
+from skmm.base import (
+    _join_front,
+    _ModalityColumnsMixin,
+    _named_errors,
+    _stateless_front,
+)
 from skmm.utils._progress import progress_bar
 
 # Probabilities are floored before logarithms (product fusion, log loss) so
@@ -41,13 +46,26 @@ from skmm.utils._progress import progress_bar
 _PROBA_FLOOR = 1e-12
 
 
-def _fit_estimator(estimator, X, y, params):
-    return estimator.fit(X, y, **params)
+def _fit_front(name, front, X, y, rows, labels):
+    """Fit a pipeline's stateless front; its features of ``X``."""
+    with _named_errors(name, "fit", X, rows, labels):
+        return front, front.fit_transform(X, y)
 
 
-def _fit_and_predict(estimator, X_train, y_train, X_test, params, method):
-    estimator.fit(X_train, y_train, **params)
-    return estimator, getattr(estimator, method)(X_test)
+def _fit_estimator(name, estimator, X, y, params, rows, labels):
+    # ``rows`` of the table are those of ``X``; None when ``X`` holds features.
+    cells = None if rows is None else X
+    with _named_errors(name, "fit", cells, rows, labels):
+        return estimator.fit(X, y, **params)
+
+
+def _fit_and_predict(
+    name, estimator, X_train, y_train, X_test, params, method, train, test, labels
+):
+    with _named_errors(name, "fit", None if train is None else X_train, train, labels):
+        estimator.fit(X_train, y_train, **params)
+    with _named_errors(name, method, None if test is None else X_test, test, labels):
+        return estimator, getattr(estimator, method)(X_test)
 
 
 class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
@@ -234,9 +252,16 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         Returns the out-of-fold outputs ``(n_estimators, n_samples, ...)``
         (NaN where a modality is absent or got no out-of-fold prediction) and
         their presence mask, or ``(None, None)`` when ``need_oof`` is False.
+
+        With the inner cross-validation, a modality pipeline's stateless
+        front (readers, extractors, pooling: see ``_stateless_front``) runs
+        once, on the modality's present rows; the full fit and every fold fit
+        only the rest, on rows of those features. The fitted pipeline is the
+        fitted front followed by the fitted rest.
         """
         names, estimators, columns = self._validate_estimators()
         X = self._check_X(X, reset=True)
+        labels = list(X.index) if hasattr(X, "index") else None
         selections, present = self._selections(X, names, columns)
         n_samples = present.shape[1]
         if len(y) != n_samples:
@@ -257,20 +282,65 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                 )
         routed, final_params = self._route(names, groups, fit_params)
         method = self._base_method
+        present_rows = [np.flatnonzero(rows) for rows in present]
+
+        # What each modality fits: the whole estimator on its selection
+        # (indexed by row), or the rest of its pipeline on the front's
+        # features of its present rows (indexed by position among them).
+        n_fronts = [
+            _stateless_front(estimator, routed[name]) if need_oof else 0
+            for name, estimator in zip(names, estimators, strict=True)
+        ]
+        fitted_parts = [
+            estimator[n_front:] if n_front else estimator
+            for estimator, n_front in zip(estimators, n_fronts, strict=True)
+        ]
+        data = list(selections)
+        positions = [None] * len(names)
+        fronts = [None] * len(names)
+        with_front = [m for m, n_front in enumerate(n_fronts) if n_front]
+        if with_front:
+            computed = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_front)(
+                    names[m],
+                    clone(estimators[m][: n_fronts[m]]),
+                    _safe_indexing(selections[m], present_rows[m]),
+                    y[present_rows[m]],
+                    present_rows[m],
+                    labels,
+                )
+                for m in with_front
+            )
+            for m, (front, features) in zip(with_front, computed, strict=True):
+                fronts[m], data[m] = front, features
+                positions[m] = np.cumsum(present[m]) - 1
+
+        def _rows_of(m, rows):
+            return _safe_indexing(
+                data[m], rows if positions[m] is None else positions[m][rows]
+            )
+
+        def _raw(m, rows):
+            # Rows of the table behind what the estimator sees, to name a bad
+            # cell in an error; None when it sees the front's features.
+            return rows if positions[m] is None else None
 
         def _tasks():
-            for m, (name, estimator) in enumerate(zip(names, estimators, strict=True)):
-                rows = np.flatnonzero(present[m])
+            for m, name in enumerate(names):
+                rows = present_rows[m]
                 params = _check_method_params(X, routed[name], rows)
                 yield (m, None, None), delayed(_fit_estimator)(
-                    clone(estimator),
-                    _safe_indexing(selections[m], rows),
+                    name,
+                    clone(fitted_parts[m]),
+                    _rows_of(m, rows),
                     y[rows],
                     params,
+                    _raw(m, rows),
+                    labels,
                 )
             if not need_oof:
                 return
-            for m, (name, estimator) in enumerate(zip(names, estimators, strict=True)):
+            for m, name in enumerate(names):
                 for train, test in splits:
                     train = train[present[m, train]]
                     test = test[present[m, test]]
@@ -278,12 +348,16 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                         continue
                     params = _check_method_params(X, routed[name], train)
                     yield (m, train, test), delayed(_fit_and_predict)(
-                        clone(estimator),
-                        _safe_indexing(selections[m], train),
+                        name,
+                        clone(fitted_parts[m]),
+                        _rows_of(m, train),
                         y[train],
-                        _safe_indexing(selections[m], test),
+                        _rows_of(m, test),
                         params,
                         method,
+                        _raw(m, train),
+                        _raw(m, test),
+                        labels,
                     )
 
         if need_oof:
@@ -315,7 +389,11 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
             oof = [None] * len(names)
         for (m, train, test), result in zip(keys, results, strict=True):
             if train is None:
-                fitted[m] = result
+                fitted[m] = (
+                    result
+                    if fronts[m] is None
+                    else _join_front(estimators[m], fronts[m], result)
+                )
                 continue
             estimator, output = result
             output = self._align_output(estimator, output)
@@ -339,6 +417,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         check_is_fitted(self)
         names, _, columns = zip(*self.estimators, strict=True)
         X = self._check_X(X, reset=False)
+        labels = list(X.index) if hasattr(X, "index") else None
         selections, present = self._selections(X, names, columns)
         n_samples = present.shape[1]
         method = self._base_method
@@ -346,9 +425,9 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         for m, estimator in enumerate(self.estimators_):
             rows = np.flatnonzero(present[m])
             if rows.size:
-                output = getattr(estimator, method)(
-                    _safe_indexing(selections[m], rows)
-                )
+                cells = _safe_indexing(selections[m], rows)
+                with _named_errors(names[m], method, cells, rows, labels):
+                    output = getattr(estimator, method)(cells)
                 outputs[m, rows] = self._align_output(estimator, output)
         return outputs, present
 

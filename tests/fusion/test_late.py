@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import (
     GridSearchCV,
     GroupKFold,
+    StratifiedKFold,
     cross_val_predict,
     train_test_split,
 )
@@ -23,6 +24,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm.audio import MFCC
 from skmm.datasets import make_multimodal_digits
+from skmm.encode import StatsPooling
 from skmm.fusion import LateFusionClassifier, LateFusionRegressor
 
 # Every fusion rule, with fixed, learned or given weights.
@@ -479,3 +481,273 @@ _CHECK_ESTIMATORS = [
 @parametrize_with_checks(_CHECK_ESTIMATORS)
 def test_sklearn_checks(estimator, check):
     check(estimator)
+
+
+# -- the stateless front runs once per fit ---------------------------------------
+
+
+class CountingFlatten(TransformerMixin, BaseEstimator):
+    """Stateless flattening of a column of arrays that counts what it sees."""
+
+    seen = 0
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        type(self).seen += len(X)
+        return np.stack([np.ravel(np.asarray(x, dtype=float)) for x in X])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
+def _front_estimators():
+    """Text (no stateless front), image (a counting front) and image as
+    descriptor sets (a front whose output is a list of arrays)."""
+    return [
+        (
+            "text",
+            make_pipeline(TfidfVectorizer(), LogisticRegression(C=20, max_iter=1000)),
+            "text",
+        ),
+        (
+            "image",
+            make_pipeline(
+                CountingFlatten(), StandardScaler(), LogisticRegression(max_iter=1000)
+            ),
+            "image",
+        ),
+        (
+            "rows",
+            make_pipeline(
+                FunctionTransformer(_rows_as_sets),
+                StatsPooling(stats=("mean", "max")),
+                StandardScaler(),
+                LogisticRegression(max_iter=1000),
+            ),
+            "image",
+        ),
+    ]
+
+
+def _rows_as_sets(images):
+    """Each 8x8 image as a set of its 8 rows: a descriptor set per sample."""
+    return [np.asarray(image, dtype=float) for image in images]
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    data = make_multimodal_digits(150, missing_rate=0.2, random_state=3)
+    keep = ~data.missing[["text", "image"]].all(axis=1).to_numpy()
+    return data.data[keep], data.target[keep]
+
+
+def _by_hand(estimators, X, y, cv, groups=None, sample_weight=None, key=None):
+    """The old path: clone and fit every modality's whole pipeline on its
+    present rows, and again for every fold, as cross_val_predict does."""
+    classes = np.unique(y)
+    splits = list(cv.split(X, y, groups))
+
+    def params(rows):
+        return {} if sample_weight is None else {key: sample_weight[rows]}
+
+    fitted, oof, oof_present = [], [], []
+    for _, estimator, column in estimators:
+        present = X[column].notna().to_numpy()
+        rows = np.flatnonzero(present)
+        fitted.append(
+            clone(estimator).fit(X[column].iloc[rows], y[rows], **params(rows))
+        )
+        out = np.full((len(y), len(classes)), np.nan)
+        got = np.zeros(len(y), dtype=bool)
+        for train, test in splits:
+            train, test = train[present[train]], test[present[test]]
+            model = clone(estimator).fit(
+                X[column].iloc[train], y[train], **params(train)
+            )
+            proba = model.predict_proba(X[column].iloc[test])
+            aligned = np.zeros((len(test), len(classes)))
+            aligned[:, np.searchsorted(classes, model.classes_)] = proba
+            out[test], got[test] = aligned, True
+        oof.append(out)
+        oof_present.append(got)
+    return fitted, np.stack(oof), np.stack(oof_present)
+
+
+@pytest.mark.parametrize(
+    "fusion, weights", [("mean", None), ("product", "learn"), ("stacking", None)]
+)
+def test_stateless_front_runs_once_per_fit(small_digits, fusion, weights):
+    X, y = small_digits
+    n_image = int(X["image"].notna().sum())
+    late = LateFusionClassifier(
+        _front_estimators(), fusion=fusion, weights=weights, cv=3
+    )
+    CountingFlatten.seen = 0
+    late.fit(X, y)
+    # Before: the front ran in the full fit and again in each of the 3 folds
+    # (on their training and test rows), (1 + 3) x n_image samples.
+    assert CountingFlatten.seen == n_image
+    # The fitted estimators are whole pipelines that read raw data.
+    image = late.named_estimators_["image"]
+    assert [name for name, _ in image.steps] == [
+        "countingflatten", "standardscaler", "logisticregression"
+    ]
+    CountingFlatten.seen = 0
+    late.predict_proba(X[:20])
+    assert CountingFlatten.seen == int(X["image"][:20].notna().sum())
+
+
+@pytest.mark.parametrize("fusion, weights", [("product", "learn"), ("stacking", None)])
+def test_stateless_front_gives_the_numbers_of_whole_pipeline_fits(
+    small_digits, fusion, weights
+):
+    X, y = small_digits
+    cv = StratifiedKFold(3)
+    late = LateFusionClassifier(
+        _front_estimators(), fusion=fusion, weights=weights, cv=cv
+    ).fit(X, y)
+    fitted, oof, oof_present = _by_hand(_front_estimators(), X, y, cv)
+    scores = {
+        name: np.mean(late.classes_[oof[m, rows].argmax(axis=1)] == y[rows])
+        for m, (name, rows) in enumerate(
+            zip(late.named_estimators_, oof_present, strict=True)
+        )
+    }
+    assert late.modality_scores_ == scores
+    if fusion == "stacking":
+        final = LogisticRegression(max_iter=1000).fit(
+            late._meta_features(oof, oof_present), y
+        )
+        np.testing.assert_array_equal(late.final_estimator_.coef_, final.coef_)
+    else:
+        np.testing.assert_array_equal(
+            late.weights_, late._learn_weights(oof, oof_present, y)
+        )
+    np.testing.assert_array_equal(
+        late.predict_proba_per_modality(X),
+        _per_modality(fitted, _front_estimators(), X),
+    )
+
+
+def _per_modality(fitted, estimators, X):
+    out = []
+    for model, (_, _, column) in zip(fitted, estimators, strict=True):
+        rows = X[column].notna().to_numpy()
+        proba = np.full((len(X), len(model.classes_)), np.nan)
+        proba[rows] = model.predict_proba(X[column][rows])
+        out.append(proba)
+    return np.stack(out)
+
+
+def test_stateless_front_in_parallel_with_groups(small_digits):
+    X, y = small_digits
+    groups = np.arange(len(y)) % 7
+    estimators = _front_estimators()[:2]
+    late = LateFusionClassifier(
+        estimators, fusion="product", weights="learn", cv=GroupKFold(3)
+    )
+    sequential = clone(late).fit(X, y, groups=groups)
+    parallel = clone(late).set_params(n_jobs=2).fit(X, y, groups=groups)
+    np.testing.assert_array_equal(parallel.weights_, sequential.weights_)
+    np.testing.assert_array_equal(
+        parallel.predict_proba(X), sequential.predict_proba(X)
+    )
+    fitted, oof, oof_present = _by_hand(estimators, X, y, GroupKFold(3), groups)
+    np.testing.assert_array_equal(
+        sequential.weights_, sequential._learn_weights(oof, oof_present, y)
+    )
+
+
+def test_stateless_front_with_fit_params_for_the_rest(small_digits):
+    X, y = small_digits
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    estimators = _front_estimators()[:2]
+    n_image = int(X["image"].notna().sum())
+    CountingFlatten.seen = 0
+    late = LateFusionClassifier(estimators, fusion="stacking", cv=3).fit(
+        X, y, logisticregression__sample_weight=weight
+    )
+    assert CountingFlatten.seen == n_image
+    key = "logisticregression__sample_weight"
+    fitted, oof, oof_present = _by_hand(
+        estimators, X, y, StratifiedKFold(3), sample_weight=weight, key=key
+    )
+    np.testing.assert_array_equal(
+        late.predict_proba_per_modality(X), _per_modality(fitted, estimators, X)
+    )
+    final = LogisticRegression(max_iter=1000).fit(
+        late._meta_features(oof, oof_present), y
+    )
+    np.testing.assert_array_equal(late.final_estimator_.coef_, final.coef_)
+
+
+def test_stateless_front_with_routed_sample_weight(small_digits):
+    X, y = small_digits
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        estimators = [
+            (
+                name,
+                make_pipeline(
+                    *[
+                        step.set_fit_request(sample_weight=True)
+                        if isinstance(step, LogisticRegression)
+                        else step.set_fit_request(sample_weight=False)
+                        if isinstance(step, StandardScaler)
+                        else step
+                        for step in pipeline.named_steps.values()
+                    ]
+                ),
+                column,
+            )
+            for name, pipeline, column in _front_estimators()[:2]
+        ]
+        CountingFlatten.seen = 0
+        late = LateFusionClassifier(
+            estimators,
+            fusion="product",
+            weights="learn",
+            # routing asks every consumer, the unused final estimator too
+            final_estimator=LogisticRegression().set_fit_request(
+                sample_weight=False
+            ),
+            cv=3,
+        ).fit(X, y, sample_weight=weight)
+        assert CountingFlatten.seen == int(X["image"].notna().sum())
+        fitted, oof, oof_present = _by_hand(
+            estimators, X, y, StratifiedKFold(3), sample_weight=weight,
+            key="sample_weight",
+        )
+        np.testing.assert_array_equal(
+            late.weights_, late._learn_weights(oof, oof_present, y)
+        )
+        np.testing.assert_array_equal(
+            late.predict_proba_per_modality(X), _per_modality(fitted, estimators, X)
+        )
+
+
+def test_regressor_stateless_front_runs_once():
+    rng = np.random.default_rng(0)
+    cells = [rng.normal(size=(2, 2)) for _ in range(120)]
+    y = np.array([cell.sum() for cell in cells]) + 0.1 * rng.normal(size=120)
+    X = pd.DataFrame({"a": cells, "b": list(rng.normal(size=(120, 3)))})
+    estimators = [
+        ("a", make_pipeline(CountingFlatten(), Ridge()), "a"),
+        ("b", make_pipeline(CountingFlatten(), Ridge()), "b"),
+    ]
+    for fusion, weights in (("weighted", "learn"), ("stacking", None)):
+        CountingFlatten.seen = 0
+        late = LateFusionRegressor(
+            estimators, fusion=fusion, weights=weights, cv=4
+        ).fit(X, y)
+        assert CountingFlatten.seen == 2 * len(y)
+        reference = cross_val_predict(
+            make_pipeline(CountingFlatten(), Ridge()), X["a"], y, cv=4
+        )
+        assert late.modality_scores_["a"] == pytest.approx(
+            1 - np.sum((y - reference) ** 2) / np.sum((y - y.mean()) ** 2), abs=0
+        )
