@@ -24,6 +24,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.pipeline import Pipeline
 from sklearn.utils import Tags as _SklearnTags
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import _BaseComposition
@@ -490,38 +491,63 @@ class _ModalityColumnsMixin(_BaseComposition):
 # -- the stateless front of a modality's pipeline ------------------------------
 
 
-def _stateless_front(estimator, params=None):
-    """How many leading steps of ``estimator`` to compute once per ``fit``.
+def _split_front(estimator, params=None):
+    """``estimator`` as its stateless front and the rest, or None.
 
-    For a scikit-learn ``Pipeline``: the length of its longest prefix of
-    stateless steps (:func:`is_stateless`), never its final step, 0 when the
-    prefix holds only ``"passthrough"``. Such a prefix learns nothing, so its
-    output on the training rows can be computed once and the stateful rest
-    fitted on slices of it for every inner fold, with the numbers a fit of
-    the whole pipeline per fold gives, provided that each step transforms
-    every sample on its own (as readers, extractors and pooling do).
+    For a scikit-learn ``Pipeline``: its longest prefix of stateless steps
+    (:func:`is_stateless`), going into a nested Pipeline where the prefix
+    stops at one, and the rest, as two unfitted Pipelines whose chaining
+    computes what ``estimator`` does. The front learns nothing, so its
+    output on the training rows can be computed once and the rest fitted on
+    rows of it for every inner fold, with the numbers a fit of the whole
+    pipeline per fold gives, provided that each step transforms every sample
+    on its own (as readers, extractors and pooling do).
 
-    0 (fit the whole pipeline each time) for anything else: another
+    None (fit the whole estimator each time) for anything else: another
     estimator, a Pipeline subclass (it may fit differently), one with
-    ``transform_input``, or fit ``params`` that would reach a prefix step.
+    ``transform_input``, an empty front, a front of ``"passthrough"`` steps
+    only, or fit ``params`` that would reach a step of the front.
     """
-    from sklearn.pipeline import Pipeline
-
-    if type(estimator) is not Pipeline:
-        return 0
-    if getattr(estimator, "transform_input", None) is not None:
-        return 0
-    n_front = 0
-    for _, step in estimator.steps[:-1]:
-        if not is_stateless(step):
-            break
-        n_front += 1
-    front = estimator.steps[:n_front]
-    if all(isinstance(step, str) or step is None for _, step in front):
-        return 0
+    split = _split_steps(estimator)
+    if split is None:
+        return None
+    front, rest = split
     if params and _params_reach(estimator, [name for name, _ in front], params):
-        return 0
-    return n_front
+        return None
+    options = {"memory": estimator.memory, "verbose": estimator.verbose}
+    return Pipeline(front, **options), Pipeline(rest, **options)
+
+
+def _split_steps(pipeline):
+    """``(front_steps, rest_steps)`` of a plain Pipeline, or None."""
+    if type(pipeline) is not Pipeline:
+        return None
+    if getattr(pipeline, "transform_input", None) is not None or not pipeline.steps:
+        return None
+    steps = pipeline.steps
+    for i, (name, step) in enumerate(steps):
+        if is_stateless(step) and i < len(steps) - 1:
+            continue
+        inner = _split_steps(step)
+        if inner is not None:
+            inner_front, inner_rest = inner
+            options = {"memory": step.memory, "verbose": step.verbose}
+            front = steps[:i] + [(name, Pipeline(inner_front, **options))]
+            rest = [(name, Pipeline(inner_rest, **options))] + steps[i + 1 :]
+        else:
+            front, rest = steps[:i], steps[i:]
+        break
+    if all(isinstance(step, str) or step is None for _, step in _flat(front)):
+        return None
+    return front, rest
+
+
+def _flat(steps):
+    for name, step in steps:
+        if type(step) is Pipeline:
+            yield from _flat(step.steps)
+        else:
+            yield name, step
 
 
 def _params_reach(pipeline, step_names, params):
@@ -544,9 +570,15 @@ def _params_reach(pipeline, step_names, params):
 
 
 def _join_front(estimator, front, rest):
-    """``estimator`` (a Pipeline) made of the fitted ``front`` and ``rest``."""
+    """``estimator`` (a Pipeline) made of its fitted front and fitted rest."""
+    front_steps, rest_steps = list(front.steps), list(rest.steps)
+    if front_steps and rest_steps and front_steps[-1][0] == rest_steps[0][0]:
+        # A nested pipeline that the split cut in two.
+        (name, inner_front), (_, inner_rest) = front_steps.pop(), rest_steps.pop(0)
+        inner = _join_front(estimator.named_steps[name], inner_front, inner_rest)
+        front_steps.append((name, inner))
     joined = clone(estimator)
-    joined.steps = list(front.steps) + list(rest.steps)
+    joined.steps = front_steps + rest_steps
     return joined
 
 

@@ -37,7 +37,7 @@ from skmm.base import (
     _join_front,
     _ModalityColumnsMixin,
     _named_errors,
-    _stateless_front,
+    _split_front,
 )
 from skmm.utils._progress import progress_bar
 
@@ -254,7 +254,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         their presence mask, or ``(None, None)`` when ``need_oof`` is False.
 
         With the inner cross-validation, a modality pipeline's stateless
-        front (readers, extractors, pooling: see ``_stateless_front``) runs
+        front (readers, extractors, pooling: see ``_split_front``) runs
         once, on the modality's present rows; the full fit and every fold fit
         only the rest, on rows of those features. The fitted pipeline is the
         fitted front followed by the fitted rest.
@@ -287,23 +287,23 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         # What each modality fits: the whole estimator on its selection
         # (indexed by row), or the rest of its pipeline on the front's
         # features of its present rows (indexed by position among them).
-        n_fronts = [
-            _stateless_front(estimator, routed[name]) if need_oof else 0
+        splits_front = [
+            _split_front(estimator, routed[name]) if need_oof else None
             for name, estimator in zip(names, estimators, strict=True)
         ]
         fitted_parts = [
-            estimator[n_front:] if n_front else estimator
-            for estimator, n_front in zip(estimators, n_fronts, strict=True)
+            estimator if split is None else split[1]
+            for estimator, split in zip(estimators, splits_front, strict=True)
         ]
         data = list(selections)
         positions = [None] * len(names)
         fronts = [None] * len(names)
-        with_front = [m for m, n_front in enumerate(n_fronts) if n_front]
+        with_front = [m for m, split in enumerate(splits_front) if split]
         if with_front:
             computed = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_front)(
                     names[m],
-                    clone(estimators[m][: n_fronts[m]]),
+                    clone(splits_front[m][0]),
                     _safe_indexing(selections[m], present_rows[m]),
                     y[present_rows[m]],
                     present_rows[m],

@@ -504,22 +504,21 @@ class CountingFlatten(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _front_estimators():
+def _front_estimators(nested=False):
     """Text (no stateless front), image (a counting front) and image as
-    descriptor sets (a front whose output is a list of arrays)."""
+    descriptor sets (a front whose output is a list of arrays); ``nested``
+    puts the image's transformers in a pipeline of their own, as ``skmm
+    demo`` does."""
+    image = [CountingFlatten(), StandardScaler(), LogisticRegression(max_iter=1000)]
+    if nested:
+        image = [make_pipeline(*image[:2]), image[2]]
     return [
         (
             "text",
             make_pipeline(TfidfVectorizer(), LogisticRegression(C=20, max_iter=1000)),
             "text",
         ),
-        (
-            "image",
-            make_pipeline(
-                CountingFlatten(), StandardScaler(), LogisticRegression(max_iter=1000)
-            ),
-            "image",
-        ),
+        ("image", make_pipeline(*image), "image"),
         (
             "rows",
             make_pipeline(
@@ -578,13 +577,19 @@ def _by_hand(estimators, X, y, cv, groups=None, sample_weight=None, key=None):
 
 
 @pytest.mark.parametrize(
-    "fusion, weights", [("mean", None), ("product", "learn"), ("stacking", None)]
+    "fusion, weights, nested",
+    [
+        ("mean", None, False),
+        ("product", "learn", False),
+        ("stacking", None, False),
+        ("stacking", None, True),
+    ],
 )
-def test_stateless_front_runs_once_per_fit(small_digits, fusion, weights):
+def test_stateless_front_runs_once_per_fit(small_digits, fusion, weights, nested):
     X, y = small_digits
     n_image = int(X["image"].notna().sum())
     late = LateFusionClassifier(
-        _front_estimators(), fusion=fusion, weights=weights, cv=3
+        _front_estimators(nested), fusion=fusion, weights=weights, cv=3
     )
     CountingFlatten.seen = 0
     late.fit(X, y)
@@ -593,24 +598,30 @@ def test_stateless_front_runs_once_per_fit(small_digits, fusion, weights):
     assert CountingFlatten.seen == n_image
     # The fitted estimators are whole pipelines that read raw data.
     image = late.named_estimators_["image"]
-    assert [name for name, _ in image.steps] == [
-        "countingflatten", "standardscaler", "logisticregression"
+    if nested:
+        assert [name for name, _ in image.steps] == ["pipeline", "logisticregression"]
+        image = image[0]
+    assert [name for name, _ in image.steps][:2] == [
+        "countingflatten", "standardscaler"
     ]
     CountingFlatten.seen = 0
     late.predict_proba(X[:20])
     assert CountingFlatten.seen == int(X["image"][:20].notna().sum())
 
 
-@pytest.mark.parametrize("fusion, weights", [("product", "learn"), ("stacking", None)])
+@pytest.mark.parametrize(
+    "fusion, weights, nested",
+    [("product", "learn", False), ("stacking", None, False), ("vote", "learn", True)],
+)
 def test_stateless_front_gives_the_numbers_of_whole_pipeline_fits(
-    small_digits, fusion, weights
+    small_digits, fusion, weights, nested
 ):
     X, y = small_digits
     cv = StratifiedKFold(3)
     late = LateFusionClassifier(
-        _front_estimators(), fusion=fusion, weights=weights, cv=cv
+        _front_estimators(nested), fusion=fusion, weights=weights, cv=cv
     ).fit(X, y)
-    fitted, oof, oof_present = _by_hand(_front_estimators(), X, y, cv)
+    fitted, oof, oof_present = _by_hand(_front_estimators(nested), X, y, cv)
     scores = {
         name: np.mean(late.classes_[oof[m, rows].argmax(axis=1)] == y[rows])
         for m, (name, rows) in enumerate(
