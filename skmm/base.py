@@ -650,8 +650,8 @@ def _named_errors(name, stage, cells=None, rows=None, labels=None):
             position, kind, majority = odd
             row = position if rows is None else int(rows[position])
             where = (
-                f": {_sample_label(row, labels)} holds a {kind} where its column "
-                f"holds {majority} cells"
+                f": {_sample_label(row, labels)} holds {kind!r} where its column "
+                f"holds {majority!r} cells"
             )
         message = f"Modality {name!r} failed in {stage}{where}. {exc}"
         try:

@@ -155,8 +155,8 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                 "y is None."
             )
         y = self._check_targets(column_or_1d(y, warn=True))
-        stacking = self.fusion == "stacking"
         learn = self._learns_weights()
+        stacking = self.fusion == "stacking"
         oof, oof_present, final_params = self._fit_base(
             X, y, groups, fit_params, need_oof=stacking or learn
         )
@@ -221,9 +221,18 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         return weights / weights.sum()
 
     def _learns_weights(self):
+        """Whether ``fit`` learns weights; refuses "learn" where they are
+        ignored, which would run an inner cross-validation for nothing."""
+        learn = isinstance(self.weights, str) and self.weights == "learn"
+        if learn and self.fusion in self._fusions_without_weights:
+            raise ValueError(
+                f"weights='learn' has no effect with fusion={self.fusion!r}, "
+                "which ignores weights: learning them would cost an inner "
+                "cross-validation for nothing. Use weights=None with "
+                f"fusion={self.fusion!r}, or learn weights for another rule."
+            )
         if self.fusion == "stacking":
             return False
-        learn = isinstance(self.weights, str) and self.weights == "learn"
         return learn or (self.fusion == "weighted" and self.weights is None)
 
     # -- fitting --------------------------------------------------------------
@@ -544,7 +553,8 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         the weights minimising the multiclass log loss of the fused
         out-of-fold probabilities over the probability simplex (SLSQP). For
         "product" the loss is that of the geometric pool, otherwise of the
-        weighted mean (also used as vote weights for "vote").
+        weighted mean (also used as vote weights for "vote"). "max" and
+        "stacking" ignore weights, and refuse "learn" (a ``ValueError``).
     final_estimator : classifier, default=None
         Final classifier of "stacking"; None means ``LogisticRegression()``
         (with ``max_iter=1000``). Unused by the other rules.
@@ -660,6 +670,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         return aligned
 
     _base_method = "predict_proba"
+    _fusions_without_weights = ("max", "stacking")
 
     def _check_targets(self, y):
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
@@ -821,6 +832,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         least squares (``scipy.optimize.nnls``) of ``y`` on the out-of-fold
         predictions, renormalised to sum 1. For the fit, a modality's absent
         prediction is replaced by the mean of the sample's present ones.
+        "stacking" ignores weights and refuses "learn" (a ``ValueError``).
     final_estimator : regressor, default=None
         Final regressor of "stacking"; None means ``RidgeCV()``.
     cv : int, cross-validation generator or iterable, default=5
@@ -896,6 +908,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         return prediction
 
     _base_method = "predict"
+    _fusions_without_weights = ("stacking",)
 
     def _check_targets(self, y):
         return check_array(

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone, is_classifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import (
     GridSearchCV,
     GroupKFold,
+    KFold,
     StratifiedKFold,
     cross_val_predict,
     train_test_split,
@@ -762,3 +763,143 @@ def test_regressor_stateless_front_runs_once():
         assert late.modality_scores_["a"] == pytest.approx(
             1 - np.sum((y - reference) ** 2) / np.sum((y - y.mean()) ** 2), abs=0
         )
+
+
+# -- weights that cannot matter --------------------------------------------------
+
+
+def test_learning_weights_that_a_rule_ignores_is_refused():
+    X, y = _numeric()
+    for fusion in ("max", "stacking"):
+        late = LateFusionClassifier(
+            _numeric_estimators(), fusion=fusion, weights="learn"
+        )
+        with pytest.raises(ValueError, match=f"no effect with fusion='{fusion}'"):
+            late.fit(X, y)
+    with pytest.raises(ValueError, match="no effect with fusion='stacking'"):
+        LateFusionRegressor(
+            [("a", Ridge(), [0, 1]), ("b", Ridge(), [2, 3])],
+            fusion="stacking",
+            weights="learn",
+        ).fit(X, y.astype(float))
+    # "max" without learned weights runs no inner cross-validation.
+    late = LateFusionClassifier(_numeric_estimators(), fusion="max").fit(X, y)
+    assert late.modality_scores_ is None
+
+
+# -- learned weights, for every rule that learns them ----------------------------
+
+
+def _oof_numeric(estimators, X, y, cv):
+    """Out-of-fold outputs by hand (no missing cells)."""
+    method = "predict_proba" if is_classifier(estimators[0][1]) else "predict"
+    return np.stack(
+        [
+            cross_val_predict(clone(estimator), X[:, column], y, cv=cv, method=method)
+            for _, estimator, column in estimators
+        ]
+    )
+
+
+def _log_loss(proba, y):
+    return -np.mean(np.log(np.maximum(proba[np.arange(len(y)), y], 1e-12)))
+
+
+def _pooled(oof, weights, pool):
+    w = weights[:, None, None]
+    if pool == "mean":
+        return (w * oof).sum(axis=0)
+    log_pool = (w * np.log(np.maximum(oof, 1e-12))).sum(axis=0)
+    fused = np.exp(log_pool - log_pool.max(axis=1, keepdims=True))
+    return fused / fused.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    "fusion, pool", [("weighted", "mean"), ("product", "product"), ("vote", "mean")]
+)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_learned_weights_for_every_rule(fusion, pool, seed):
+    X, y = _numeric(240, seed=seed)
+    estimators = [
+        ("a", LogisticRegression(), [0, 1, 2, 3]),
+        ("noise", LogisticRegression(), [4, 5]),
+        ("half", LogisticRegression(), [0]),
+    ]
+    cv = StratifiedKFold(3)
+    late = LateFusionClassifier(
+        estimators, fusion=fusion, weights="learn", cv=cv
+    ).fit(X, y)
+    weights = late.weights_
+    assert weights.sum() == pytest.approx(1.0)
+    assert (weights >= 0).all()
+    # The modality with all informative columns is clearly the best.
+    assert weights.argmax() == 0 and weights[0] > 0.5
+    assert weights[1] < 0.15
+    oof = _oof_numeric(estimators, X, y, cv)
+    uniform = np.full(3, 1 / 3)
+    learned_loss = _log_loss(_pooled(oof, weights, pool), y)
+    assert learned_loss <= _log_loss(_pooled(oof, uniform, pool), y) + 1e-9
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_regressor_learned_weights_beat_uniform(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(200, 4))
+    y = X[:, 0] + X[:, 1] + 0.1 * rng.normal(size=200)
+    estimators = [
+        ("a", LinearRegression(), [0, 1]),
+        ("half", LinearRegression(), [1]),
+        ("noise", LinearRegression(), [2, 3]),
+    ]
+    late = LateFusionRegressor(estimators, weights="learn", cv=KFold(4)).fit(X, y)
+    weights = late.weights_
+    assert weights.sum() == pytest.approx(1.0) and (weights >= 0).all()
+    assert weights[0] > 0.8 and weights[2] < 0.1
+    oof = _oof_numeric(estimators, X, y, KFold(4))
+    learned = np.mean((y - weights @ oof) ** 2)
+    assert learned <= np.mean((y - oof.mean(axis=0)) ** 2)
+
+
+# -- strict input ------------------------------------------------------------------
+
+
+def _text_table():
+    X = pd.DataFrame(
+        {
+            "text": pd.Series(
+                ["one two", "two three", "three one", "one", "two", "three"] * 4,
+                dtype=object,
+            ),
+            "size": np.arange(24.0),
+        },
+    )
+    X.index = [f"s{i}" for i in range(24)]
+    y = np.arange(24) % 2
+    return X, y
+
+
+def _text_estimators():
+    return [
+        ("text", make_pipeline(TfidfVectorizer(), LogisticRegression()), "text"),
+        ("size", LogisticRegression(), ["size"]),
+    ]
+
+
+@pytest.mark.parametrize("fusion", ["mean", "stacking"])
+def test_unreadable_cell_names_the_modality_and_the_sample(fusion):
+    X, y = _text_table()
+    X_bad = X.copy()
+    X_bad.loc["s5", "text"] = 7
+    late = LateFusionClassifier(_text_estimators(), fusion=fusion, cv=2)
+    message = (
+        r"Modality 'text' failed in fit: sample 5 \(index label 's5'\) holds "
+        r"'int' where its column holds 'str' cells\. .*'int' object has no "
+        r"attribute 'lower'"
+    )
+    with pytest.raises(AttributeError, match=message) as info:
+        late.fit(X_bad, y)
+    assert isinstance(info.value.__cause__, AttributeError)
+    late.fit(X, y)
+    message = r"'text' failed in predict_proba: sample 5 \(index label 's5'\)"
+    with pytest.raises(AttributeError, match=message):
+        late.predict(X_bad)
