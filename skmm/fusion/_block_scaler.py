@@ -6,9 +6,30 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.sparsefuncs import inplace_column_scale, mean_variance_axis
 from sklearn.utils.validation import check_is_fitted
 
-from skmm.fusion._blocks import _BlockTransformer
+from skmm.fusion._blocks import _BlockTransformer, _check_finite_output
 
 __all__ = ["BlockScaler", "make_block_fusion"]
+
+def _column_variances(block):
+    if sp.issparse(block):
+        return mean_variance_axis(block, axis=0)[1]
+    return block.var(axis=0, dtype=np.float64)
+
+
+def _block_spread(block):
+    """Square root of a block's total variance, finite for any finite block.
+
+    Values near the float64 limits (1e200) overflow their squares: such a
+    block's spread is computed on the block divided by its largest magnitude.
+    """
+    spread = np.sqrt(_column_variances(block).sum())
+    if np.isfinite(spread) and (spread > 0 or block.size == 0):
+        return spread
+    magnitude = abs(block).max() if block.size else 0.0
+    if not np.isfinite(magnitude) or magnitude == 0:
+        return spread if np.isfinite(spread) else 0.0
+    return magnitude * np.sqrt(_column_variances(block / magnitude).sum())
+
 
 def _check_weights(weights, blocks):
     names = [name for name, _ in blocks]
@@ -124,14 +145,9 @@ class BlockScaler(_BlockTransformer):
 
     def _learn(self, Z):
         weights = _check_weights(self.weights, self.blocks_)
-        if sp.issparse(Z):
-            _, column_variances = mean_variance_axis(Z, axis=0)
-        else:
-            column_variances = Z.var(axis=0, dtype=np.float64)
-        self.block_variances_ = np.array(
-            [column_variances[idx].sum() for _, idx in self.blocks_]
-        )
-        spread = np.sqrt(self.block_variances_)
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = np.array([_block_spread(Z[:, idx]) for _, idx in self.blocks_])
+            self.block_variances_ = spread**2
         # A constant block carries no information to balance: leave its scale.
         self.scales_ = weights / np.where(spread > 0, spread, 1.0)
 
@@ -139,11 +155,17 @@ class BlockScaler(_BlockTransformer):
         column_scales = np.ones(Z.shape[1], dtype=Z.dtype)
         for (_, idx), scale in zip(self.blocks_, self.scales_, strict=True):
             column_scales[idx] = scale
-        if sp.issparse(Z):
-            Z = Z.copy()
-            inplace_column_scale(Z, column_scales)
-            return Z
-        return Z * column_scales
+        with np.errstate(over="ignore", invalid="ignore"):
+            if sp.issparse(Z):
+                Z = Z.copy()
+                inplace_column_scale(Z, column_scales)
+            else:
+                Z = Z * column_scales
+        return _check_finite_output(
+            Z,
+            "Scaling the blocks",
+            "this sample is far larger than the training data.",
+        )
 
     def get_feature_names_out(self, input_features=None):
         """The fused feature names, unchanged.

@@ -26,6 +26,7 @@ Otherwise the whole input is one block named ``"features"``.
 
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils import check_array
 from sklearn.utils.validation import (
@@ -110,6 +111,25 @@ def _resolve_blocks(blocks, n_features, names=None):
     if len(set(names_seen)) != len(names_seen):
         raise ValueError(f"Block names must be unique, got {names_seen}.")
     return resolved
+
+
+def _check_finite_output(out, owner, advice):
+    """``out``, or a ValueError naming the first sample with a non-finite
+    value (an overflow: the input was checked finite)."""
+    values = out.data if sp.issparse(out) else out
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return out
+    if sp.issparse(out):
+        out = out.tocsr()
+        position = np.flatnonzero(~np.isfinite(out.data))[0]
+        row = int(np.searchsorted(out.indptr, position, side="right") - 1)
+    else:
+        row = int(np.flatnonzero(bad.any(axis=1))[0])
+    raise ValueError(
+        f"{owner} overflows float64 in sample {row} (the output holds inf or "
+        f"NaN for finite input); {advice}"
+    )
 
 
 def _layout_of(transformer):

@@ -8,7 +8,7 @@ from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
-from skmm.fusion._blocks import _BlockTransformer
+from skmm.fusion._blocks import _BlockTransformer, _check_finite_output
 
 __all__ = ["ProductFusion"]
 
@@ -131,13 +131,22 @@ class ProductFusion(_BlockTransformer):
     def _apply(self, Z):
         n_samples = Z.shape[0]
         out = np.ones((n_samples, 1), dtype=np.float64)
-        for (_, idx), projection in zip(self.blocks_, self.projections_, strict=True):
-            block = Z[:, idx]
-            block = block if projection is None else projection.transform(block)
-            block = block.toarray() if sp.issparse(block) else np.asarray(block)
-            augmented = np.hstack([np.ones((n_samples, 1)), block])
-            out = (out[:, :, None] * augmented[:, None, :]).reshape(n_samples, -1)
-        return out
+        # An overflow is reported below with the sample it happened in.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for (_, idx), projection in zip(
+                self.blocks_, self.projections_, strict=True
+            ):
+                block = Z[:, idx]
+                block = block if projection is None else projection.transform(block)
+                block = block.toarray() if sp.issparse(block) else np.asarray(block)
+                augmented = np.hstack([np.ones((n_samples, 1)), block])
+                out = (out[:, :, None] * augmented[:, None, :]).reshape(n_samples, -1)
+        return _check_finite_output(
+            out,
+            "The product of the blocks",
+            "standardise the blocks first (StandardScaler in each modality's "
+            "pipeline, or BlockScaler) or reduce them with rank.",
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the products: factors joined by ``*``, ``"1"`` for the
