@@ -903,3 +903,15 @@ def test_unreadable_cell_names_the_modality_and_the_sample(fusion):
     message = r"'text' failed in predict_proba: sample 5 \(index label 's5'\)"
     with pytest.raises(AttributeError, match=message):
         late.predict(X_bad)
+
+
+def test_empty_input():
+    X, y = _text_table()
+    late = LateFusionClassifier(_text_estimators()).fit(X, y)
+    assert late.predict_proba(X.iloc[:0]).shape == (0, 2)
+    assert late.predict(X.iloc[:0]).shape == (0,)
+    for empty in ([], np.zeros((0, 2))):
+        with pytest.raises(ValueError, match="Expected 2D array|0 sample"):
+            late.predict(empty)
+    regressor = LateFusionRegressor([("a", Ridge(), [0, 1])]).fit(*_numeric())
+    assert regressor.predict(pd.DataFrame(np.zeros((0, 6)))).shape == (0,)
