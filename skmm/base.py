@@ -15,7 +15,10 @@
 import functools
 import math
 import numbers
+import os
 import warnings
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -23,6 +26,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from scipy.sparse import issparse
 from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.pipeline import Pipeline
 from sklearn.utils import Tags as _SklearnTags
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import _BaseComposition
@@ -576,3 +580,181 @@ class _ModalityColumnsMixin(_BaseComposition):
                     "per sample."
                 )
         return selections, present
+
+
+# -- the stateless front of a modality's pipeline ------------------------------
+
+
+def _split_front(estimator, params=None):
+    """``estimator`` as its stateless front and the rest, or None.
+
+    For a scikit-learn ``Pipeline``: its longest prefix of stateless steps
+    (:func:`is_stateless`), going into a nested Pipeline where the prefix
+    stops at one, and the rest, as two unfitted Pipelines whose chaining
+    computes what ``estimator`` does. The front learns nothing, so its
+    output on the training rows can be computed once and the rest fitted on
+    rows of it for every inner fold, with the numbers a fit of the whole
+    pipeline per fold gives, provided that each step transforms every sample
+    on its own (as readers, extractors and pooling do).
+
+    None (fit the whole estimator each time) for anything else: another
+    estimator, a Pipeline subclass (it may fit differently), one with
+    ``transform_input``, an empty front, a front of ``"passthrough"`` steps
+    only, or fit ``params`` that would reach a step of the front.
+    """
+    split = _split_steps(estimator)
+    if split is None:
+        return None
+    front, rest = split
+    if params and _params_reach(estimator, [name for name, _ in front], params):
+        return None
+    options = {"memory": estimator.memory, "verbose": estimator.verbose}
+    return Pipeline(front, **options), Pipeline(rest, **options)
+
+
+def _split_steps(pipeline):
+    """``(front_steps, rest_steps)`` of a plain Pipeline, or None."""
+    if type(pipeline) is not Pipeline:
+        return None
+    if getattr(pipeline, "transform_input", None) is not None or not pipeline.steps:
+        return None
+    steps = pipeline.steps
+    for i, (name, step) in enumerate(steps):
+        if is_stateless(step) and i < len(steps) - 1:
+            continue
+        inner = _split_steps(step)
+        if inner is not None:
+            inner_front, inner_rest = inner
+            options = {"memory": step.memory, "verbose": step.verbose}
+            front = steps[:i] + [(name, Pipeline(inner_front, **options))]
+            rest = [(name, Pipeline(inner_rest, **options))] + steps[i + 1 :]
+        else:
+            front, rest = steps[:i], steps[i:]
+        break
+    if all(isinstance(step, str) or step is None for _, step in _flat(front)):
+        return None
+    return front, rest
+
+
+def _flat(steps):
+    for name, step in steps:
+        if type(step) is Pipeline:
+            yield from _flat(step.steps)
+        else:
+            yield name, step
+
+
+def _params_reach(pipeline, step_names, params):
+    """True when fit ``params`` given to ``pipeline`` would reach a named step
+    (or when that cannot be told: the whole pipeline then fits as usual)."""
+    from sklearn.utils.metadata_routing import _routing_enabled, process_routing
+
+    if _routing_enabled():
+        try:
+            routed = process_routing(pipeline, "fit", **params)
+        except Exception:
+            return True
+        return any(
+            any(bool(method_params) for method_params in routed[name].values())
+            for name in step_names
+        )
+    return any(
+        "__" not in key or key.split("__", 1)[0] in step_names for key in params
+    )
+
+
+def _join_front(estimator, front, rest):
+    """``estimator`` (a Pipeline) made of its fitted front and fitted rest."""
+    front_steps, rest_steps = list(front.steps), list(rest.steps)
+    if front_steps and rest_steps and front_steps[-1][0] == rest_steps[0][0]:
+        # A nested pipeline that the split cut in two.
+        (name, inner_front), (_, inner_rest) = front_steps.pop(), rest_steps.pop(0)
+        inner = _join_front(estimator.named_steps[name], inner_front, inner_rest)
+        front_steps.append((name, inner))
+    joined = clone(estimator)
+    joined.steps = front_steps + rest_steps
+    return joined
+
+
+# -- errors named by modality and sample ---------------------------------------
+
+
+def _cell_kind(value):
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, os.PathLike):
+        return "path"
+    if isinstance(value, bytes | bytearray):
+        return "bytes"
+    if isinstance(value, np.ndarray | list | tuple) or hasattr(value, "__array__"):
+        return "array"
+    return type(value).__name__
+
+
+def _odd_cell(cells):
+    """Position of the first present cell whose kind (str, path, array, ...)
+    differs from that of most cells, with its kind and the majority's; None
+    when ``cells`` is not a column of objects or all its cells agree."""
+    pd = _pandas()
+    if pd is not None and isinstance(cells, pd.DataFrame):
+        if cells.shape[1] != 1:
+            return None
+        cells = cells.iloc[:, 0]
+    if pd is not None and isinstance(cells, pd.Series):
+        if cells.dtype != object:
+            return None
+        cells = cells.to_numpy()
+    if isinstance(cells, np.ndarray):
+        if cells.dtype != object:
+            return None
+        cells = cells.ravel() if cells.ndim == 2 and cells.shape[1] == 1 else cells
+        if cells.ndim != 1:
+            return None
+    elif not isinstance(cells, list | tuple):
+        return None
+    kinds = [None if _is_missing(cell) else _cell_kind(cell) for cell in cells]
+    counts = Counter(kind for kind in kinds if kind is not None)
+    if len(counts) < 2:
+        return None
+    majority = counts.most_common(1)[0][0]
+    for position, kind in enumerate(kinds):
+        if kind is not None and kind != majority:
+            return position, kind, majority
+    return None
+
+
+@contextmanager
+def _named_errors(name, stage, cells=None, rows=None, labels=None):
+    """Re-raise an error of modality ``name``'s estimator naming the modality.
+
+    The exception keeps its type; its message starts with the modality and
+    the ``stage`` ("fit", "predict_proba", ...) and, when ``cells`` (the raw
+    cells the estimator saw, rows ``rows`` of the table whose index labels
+    are ``labels``) hold one cell unlike the others, names that sample.
+    """
+    try:
+        yield
+    except Exception as exc:
+        # A warning turned into an error by a filter stays as it is.
+        if isinstance(exc, Warning) or getattr(exc, "_skmm_modality", None):
+            raise
+        where = ""
+        odd = None if cells is None else _odd_cell(cells)
+        if odd is not None:
+            position, kind, majority = odd
+            row = position if rows is None else int(rows[position])
+            where = (
+                f": {_sample_label(row, labels)} holds {kind!r} where its column "
+                f"holds {majority!r} cells"
+            )
+        message = f"Modality {name!r} failed in {stage}{where}. {exc}"
+        try:
+            named = type(exc)(message)
+        except Exception:
+            # An exception type whose constructor takes other arguments keeps
+            # its message and gets the modality in a note.
+            exc.add_note(message)
+            exc._skmm_modality = name
+            raise
+        named._skmm_modality = name
+        raise named from exc

@@ -33,7 +33,12 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from skmm.base import _ModalityColumnsMixin
+from skmm.base import (
+    _join_front,
+    _ModalityColumnsMixin,
+    _named_errors,
+    _split_front,
+)
 from skmm.utils._progress import progress_bar
 
 # Probabilities are floored before logarithms (product fusion, log loss) so
@@ -41,17 +46,37 @@ from skmm.utils._progress import progress_bar
 _PROBA_FLOOR = 1e-12
 
 
-def _fit_estimator(estimator, X, y, params):
-    return estimator.fit(X, y, **params)
+def _fit_front(name, front, X, y, rows, labels):
+    """Fit a pipeline's stateless front; its features of ``X``."""
+    with _named_errors(name, "fit", X, rows, labels):
+        return front, front.fit_transform(X, y)
 
 
-def _fit_and_predict(estimator, X_train, y_train, X_test, params, method):
-    estimator.fit(X_train, y_train, **params)
-    return estimator, getattr(estimator, method)(X_test)
+def _fit_estimator(name, estimator, X, y, params, rows, labels):
+    # ``rows`` of the table are those of ``X``; None when ``X`` holds features.
+    cells = None if rows is None else X
+    with _named_errors(name, "fit", cells, rows, labels):
+        return estimator.fit(X, y, **params)
+
+
+def _fit_and_predict(
+    name, estimator, X_train, y_train, X_test, params, method, train, test, labels
+):
+    with _named_errors(name, "fit", None if train is None else X_train, train, labels):
+        estimator.fit(X_train, y_train, **params)
+    with _named_errors(name, method, None if test is None else X_test, test, labels):
+        return estimator, getattr(estimator, method)(X_test)
 
 
 class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
-    """Shared machinery: column selection, missing rows, out-of-fold fits."""
+    """Late fusion's work: column selection, present rows, out-of-fold fits,
+    stacking, fixed weights.
+
+    As scikit-learn's ``_BaseStacking``, the subclasses only say what is
+    theirs: ``_check_targets`` (encode ``y``), ``_default_final``,
+    ``_base_method`` and ``_align_output`` / ``_output_shape_tail`` (what a
+    base estimator outputs), ``_modality_score`` and ``_learn_weights``.
+    """
 
     # A ``groups`` fit argument is requested by default under metadata
     # routing, so that ``GridSearchCV(...).fit(X, y, groups=g)`` hands the
@@ -77,10 +102,98 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         """
         return Bunch(**dict(self._estimators))
 
+    def __init__(
+        self,
+        estimators,
+        *,
+        fusion="mean",
+        weights=None,
+        final_estimator=None,
+        cv=5,
+        n_jobs=None,
+        verbose=False,
+    ):
+        self.estimators = estimators
+        self.fusion = fusion
+        self.weights = weights
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @_fit_context(
+        # the base and final estimators are validated when they are fitted
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, groups=None, **fit_params):
+        """Fit every modality's estimator, then the fusion.
+
+        Parameters
+        ----------
+        X : pandas DataFrame or array-like of shape (n_samples, n_features)
+            One column (or several) per modality; a missing cell is None or
+            NaN.
+        y : array-like of shape (n_samples,)
+            Class labels (classifier) or targets (regressor).
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for the internal cross-validation (with a group
+            splitter as ``cv``).
+        **fit_params : dict
+            Without metadata routing: passed to every base estimator's
+            ``fit`` (sample-aligned ones restricted to its rows), and
+            ``sample_weight`` also to the final estimator. With routing:
+            routed to the estimators that request them. Learned weights do
+            not use sample weights.
+
+        Returns
+        -------
+        self : object
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None."
+            )
+        y = self._check_targets(column_or_1d(y, warn=True))
+        learn = self._learns_weights()
+        stacking = self.fusion == "stacking"
+        oof, oof_present, final_params = self._fit_base(
+            X, y, groups, fit_params, need_oof=stacking or learn
+        )
+        self.modality_scores_ = None
+        if oof is not None:
+            self.modality_scores_ = {
+                name: self._modality_score(y[rows], oof[m, rows])
+                if rows.any()
+                else float("nan")
+                for m, (name, rows) in enumerate(
+                    zip(self.named_estimators_, oof_present, strict=True)
+                )
+            }
+        if stacking:
+            self.weights_ = None
+            self.final_estimator_ = clone(self._final_or_default()).fit(
+                self._meta_features(oof, oof_present), y, **final_params
+            )
+        elif learn:
+            self.weights_ = self._learn_weights(oof, oof_present, y)
+        else:
+            n_estimators = len(self.estimators_)
+            weights = self._resolved_weights(n_estimators)
+            if weights is None:
+                weights = np.full(n_estimators, 1.0 / n_estimators)
+            self.weights_ = weights
+        return self
+
+    def _final_or_default(self):
+        if self.final_estimator is not None:
+            return self.final_estimator
+        return self._default_final()
+
     def _validate_estimators(self):
         names, estimators, columns = self._validate_triples()
         self._check_estimators_are_instances(estimators)
-        method = "predict_proba" if is_classifier(self) else "predict"
+        method = self._base_method
         for name, estimator in zip(names, estimators, strict=True):
             if not hasattr(estimator, "fit") or not hasattr(estimator, method):
                 raise TypeError(
@@ -108,9 +221,18 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         return weights / weights.sum()
 
     def _learns_weights(self):
+        """Whether ``fit`` learns weights; refuses "learn" where they are
+        ignored, which would run an inner cross-validation for nothing."""
+        learn = isinstance(self.weights, str) and self.weights == "learn"
+        if learn and self.fusion in self._fusions_without_weights:
+            raise ValueError(
+                f"weights='learn' has no effect with fusion={self.fusion!r}, "
+                "which ignores weights: learning them would cost an inner "
+                "cross-validation for nothing. Use weights=None with "
+                f"fusion={self.fusion!r}, or learn weights for another rule."
+            )
         if self.fusion == "stacking":
             return False
-        learn = isinstance(self.weights, str) and self.weights == "learn"
         return learn or (self.fusion == "weighted" and self.weights is None)
 
     # -- fitting --------------------------------------------------------------
@@ -139,9 +261,16 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         Returns the out-of-fold outputs ``(n_estimators, n_samples, ...)``
         (NaN where a modality is absent or got no out-of-fold prediction) and
         their presence mask, or ``(None, None)`` when ``need_oof`` is False.
+
+        With the inner cross-validation, a modality pipeline's stateless
+        front (readers, extractors, pooling: see ``_split_front``) runs
+        once, on the modality's present rows; the full fit and every fold fit
+        only the rest, on rows of those features. The fitted pipeline is the
+        fitted front followed by the fitted rest.
         """
         names, estimators, columns = self._validate_estimators()
         X = self._check_X(X, reset=True)
+        labels = list(X.index) if hasattr(X, "index") else None
         selections, present = self._selections(X, names, columns)
         n_samples = present.shape[1]
         if len(y) != n_samples:
@@ -161,21 +290,66 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                     "estimator needs at least 2 classes."
                 )
         routed, final_params = self._route(names, groups, fit_params)
-        method = "predict_proba" if is_classifier(self) else "predict"
+        method = self._base_method
+        present_rows = [np.flatnonzero(rows) for rows in present]
+
+        # What each modality fits: the whole estimator on its selection
+        # (indexed by row), or the rest of its pipeline on the front's
+        # features of its present rows (indexed by position among them).
+        splits_front = [
+            _split_front(estimator, routed[name]) if need_oof else None
+            for name, estimator in zip(names, estimators, strict=True)
+        ]
+        fitted_parts = [
+            estimator if split is None else split[1]
+            for estimator, split in zip(estimators, splits_front, strict=True)
+        ]
+        data = list(selections)
+        positions = [None] * len(names)
+        fronts = [None] * len(names)
+        with_front = [m for m, split in enumerate(splits_front) if split]
+        if with_front:
+            computed = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_front)(
+                    names[m],
+                    clone(splits_front[m][0]),
+                    _safe_indexing(selections[m], present_rows[m]),
+                    y[present_rows[m]],
+                    present_rows[m],
+                    labels,
+                )
+                for m in with_front
+            )
+            for m, (front, features) in zip(with_front, computed, strict=True):
+                fronts[m], data[m] = front, features
+                positions[m] = np.cumsum(present[m]) - 1
+
+        def _rows_of(m, rows):
+            return _safe_indexing(
+                data[m], rows if positions[m] is None else positions[m][rows]
+            )
+
+        def _raw(m, rows):
+            # Rows of the table behind what the estimator sees, to name a bad
+            # cell in an error; None when it sees the front's features.
+            return rows if positions[m] is None else None
 
         def _tasks():
-            for m, (name, estimator) in enumerate(zip(names, estimators, strict=True)):
-                rows = np.flatnonzero(present[m])
+            for m, name in enumerate(names):
+                rows = present_rows[m]
                 params = _check_method_params(X, routed[name], rows)
                 yield (m, None, None), delayed(_fit_estimator)(
-                    clone(estimator),
-                    _safe_indexing(selections[m], rows),
+                    name,
+                    clone(fitted_parts[m]),
+                    _rows_of(m, rows),
                     y[rows],
                     params,
+                    _raw(m, rows),
+                    labels,
                 )
             if not need_oof:
                 return
-            for m, (name, estimator) in enumerate(zip(names, estimators, strict=True)):
+            for m, name in enumerate(names):
                 for train, test in splits:
                     train = train[present[m, train]]
                     test = test[present[m, test]]
@@ -183,12 +357,16 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                         continue
                     params = _check_method_params(X, routed[name], train)
                     yield (m, train, test), delayed(_fit_and_predict)(
-                        clone(estimator),
-                        _safe_indexing(selections[m], train),
+                        name,
+                        clone(fitted_parts[m]),
+                        _rows_of(m, train),
                         y[train],
-                        _safe_indexing(selections[m], test),
+                        _rows_of(m, test),
                         params,
                         method,
+                        _raw(m, train),
+                        _raw(m, test),
+                        labels,
                     )
 
         if need_oof:
@@ -220,7 +398,11 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
             oof = [None] * len(names)
         for (m, train, test), result in zip(keys, results, strict=True):
             if train is None:
-                fitted[m] = result
+                fitted[m] = (
+                    result
+                    if fronts[m] is None
+                    else _join_front(estimators[m], fronts[m], result)
+                )
                 continue
             estimator, output = result
             output = self._align_output(estimator, output)
@@ -244,16 +426,17 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         check_is_fitted(self)
         names, _, columns = zip(*self.estimators, strict=True)
         X = self._check_X(X, reset=False)
+        labels = list(X.index) if hasattr(X, "index") else None
         selections, present = self._selections(X, names, columns)
         n_samples = present.shape[1]
-        method = "predict_proba" if is_classifier(self) else "predict"
+        method = self._base_method
         outputs = np.full((len(names), n_samples) + self._output_shape_tail(), np.nan)
         for m, estimator in enumerate(self.estimators_):
             rows = np.flatnonzero(present[m])
             if rows.size:
-                output = getattr(estimator, method)(
-                    _safe_indexing(selections[m], rows)
-                )
+                cells = _safe_indexing(selections[m], rows)
+                with _named_errors(names[m], method, cells, rows, labels):
+                    output = getattr(estimator, method)(cells)
                 outputs[m, rows] = self._align_output(estimator, output)
         return outputs, present
 
@@ -276,6 +459,12 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         w = np.where(total > 0, w, present.astype(float))
         return w / w.sum(axis=0)
 
+    def _weighted_mean(self, outputs, present, weights):
+        """``sum_m w_m output_m`` over the modalities present in each sample."""
+        w = self._pool_weights(weights, present)
+        w = w.reshape(w.shape + (1,) * (outputs.ndim - 2))
+        return (w * np.nan_to_num(outputs)).sum(axis=0)
+
     def get_metadata_routing(self):
         """Get metadata routing of this object.
 
@@ -295,7 +484,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
             )
         final_estimator = getattr(self, "final_estimator_", None)
         if final_estimator is None:
-            final_estimator = self.final_estimator or self._default_final()
+            final_estimator = self._final_or_default()
         router.add(
             final_estimator=final_estimator,
             method_mapping=MethodMapping().add(caller="fit", callee="fit"),
@@ -314,7 +503,7 @@ def _final_has(method):
             return True
         final = getattr(self, "final_estimator_", None)
         if final is None:
-            final = self.final_estimator or self._default_final()
+            final = self._final_or_default()
         return hasattr(final, method)
 
     return check
@@ -364,7 +553,8 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         the weights minimising the multiclass log loss of the fused
         out-of-fold probabilities over the probability simplex (SLSQP). For
         "product" the loss is that of the geometric pool, otherwise of the
-        weighted mean (also used as vote weights for "vote").
+        weighted mean (also used as vote weights for "vote"). "max" and
+        "stacking" ignore weights, and refuse "learn" (a ``ValueError``).
     final_estimator : classifier, default=None
         Final classifier of "stacking"; None means ``LogisticRegression()``
         (with ``max_iter=1000``). Unused by the other rules.
@@ -464,25 +654,6 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         ],
     }
 
-    def __init__(
-        self,
-        estimators,
-        *,
-        fusion="mean",
-        weights=None,
-        final_estimator=None,
-        cv=5,
-        n_jobs=None,
-        verbose=False,
-    ):
-        self.estimators = estimators
-        self.fusion = fusion
-        self.weights = weights
-        self.final_estimator = final_estimator
-        self.cv = cv
-        self.n_jobs = n_jobs
-        self.verbose = verbose
-
     @staticmethod
     def _default_final():
         return LogisticRegression(max_iter=1000)
@@ -498,86 +669,26 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         aligned[:, columns] = proba
         return aligned
 
-    @_fit_context(
-        # the base and final estimators are validated when they are fitted
-        prefer_skip_nested_validation=False
-    )
-    def fit(self, X, y, groups=None, **fit_params):
-        """Fit every modality's estimator, then the fusion.
+    _base_method = "predict_proba"
+    _fusions_without_weights = ("max", "stacking")
 
-        Parameters
-        ----------
-        X : pandas DataFrame or array-like of shape (n_samples, n_features)
-            One column (or several) per modality; a missing cell is None or
-            NaN.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        groups : array-like of shape (n_samples,), default=None
-            Group labels for the internal cross-validation (with a group
-            splitter as ``cv``).
-        **fit_params : dict
-            Without metadata routing: passed to every base estimator's
-            ``fit`` (sample-aligned ones restricted to its rows), and
-            ``sample_weight`` also to the final estimator. With routing:
-            routed to the estimators that request them. Learned weights do
-            not use sample weights.
-
-        Returns
-        -------
-        self : object
-        """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target "
-                "y is None."
-            )
-        y = column_or_1d(y, warn=True)
+    def _check_targets(self, y):
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y)
         self._label_encoder = LabelEncoder().fit(y)
         self.classes_ = self._label_encoder.classes_
-        stacking = self.fusion == "stacking"
-        learn = self._learns_weights()
-        oof, oof_present, final_params = self._fit_base(
-            X, y, groups, fit_params, need_oof=stacking or learn
-        )
-        n_estimators = len(self.estimators_)
-        y_encoded = self._label_encoder.transform(y)
-        self.modality_scores_ = None
-        if oof is not None:
-            self.modality_scores_ = {
-                name: float(np.mean(oof[m, rows].argmax(axis=1) == y_encoded[rows]))
-                if rows.any()
-                else float("nan")
-                for m, (name, rows) in enumerate(
-                    zip(self.named_estimators_, oof_present, strict=True)
-                )
-            }
-        if stacking:
-            self.weights_ = None
-            self.final_estimator_ = clone(
-                self.final_estimator
-                if self.final_estimator is not None
-                else self._default_final()
-            )
-            self.final_estimator_.fit(
-                self._meta_features(oof, oof_present), y, **final_params
-            )
-        elif learn:
-            self.weights_ = self._learn_weights(oof, oof_present, y_encoded)
-        else:
-            weights = self._resolved_weights(n_estimators)
-            if weights is None:
-                weights = np.full(n_estimators, 1.0 / n_estimators)
-            self.weights_ = weights
-        return self
+        return y
 
-    def _learn_weights(self, oof, present, y_encoded):
+    def _modality_score(self, y, output):
+        return float(np.mean(self.classes_[output.argmax(axis=1)] == y))
+
+    def _learn_weights(self, oof, present, y):
         """Simplex weights minimising the log loss of the fused out-of-fold
         probabilities."""
         n_estimators = oof.shape[0]
         rows = present.any(axis=0)
-        oof, present, y_encoded = oof[:, rows], present[:, rows], y_encoded[rows]
+        y_encoded = self._label_encoder.transform(y[rows])
+        oof, present = oof[:, rows], present[:, rows]
         oof = np.nan_to_num(oof)
         pool = "product" if self.fusion == "product" else "mean"
 
@@ -602,10 +713,10 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     def _fuse(self, probas, present, weights, fusion):
         """Fused probabilities ``(n_samples, n_classes)`` of per-modality
         probabilities ``(n_estimators, n_samples, n_classes)``."""
+        if fusion in ("mean", "weighted"):
+            return self._weighted_mean(probas, present, weights)
         probas = np.nan_to_num(probas)
         w = self._pool_weights(weights, present)[:, :, None]
-        if fusion in ("mean", "weighted"):
-            return (w * probas).sum(axis=0)
         if fusion == "product":
             log_pool = (w * np.log(np.maximum(probas, _PROBA_FLOOR))).sum(axis=0)
             log_pool -= log_pool.max(axis=1, keepdims=True)
@@ -721,6 +832,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         least squares (``scipy.optimize.nnls``) of ``y`` on the out-of-fold
         predictions, renormalised to sum 1. For the fit, a modality's absent
         prediction is replaced by the mean of the sample's present ones.
+        "stacking" ignores weights and refuses "learn" (a ``ValueError``).
     final_estimator : regressor, default=None
         Final regressor of "stacking"; None means ``RidgeCV()``.
     cv : int, cross-validation generator or iterable, default=5
@@ -782,25 +894,6 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         "fusion": [StrOptions({"mean", "weighted", "stacking"})],
     }
 
-    def __init__(
-        self,
-        estimators,
-        *,
-        fusion="mean",
-        weights=None,
-        final_estimator=None,
-        cv=5,
-        n_jobs=None,
-        verbose=False,
-    ):
-        self.estimators = estimators
-        self.fusion = fusion
-        self.weights = weights
-        self.final_estimator = final_estimator
-        self.cv = cv
-        self.n_jobs = n_jobs
-        self.verbose = verbose
-
     @staticmethod
     def _default_final():
         return RidgeCV()
@@ -814,77 +907,29 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
             prediction = column_or_1d(prediction)
         return prediction
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None, **fit_params):
-        """Fit every modality's estimator, then the fusion.
+    _base_method = "predict"
+    _fusions_without_weights = ("stacking",)
 
-        Parameters
-        ----------
-        X : pandas DataFrame or array-like of shape (n_samples, n_features)
-            One column (or several) per modality; a missing cell is None or
-            NaN.
-        y : array-like of shape (n_samples,)
-            Targets.
-        groups : array-like of shape (n_samples,), default=None
-            Group labels for the internal cross-validation.
-        **fit_params : dict
-            Passed to the base estimators' ``fit`` (routed under metadata
-            routing).
-
-        Returns
-        -------
-        self : object
-        """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target "
-                "y is None."
-            )
-        y = column_or_1d(y, warn=True)
-        y = check_array(
+    def _check_targets(self, y):
+        return check_array(
             y, ensure_2d=False, dtype="numeric", estimator=self, input_name="y"
         )
-        stacking = self.fusion == "stacking"
-        learn = self._learns_weights()
-        oof, oof_present, final_params = self._fit_base(
-            X, y, groups, fit_params, need_oof=stacking or learn
-        )
-        n_estimators = len(self.estimators_)
-        self.modality_scores_ = None
-        if oof is not None:
-            self.modality_scores_ = {
-                name: _r2(y[rows], oof[m, rows]) if rows.any() else float("nan")
-                for m, (name, rows) in enumerate(
-                    zip(self.named_estimators_, oof_present, strict=True)
-                )
-            }
-        if stacking:
-            self.weights_ = None
-            self.final_estimator_ = clone(
-                self.final_estimator
-                if self.final_estimator is not None
-                else self._default_final()
-            )
-            self.final_estimator_.fit(
-                self._meta_features(oof, oof_present), y, **final_params
-            )
-        elif learn:
-            rows = oof_present.any(axis=0)
-            oof, present = oof[:, rows], oof_present[:, rows]
-            row_mean = np.nanmean(np.where(present, oof, np.nan), axis=0)
-            design = np.where(present, oof, row_mean).T
-            weights, _ = nnls(design, y[rows])
-            if weights.sum() > 0:
-                weights = weights / weights.sum()
-            else:
-                weights = np.full(n_estimators, 1.0 / n_estimators)
-            self.weights_ = weights
-        else:
-            weights = self._resolved_weights(n_estimators)
-            if weights is None:
-                weights = np.full(n_estimators, 1.0 / n_estimators)
-            self.weights_ = weights
-        return self
+
+    def _modality_score(self, y, output):
+        return _r2(y, output)
+
+    def _learn_weights(self, oof, present, y):
+        """Non-negative least squares of ``y`` on the out-of-fold predictions
+        (a sample's absent ones replaced by the mean of its present ones)."""
+        n_estimators = oof.shape[0]
+        rows = present.any(axis=0)
+        oof, present = oof[:, rows], present[:, rows]
+        row_mean = np.nanmean(np.where(present, oof, np.nan), axis=0)
+        design = np.where(present, oof, row_mean).T
+        weights, _ = nnls(design, y[rows])
+        if weights.sum() > 0:
+            return weights / weights.sum()
+        return np.full(n_estimators, 1.0 / n_estimators)
 
     def predict_per_modality(self, X):
         """Each modality's prediction, NaN where it is absent.
@@ -916,8 +961,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
             return self.final_estimator_.predict(
                 self._meta_features(predictions, present)
             )
-        w = self._pool_weights(self.weights_, present)
-        return (w * np.nan_to_num(predictions)).sum(axis=0)
+        return self._weighted_mean(predictions, present, self.weights_)
 
 
 def _r2(y_true, y_pred):

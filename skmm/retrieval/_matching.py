@@ -29,6 +29,10 @@ def _present_rows(Xm, rows):
     return _safe_indexing(Xm, np.flatnonzero(rows))
 
 
+def _n_items(data):
+    return data.shape[0] if hasattr(data, "shape") else len(data)
+
+
 def _dense(Z):
     Z = Z.toarray() if issparse(Z) else np.asarray(Z)
     return Z.reshape(-1, 1) if Z.ndim == 1 else Z
@@ -178,7 +182,13 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
             CCA scores or class posteriors, depending on the method.
         """
         check_is_fitted(self)
-        return self._embed(self._index(modality), data)
+        return self._embedded(self._index(modality), data)
+
+    def _embedded(self, m, data):
+        """``_embed``, or an empty embedding of the right width for no item."""
+        if _n_items(data) == 0:
+            return np.zeros((0, self._n_dims()))
+        return self._embed(m, data)
 
     def transform(self, X):
         """Embed both modalities of a table, side by side.
@@ -199,7 +209,7 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
         blocks = []
         for m, (Xm, rows) in enumerate(zip(selections, present, strict=True)):
             index = np.flatnonzero(rows)
-            embedded = self._embed(m, _safe_indexing(Xm, index))
+            embedded = self._embedded(m, _safe_indexing(Xm, index))
             block = np.full((len(rows), embedded.shape[1]), np.nan)
             block[index] = embedded
             blocks.append(block)
@@ -238,8 +248,8 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
         """
         check_is_fitted(self)
         q = self._index(query_modality)
-        Q = self._embed(q, queries)
-        D = self._embed(1 - q, database)
+        Q = self._embedded(q, queries)
+        D = self._embedded(1 - q, database)
         return retrieve(Q, D, k=k, metric=self.metric, device=device)
 
     def score(self, X, y, query_modality=None):
@@ -295,6 +305,9 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
                 "match."
             )
         rankings = []
+        # Each modality is embedded once, whether it queries, is queried, or
+        # both (both directions): its pipeline runs once over the table.
+        embedded = {}
         for q in directions:
             d = 1 - q
             for m in (q, d):
@@ -303,8 +316,11 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
                         f"No sample holds modality {self.modality_names_[m]!r}; "
                         "there is nothing to retrieve."
                     )
-            Q = self._embed(q, _present_rows(selections[q], present[q]))
-            D = self._embed(d, _present_rows(selections[d], present[d]))
+                if m not in embedded:
+                    embedded[m] = self._embed(
+                        m, _present_rows(selections[m], present[m])
+                    )
+            Q, D = embedded[q], embedded[d]
             ranking, _ = retrieve(Q, D, k=k, metric=self.metric)
             rankings.append((q, y[present[q]], y[present[d]], ranking))
         return rankings

@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone, is_classifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import (
     GridSearchCV,
     GroupKFold,
+    KFold,
+    StratifiedKFold,
     cross_val_predict,
     train_test_split,
 )
@@ -23,6 +25,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm.audio import MFCC
 from skmm.datasets import make_multimodal_digits
+from skmm.encode import StatsPooling
 from skmm.fusion import LateFusionClassifier, LateFusionRegressor
 
 # Every fusion rule, with fixed, learned or given weights.
@@ -479,3 +482,436 @@ _CHECK_ESTIMATORS = [
 @parametrize_with_checks(_CHECK_ESTIMATORS)
 def test_sklearn_checks(estimator, check):
     check(estimator)
+
+
+# -- the stateless front runs once per fit ---------------------------------------
+
+
+class CountingFlatten(TransformerMixin, BaseEstimator):
+    """Stateless flattening of a column of arrays that counts what it sees."""
+
+    seen = 0
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        type(self).seen += len(X)
+        return np.stack([np.ravel(np.asarray(x, dtype=float)) for x in X])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
+def _front_estimators(nested=False):
+    """Text (no stateless front), image (a counting front) and image as
+    descriptor sets (a front whose output is a list of arrays); ``nested``
+    puts the image's transformers in a pipeline of their own, as ``skmm
+    demo`` does."""
+    image = [CountingFlatten(), StandardScaler(), LogisticRegression(max_iter=1000)]
+    if nested:
+        image = [make_pipeline(*image[:2]), image[2]]
+    return [
+        (
+            "text",
+            make_pipeline(TfidfVectorizer(), LogisticRegression(C=20, max_iter=1000)),
+            "text",
+        ),
+        ("image", make_pipeline(*image), "image"),
+        (
+            "rows",
+            make_pipeline(
+                FunctionTransformer(_rows_as_sets),
+                StatsPooling(stats=("mean", "max")),
+                StandardScaler(),
+                LogisticRegression(max_iter=1000),
+            ),
+            "image",
+        ),
+    ]
+
+
+def _rows_as_sets(images):
+    """Each 8x8 image as a set of its 8 rows: a descriptor set per sample."""
+    return [np.asarray(image, dtype=float) for image in images]
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    data = make_multimodal_digits(150, missing_rate=0.2, random_state=3)
+    keep = ~data.missing[["text", "image"]].all(axis=1).to_numpy()
+    return data.data[keep], data.target[keep]
+
+
+def _by_hand(estimators, X, y, cv, groups=None, sample_weight=None, key=None):
+    """The old path: clone and fit every modality's whole pipeline on its
+    present rows, and again for every fold, as cross_val_predict does."""
+    classes = np.unique(y)
+    splits = list(cv.split(X, y, groups))
+
+    def params(rows):
+        return {} if sample_weight is None else {key: sample_weight[rows]}
+
+    fitted, oof, oof_present = [], [], []
+    for _, estimator, column in estimators:
+        present = X[column].notna().to_numpy()
+        rows = np.flatnonzero(present)
+        fitted.append(
+            clone(estimator).fit(X[column].iloc[rows], y[rows], **params(rows))
+        )
+        out = np.full((len(y), len(classes)), np.nan)
+        got = np.zeros(len(y), dtype=bool)
+        for train, test in splits:
+            train, test = train[present[train]], test[present[test]]
+            model = clone(estimator).fit(
+                X[column].iloc[train], y[train], **params(train)
+            )
+            proba = model.predict_proba(X[column].iloc[test])
+            aligned = np.zeros((len(test), len(classes)))
+            aligned[:, np.searchsorted(classes, model.classes_)] = proba
+            out[test], got[test] = aligned, True
+        oof.append(out)
+        oof_present.append(got)
+    return fitted, np.stack(oof), np.stack(oof_present)
+
+
+@pytest.mark.parametrize(
+    "fusion, weights, nested",
+    [
+        ("mean", None, False),
+        ("product", "learn", False),
+        ("stacking", None, False),
+        ("stacking", None, True),
+    ],
+)
+def test_stateless_front_runs_once_per_fit(small_digits, fusion, weights, nested):
+    X, y = small_digits
+    n_image = int(X["image"].notna().sum())
+    late = LateFusionClassifier(
+        _front_estimators(nested), fusion=fusion, weights=weights, cv=3
+    )
+    CountingFlatten.seen = 0
+    late.fit(X, y)
+    # Before: the front ran in the full fit and again in each of the 3 folds
+    # (on their training and test rows), (1 + 3) x n_image samples.
+    assert CountingFlatten.seen == n_image
+    # The fitted estimators are whole pipelines that read raw data.
+    image = late.named_estimators_["image"]
+    if nested:
+        assert [name for name, _ in image.steps] == ["pipeline", "logisticregression"]
+        image = image[0]
+    assert [name for name, _ in image.steps][:2] == [
+        "countingflatten", "standardscaler"
+    ]
+    CountingFlatten.seen = 0
+    late.predict_proba(X[:20])
+    assert CountingFlatten.seen == int(X["image"][:20].notna().sum())
+
+
+@pytest.mark.parametrize(
+    "fusion, weights, nested",
+    [("product", "learn", False), ("stacking", None, False), ("vote", "learn", True)],
+)
+def test_stateless_front_gives_the_numbers_of_whole_pipeline_fits(
+    small_digits, fusion, weights, nested
+):
+    X, y = small_digits
+    cv = StratifiedKFold(3)
+    late = LateFusionClassifier(
+        _front_estimators(nested), fusion=fusion, weights=weights, cv=cv
+    ).fit(X, y)
+    fitted, oof, oof_present = _by_hand(_front_estimators(nested), X, y, cv)
+    scores = {
+        name: np.mean(late.classes_[oof[m, rows].argmax(axis=1)] == y[rows])
+        for m, (name, rows) in enumerate(
+            zip(late.named_estimators_, oof_present, strict=True)
+        )
+    }
+    assert late.modality_scores_ == scores
+    if fusion == "stacking":
+        final = LogisticRegression(max_iter=1000).fit(
+            late._meta_features(oof, oof_present), y
+        )
+        np.testing.assert_array_equal(late.final_estimator_.coef_, final.coef_)
+    else:
+        np.testing.assert_array_equal(
+            late.weights_, late._learn_weights(oof, oof_present, y)
+        )
+    np.testing.assert_array_equal(
+        late.predict_proba_per_modality(X),
+        _per_modality(fitted, _front_estimators(), X),
+    )
+
+
+def _per_modality(fitted, estimators, X):
+    out = []
+    for model, (_, _, column) in zip(fitted, estimators, strict=True):
+        rows = X[column].notna().to_numpy()
+        proba = np.full((len(X), len(model.classes_)), np.nan)
+        proba[rows] = model.predict_proba(X[column][rows])
+        out.append(proba)
+    return np.stack(out)
+
+
+def test_stateless_front_in_parallel_with_groups(small_digits):
+    X, y = small_digits
+    groups = np.arange(len(y)) % 7
+    estimators = _front_estimators()[:2]
+    late = LateFusionClassifier(
+        estimators, fusion="product", weights="learn", cv=GroupKFold(3)
+    )
+    sequential = clone(late).fit(X, y, groups=groups)
+    parallel = clone(late).set_params(n_jobs=2).fit(X, y, groups=groups)
+    np.testing.assert_array_equal(parallel.weights_, sequential.weights_)
+    np.testing.assert_array_equal(
+        parallel.predict_proba(X), sequential.predict_proba(X)
+    )
+    fitted, oof, oof_present = _by_hand(estimators, X, y, GroupKFold(3), groups)
+    np.testing.assert_array_equal(
+        sequential.weights_, sequential._learn_weights(oof, oof_present, y)
+    )
+
+
+def test_stateless_front_with_fit_params_for_the_rest(small_digits):
+    X, y = small_digits
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    estimators = _front_estimators()[:2]
+    n_image = int(X["image"].notna().sum())
+    CountingFlatten.seen = 0
+    late = LateFusionClassifier(estimators, fusion="stacking", cv=3).fit(
+        X, y, logisticregression__sample_weight=weight
+    )
+    assert CountingFlatten.seen == n_image
+    key = "logisticregression__sample_weight"
+    fitted, oof, oof_present = _by_hand(
+        estimators, X, y, StratifiedKFold(3), sample_weight=weight, key=key
+    )
+    np.testing.assert_array_equal(
+        late.predict_proba_per_modality(X), _per_modality(fitted, estimators, X)
+    )
+    final = LogisticRegression(max_iter=1000).fit(
+        late._meta_features(oof, oof_present), y
+    )
+    np.testing.assert_array_equal(late.final_estimator_.coef_, final.coef_)
+
+
+def test_stateless_front_with_routed_sample_weight(small_digits):
+    X, y = small_digits
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        estimators = [
+            (
+                name,
+                make_pipeline(
+                    *[
+                        step.set_fit_request(sample_weight=True)
+                        if isinstance(step, LogisticRegression)
+                        else step.set_fit_request(sample_weight=False)
+                        if isinstance(step, StandardScaler)
+                        else step
+                        for step in pipeline.named_steps.values()
+                    ]
+                ),
+                column,
+            )
+            for name, pipeline, column in _front_estimators()[:2]
+        ]
+        CountingFlatten.seen = 0
+        late = LateFusionClassifier(
+            estimators,
+            fusion="product",
+            weights="learn",
+            # routing asks every consumer, the unused final estimator too
+            final_estimator=LogisticRegression().set_fit_request(
+                sample_weight=False
+            ),
+            cv=3,
+        ).fit(X, y, sample_weight=weight)
+        assert CountingFlatten.seen == int(X["image"].notna().sum())
+        fitted, oof, oof_present = _by_hand(
+            estimators, X, y, StratifiedKFold(3), sample_weight=weight,
+            key="sample_weight",
+        )
+        np.testing.assert_array_equal(
+            late.weights_, late._learn_weights(oof, oof_present, y)
+        )
+        np.testing.assert_array_equal(
+            late.predict_proba_per_modality(X), _per_modality(fitted, estimators, X)
+        )
+
+
+def test_regressor_stateless_front_runs_once():
+    rng = np.random.default_rng(0)
+    cells = [rng.normal(size=(2, 2)) for _ in range(120)]
+    y = np.array([cell.sum() for cell in cells]) + 0.1 * rng.normal(size=120)
+    X = pd.DataFrame({"a": cells, "b": list(rng.normal(size=(120, 3)))})
+    estimators = [
+        ("a", make_pipeline(CountingFlatten(), Ridge()), "a"),
+        ("b", make_pipeline(CountingFlatten(), Ridge()), "b"),
+    ]
+    for fusion, weights in (("weighted", "learn"), ("stacking", None)):
+        CountingFlatten.seen = 0
+        late = LateFusionRegressor(
+            estimators, fusion=fusion, weights=weights, cv=4
+        ).fit(X, y)
+        assert CountingFlatten.seen == 2 * len(y)
+        reference = cross_val_predict(
+            make_pipeline(CountingFlatten(), Ridge()), X["a"], y, cv=4
+        )
+        assert late.modality_scores_["a"] == pytest.approx(
+            1 - np.sum((y - reference) ** 2) / np.sum((y - y.mean()) ** 2), abs=0
+        )
+
+
+# -- weights that cannot matter --------------------------------------------------
+
+
+def test_learning_weights_that_a_rule_ignores_is_refused():
+    X, y = _numeric()
+    for fusion in ("max", "stacking"):
+        late = LateFusionClassifier(
+            _numeric_estimators(), fusion=fusion, weights="learn"
+        )
+        with pytest.raises(ValueError, match=f"no effect with fusion='{fusion}'"):
+            late.fit(X, y)
+    with pytest.raises(ValueError, match="no effect with fusion='stacking'"):
+        LateFusionRegressor(
+            [("a", Ridge(), [0, 1]), ("b", Ridge(), [2, 3])],
+            fusion="stacking",
+            weights="learn",
+        ).fit(X, y.astype(float))
+    # "max" without learned weights runs no inner cross-validation.
+    late = LateFusionClassifier(_numeric_estimators(), fusion="max").fit(X, y)
+    assert late.modality_scores_ is None
+
+
+# -- learned weights, for every rule that learns them ----------------------------
+
+
+def _oof_numeric(estimators, X, y, cv):
+    """Out-of-fold outputs by hand (no missing cells)."""
+    method = "predict_proba" if is_classifier(estimators[0][1]) else "predict"
+    return np.stack(
+        [
+            cross_val_predict(clone(estimator), X[:, column], y, cv=cv, method=method)
+            for _, estimator, column in estimators
+        ]
+    )
+
+
+def _log_loss(proba, y):
+    return -np.mean(np.log(np.maximum(proba[np.arange(len(y)), y], 1e-12)))
+
+
+def _pooled(oof, weights, pool):
+    w = weights[:, None, None]
+    if pool == "mean":
+        return (w * oof).sum(axis=0)
+    log_pool = (w * np.log(np.maximum(oof, 1e-12))).sum(axis=0)
+    fused = np.exp(log_pool - log_pool.max(axis=1, keepdims=True))
+    return fused / fused.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    "fusion, pool", [("weighted", "mean"), ("product", "product"), ("vote", "mean")]
+)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_learned_weights_for_every_rule(fusion, pool, seed):
+    X, y = _numeric(240, seed=seed)
+    estimators = [
+        ("a", LogisticRegression(), [0, 1, 2, 3]),
+        ("noise", LogisticRegression(), [4, 5]),
+        ("half", LogisticRegression(), [0]),
+    ]
+    cv = StratifiedKFold(3)
+    late = LateFusionClassifier(
+        estimators, fusion=fusion, weights="learn", cv=cv
+    ).fit(X, y)
+    weights = late.weights_
+    assert weights.sum() == pytest.approx(1.0)
+    assert (weights >= 0).all()
+    # The modality with all informative columns is clearly the best.
+    assert weights.argmax() == 0 and weights[0] > 0.5
+    assert weights[1] < 0.15
+    oof = _oof_numeric(estimators, X, y, cv)
+    uniform = np.full(3, 1 / 3)
+    learned_loss = _log_loss(_pooled(oof, weights, pool), y)
+    assert learned_loss <= _log_loss(_pooled(oof, uniform, pool), y) + 1e-9
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_regressor_learned_weights_beat_uniform(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(200, 4))
+    y = X[:, 0] + X[:, 1] + 0.1 * rng.normal(size=200)
+    estimators = [
+        ("a", LinearRegression(), [0, 1]),
+        ("half", LinearRegression(), [1]),
+        ("noise", LinearRegression(), [2, 3]),
+    ]
+    late = LateFusionRegressor(estimators, weights="learn", cv=KFold(4)).fit(X, y)
+    weights = late.weights_
+    assert weights.sum() == pytest.approx(1.0) and (weights >= 0).all()
+    assert weights[0] > 0.8 and weights[2] < 0.1
+    oof = _oof_numeric(estimators, X, y, KFold(4))
+    learned = np.mean((y - weights @ oof) ** 2)
+    assert learned <= np.mean((y - oof.mean(axis=0)) ** 2)
+
+
+# -- strict input ------------------------------------------------------------------
+
+
+def _text_table():
+    X = pd.DataFrame(
+        {
+            "text": pd.Series(
+                ["one two", "two three", "three one", "one", "two", "three"] * 4,
+                dtype=object,
+            ),
+            "size": np.arange(24.0),
+        },
+    )
+    X.index = [f"s{i}" for i in range(24)]
+    y = np.arange(24) % 2
+    return X, y
+
+
+def _text_estimators():
+    return [
+        ("text", make_pipeline(TfidfVectorizer(), LogisticRegression()), "text"),
+        ("size", LogisticRegression(), ["size"]),
+    ]
+
+
+@pytest.mark.parametrize("fusion", ["mean", "stacking"])
+def test_unreadable_cell_names_the_modality_and_the_sample(fusion):
+    X, y = _text_table()
+    X_bad = X.copy()
+    X_bad.loc["s5", "text"] = 7
+    late = LateFusionClassifier(_text_estimators(), fusion=fusion, cv=2)
+    message = (
+        r"Modality 'text' failed in fit: sample 5 \(index label 's5'\) holds "
+        r"'int' where its column holds 'str' cells\. .*'int' object has no "
+        r"attribute 'lower'"
+    )
+    with pytest.raises(AttributeError, match=message) as info:
+        late.fit(X_bad, y)
+    assert isinstance(info.value.__cause__, AttributeError)
+    late.fit(X, y)
+    message = r"'text' failed in predict_proba: sample 5 \(index label 's5'\)"
+    with pytest.raises(AttributeError, match=message):
+        late.predict(X_bad)
+
+
+def test_empty_input():
+    X, y = _text_table()
+    late = LateFusionClassifier(_text_estimators()).fit(X, y)
+    assert late.predict_proba(X.iloc[:0]).shape == (0, 2)
+    assert late.predict(X.iloc[:0]).shape == (0,)
+    for empty in ([], np.zeros((0, 2))):
+        with pytest.raises(ValueError, match="Expected 2D array|0 sample"):
+            late.predict(empty)
+    regressor = LateFusionRegressor([("a", Ridge(), [0, 1])]).fit(*_numeric())
+    assert regressor.predict(pd.DataFrame(np.zeros((0, 6)))).shape == (0,)

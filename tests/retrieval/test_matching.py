@@ -377,3 +377,68 @@ def test_bad_input():
         make_retrieval_scorer(measure="ndcg")
     with pytest.raises(ValueError, match="k must be a positive int"):
         make_retrieval_scorer(measure="precision", k=0)
+
+
+# -- feature names, empty input, each pipeline run once ---------------------------
+
+
+@pytest.mark.parametrize("make", [_cm, _sm, _scm], ids=["CM", "SM", "SCM"])
+def test_feature_names_count_the_transform_columns(make):
+    X, y = _table()
+    kwargs = {} if make is _sm else {"cca": CrossModalCCA(n_components=3)}
+    matching = make(**kwargs).fit(X, y)
+    names = matching.get_feature_names_out()
+    assert len(names) == matching.transform(X).shape[1]
+    assert names[0] == "a__0" and names[-1].startswith("b__")
+
+
+@pytest.mark.parametrize("make", [_cm, _sm, _scm], ids=["CM", "SM", "SCM"])
+def test_empty_input_gives_an_empty_output_of_the_right_width(make):
+    X, y = _table()
+    kwargs = {} if make is _sm else {"cca": CrossModalCCA(n_components=3)}
+    matching = make(**kwargs).fit(X, y)
+    n_dims = len(matching.get_feature_names_out()) // 2
+    empty = pd.DataFrame(X).iloc[:0]
+    assert matching.transform(empty).shape == (0, 2 * n_dims)
+    assert matching.embed(X[:0, A], modality="a").shape == (0, n_dims)
+    assert matching.embed([], modality="b").shape == (0, n_dims)
+    with pytest.raises(ValueError, match="0 sample"):
+        matching.retrieve(X[:0, A], X[:, B], query_modality="a")
+    with pytest.raises(ValueError, match="0 sample"):
+        matching.transform(np.zeros((0, 9)))
+
+
+class CountingScaler(StandardScaler):
+    """A StandardScaler that counts the samples its transform sees."""
+
+    seen = 0
+
+    def transform(self, X, copy=None):
+        type(self).seen += len(X)
+        return super().transform(X, copy=copy)
+
+
+@pytest.mark.parametrize("make_matching", ["CM", "SM", "SCM"])
+def test_each_modality_pipeline_runs_once_per_fit_and_score(make_matching):
+    X, y = _table()
+    X[:10, A] = np.nan  # modality a missing in ten samples
+    if make_matching == "SM":
+        matching = SemanticMatching(
+            [
+                ("a", make_pipeline(CountingScaler(), LogisticRegression()), A),
+                ("b", GaussianNB(), B),
+            ]
+        )
+    else:
+        cls = {"CM": CorrelationMatching, "SCM": SemanticCorrelationMatching}
+        matching = cls[make_matching](
+            [("a", CountingScaler(), A), ("b", "passthrough", B)],
+            cca=CrossModalCCA(n_components=3),
+        )
+    CountingScaler.seen = 0
+    matching.fit(X, y)
+    n_present = len(y) - 10
+    assert CountingScaler.seen == n_present
+    CountingScaler.seen = 0
+    matching.score(X, y)  # both directions: a queries b, b queries a
+    assert CountingScaler.seen == n_present
