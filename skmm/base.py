@@ -647,9 +647,9 @@ def _flat(steps):
 def _params_reach(pipeline, step_names, params):
     """True when fit ``params`` given to ``pipeline`` would reach a named step
     (or when that cannot be told: the whole pipeline then fits as usual)."""
-    from sklearn.utils.metadata_routing import _routing_enabled, process_routing
+    from sklearn.utils.metadata_routing import process_routing
 
-    if _routing_enabled():
+    if get_config()["enable_metadata_routing"]:
         try:
             routed = process_routing(pipeline, "fit", **params)
         except Exception:
