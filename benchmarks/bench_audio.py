@@ -45,19 +45,45 @@ def _rows():
     return [
         ("MFCC mean/std, librosa defaults", None, dict(sr=8000), _svc()),
         ("MFCC mean/std, 64 ms / 40 mels", None, dict(SHORT), _svc()),
-        ("+ deltas, mean/std/min/max", None, dict(frames),
-         [StatsPooling(stats=STATS4), *_svc()]),
-        ("+ silence trimmed", TRIM, dict(frames),
-         [StatsPooling(stats=STATS4), *_svc()]),
-        ("+ temporal pyramid (1, 5)", TRIM, dict(frames),
-         [StatsPooling(stats=STATS4, segments=(1, 5)), *_svc()]),
-        ("BagOfWords(128, Hellinger) + SVC", TRIM, dict(frames),
-         [BagOfWords(n_clusters=128, power=0.5, norm="l2", random_state=0),
-          SVC(C=10)]),
-        ("VLAD(16) + linear SVM", TRIM, dict(frames),
-         [VLAD(n_clusters=16, random_state=0), LinearSVC(C=1.0)]),
-        ("FisherVector(8) + linear SVM", TRIM, dict(frames),
-         [FisherVector(n_components=8, random_state=0), LinearSVC(C=1.0)]),
+        (
+            "+ deltas, mean/std/min/max",
+            None,
+            dict(frames),
+            [StatsPooling(stats=STATS4), *_svc()],
+        ),
+        (
+            "+ silence trimmed",
+            TRIM,
+            dict(frames),
+            [StatsPooling(stats=STATS4), *_svc()],
+        ),
+        (
+            "+ temporal pyramid (1, 5)",
+            TRIM,
+            dict(frames),
+            [StatsPooling(stats=STATS4, segments=(1, 5)), *_svc()],
+        ),
+        (
+            "BagOfWords(128, Hellinger) + SVC",
+            TRIM,
+            dict(frames),
+            [
+                BagOfWords(n_clusters=128, power=0.5, norm="l2", random_state=0),
+                SVC(C=10),
+            ],
+        ),
+        (
+            "VLAD(16) + linear SVM",
+            TRIM,
+            dict(frames),
+            [VLAD(n_clusters=16, random_state=0), LinearSVC(C=1.0)],
+        ),
+        (
+            "FisherVector(8) + linear SVM",
+            TRIM,
+            dict(frames),
+            [FisherVector(n_components=8, random_state=0), LinearSVC(C=1.0)],
+        ),
     ]
 
 

@@ -80,7 +80,8 @@ def search(X, y, audio, hog, memory, n_jobs):
             (
                 "audio",
                 make_pipeline(
-                    CachedTransformer(audio, memory=memory), StandardScaler(),
+                    CachedTransformer(audio, memory=memory),
+                    StandardScaler(),
                     classifier(),
                 ),
                 "audio",

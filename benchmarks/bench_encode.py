@@ -113,7 +113,9 @@ def bench_pooling(repeat):
         t_loop = _best(lambda a=args: _pool_numpy_loop(*a), repeat)
         t_reduce = _best(lambda a=args: _pool_reduceat(*a), repeat)
         np.testing.assert_allclose(
-            pool_flat(flat, offsets), _pool_numpy_loop(flat, offsets), rtol=1e-4,
+            pool_flat(flat, offsets),
+            _pool_numpy_loop(flat, offsets),
+            rtol=1e-4,
             atol=1e-5,
         )
         print(

@@ -64,8 +64,13 @@ def _features(bunch):
         sr=8000, trim_db=20, trim_frame_length=512, trim_hop_length=128
     ).fit_transform(list(bunch.data["audio"]))
     frames = MFCC(
-        sr=8000, n_fft=512, hop_length=64, n_mels=40, deltas=True,
-        delta_mode="nearest", pooling=None,
+        sr=8000,
+        n_fft=512,
+        hop_length=64,
+        n_mels=40,
+        deltas=True,
+        delta_mode="nearest",
+        pooling=None,
     ).fit_transform(waves)
     audio = StatsPooling(
         stats=("mean", "std", "min", "max"), segments=(1, 5)
@@ -86,10 +91,16 @@ def _models(inner_cv):
     early = make_pipeline(
         ColumnTransformer(
             [
-                ("image", make_pipeline(FunctionTransformer(stack_column),
-                                        StandardScaler()), ["image"]),
-                ("audio", make_pipeline(FunctionTransformer(stack_column),
-                                        StandardScaler()), ["audio"]),
+                (
+                    "image",
+                    make_pipeline(FunctionTransformer(stack_column), StandardScaler()),
+                    ["image"],
+                ),
+                (
+                    "audio",
+                    make_pipeline(FunctionTransformer(stack_column), StandardScaler()),
+                    ["audio"],
+                ),
             ]
         ),
         LogisticRegression(max_iter=3000),
@@ -100,21 +111,26 @@ def _models(inner_cv):
         "early fusion": ("model", early),
         "late: mean": ("model", late(fusion="mean")),
         "late: learned weights, arithmetic mean": (
-            "model", late(fusion="weighted", weights="learn")
+            "model",
+            late(fusion="weighted", weights="learn"),
         ),
         "late: product": ("model", late(fusion="product")),
         "late: learned weights, geometric mean": (
-            "model", late(fusion="product", weights="learn")
+            "model",
+            late(fusion="product", weights="learn"),
         ),
         "late: stacking (LR)": ("model", late(fusion="stacking")),
         "late: stacking (Gaussian NB)": (
-            "model", late(fusion="stacking", final_estimator=GaussianNB())
+            "model",
+            late(fusion="stacking", final_estimator=GaussianNB()),
         ),
         "late: stacking (multinomial NB)": (
-            "model", late(fusion="stacking", final_estimator=MultinomialNB())
+            "model",
+            late(fusion="stacking", final_estimator=MultinomialNB()),
         ),
         "late: stacking (SVM)": (
-            "model", late(fusion="stacking", final_estimator=SVC())
+            "model",
+            late(fusion="stacking", final_estimator=SVC()),
         ),
     }
 
@@ -133,14 +149,17 @@ def _score(kind, model, X, y, groups, train, test):
 
 def av_digits(data_dir, energy_removed):
     bunch = make_av_digits(
-        Path(data_dir) / "fsdd", Path(data_dir) / "mnist",
+        Path(data_dir) / "fsdd",
+        Path(data_dir) / "mnist",
         image_energy_removed=energy_removed,
     )
     X = _features(bunch)
     y = np.asarray(bunch.target)
     groups = np.asarray(bunch.groups)
-    official = (np.flatnonzero(bunch.split == "train"),
-                np.flatnonzero(bunch.split == "test"))
+    official = (
+        np.flatnonzero(bunch.split == "train"),
+        np.flatnonzero(bunch.split == "test"),
+    )
     loso = list(LeaveOneGroupOut().split(X, y, groups))
     label = "degraded images (75% energy removed)" if energy_removed else "clean images"
     print(f"\nAV digits, {label}\n")
@@ -179,8 +198,10 @@ def missing_modalities(X, y, groups, official):
     }
     rng = np.random.default_rng(0)
     print("\nMissing modalities at test time (official split, clean images)\n")
-    print("| missing | rate | remaining alone | late, learned geometric weights | "
-          "late, stacking (LR) | rows predicted |")
+    print(
+        "| missing | rate | remaining alone | late, learned geometric weights | "
+        "late, stacking (LR) | rows predicted |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for missing, remaining in (("audio", "image"), ("image", "audio")):
         for rate in (0.1, 0.3, 0.5):
@@ -218,11 +239,15 @@ def wikipedia(data_dir):
         print(f"| {name} only | {model.score(X_test[[name]], y_test):.4f} |")
     for label, params in (
         ("late: mean", dict(fusion="mean")),
-        ("late: learned weights, arithmetic mean", dict(fusion="weighted",
-                                                        weights="learn")),
+        (
+            "late: learned weights, arithmetic mean",
+            dict(fusion="weighted", weights="learn"),
+        ),
         ("late: product", dict(fusion="product")),
-        ("late: learned weights, geometric mean", dict(fusion="product",
-                                                       weights="learn")),
+        (
+            "late: learned weights, geometric mean",
+            dict(fusion="product", weights="learn"),
+        ),
         ("late: stacking (LR)", dict(fusion="stacking")),
     ):
         model = LateFusionClassifier(base, cv=5, **params).fit(X_train, y_train)

@@ -72,7 +72,12 @@ def images(start, stop):
 def audio_pipeline(device):
     return make_pipeline(
         MFCC(
-            sr=SR, n_fft=256, hop_length=80, n_mels=40, pooling=None, device=device,
+            sr=SR,
+            n_fft=256,
+            hop_length=80,
+            n_mels=40,
+            pooling=None,
+            device=device,
             n_jobs=-1,
         ),
         FisherVector(n_components=8, random_state=0, device=device),

@@ -39,22 +39,33 @@ from skimage.feature import hog
 
 from skmm.image._hog import HOG
 
-PARAMS = dict(orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2),
-              block_norm="L2-Hys")
+PARAMS = dict(
+    orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2), block_norm="L2-Hys"
+)
 
 
 def _images(n, height, width, seed=0):
     """``n`` gray uint8 crops of ``height x width`` from bundled pictures."""
     rng = np.random.default_rng(seed)
-    sources = [skimage.data.camera(), skimage.data.moon(), skimage.data.brick(),
-               skimage.data.grass(), skimage.data.coins()]
+    sources = [
+        skimage.data.camera(),
+        skimage.data.moon(),
+        skimage.data.brick(),
+        skimage.data.grass(),
+        skimage.data.coins(),
+    ]
     images = np.empty((n, height, width), dtype=np.uint8)
     for i in range(n):
         source = sources[i % len(sources)]
         if source.shape[0] < height or source.shape[1] < width:
-            source = np.pad(source, ((0, max(0, height - source.shape[0])),
-                                     (0, max(0, width - source.shape[1]))),
-                            mode="reflect")
+            source = np.pad(
+                source,
+                (
+                    (0, max(0, height - source.shape[0])),
+                    (0, max(0, width - source.shape[1])),
+                ),
+                mode="reflect",
+            )
         top = rng.integers(0, source.shape[0] - height + 1)
         left = rng.integers(0, source.shape[1] - width + 1)
         crop = source[top : top + height, left : left + width]
@@ -129,13 +140,20 @@ def main():
     cv2, why_not = _opencv()
     if cv2 is None:
         print(f"Note: {why_not}; the OpenCV columns are skipped.\n")
-    print(f"{n_cores} cores, numba {numba.__version__}"
-          + (f", OpenCV {cv2.__version__}" if cv2 else "") + "\n")
-    print("| case | threads | skmm (s) | scikit-image (s) | OpenCV (s) "
-          "| vs scikit-image | vs OpenCV | max abs diff vs skimage |")
+    print(
+        f"{n_cores} cores, numba {numba.__version__}"
+        + (f", OpenCV {cv2.__version__}" if cv2 else "")
+        + "\n"
+    )
+    print(
+        "| case | threads | skmm (s) | scikit-image (s) | OpenCV (s) "
+        "| vs scikit-image | vs OpenCV | max abs diff vs skimage |"
+    )
     print("|---|---|---|---|---|---|---|---|")
-    cases = [("1,000 x 128x64", _images(1000, 128, 64)),
-             ("100 x 512x512", _images(100, 512, 512, seed=1))]
+    cases = [
+        ("1,000 x 128x64", _images(1000, 128, 64)),
+        ("100 x 512x512", _images(100, 512, 512, seed=1)),
+    ]
     reference_per_image = {}
     for label, images in cases:
         start = time.perf_counter()
@@ -166,16 +184,21 @@ def main():
         opencv = _opencv_time(cv2, images, n_cores, args.repeat) if cv2 else None
         print(
             f"| {len(images):,} x 128x64, cuda | GPU | {ours:.4f} | "
-            f"{reference:.2f} (extrapolated) | " + (f"{opencv:.4f}" if opencv else "-")
+            f"{reference:.2f} (extrapolated) | "
+            + (f"{opencv:.4f}" if opencv else "-")
             + f" | {reference / ours:.1f}x | "
             + (f"{opencv / ours:.2f}x" if opencv else "-")
             + f" | {diff.max():.1e} vs CPU |"
         )
-        print(f"\nskmm on {n_cores} CPU threads for the same images: {cpu:.4f} s "
-              f"(GPU {cpu / ours:.1f}x faster)")
+        print(
+            f"\nskmm on {n_cores} CPU threads for the same images: {cpu:.4f} s "
+            f"(GPU {cpu / ours:.1f}x faster)"
+        )
 
-    print(f"\nFirst call (fresh interpreter: import skmm's HOG, transform one "
-          f"128x64 image; Numba cache warm): {_first_call_latency():.2f} s")
+    print(
+        f"\nFirst call (fresh interpreter: import skmm's HOG, transform one "
+        f"128x64 image; Numba cache warm): {_first_call_latency():.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -35,18 +35,31 @@ def _mnist_rows():
     """(name, extractor, learned steps)."""
     return [
         ("pixels + RBF SVM", None, [StandardScaler(), SVC(C=5)]),
-        ("HOG 4x4 cells, 2x2 blocks + RBF SVM",
-         HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2), n_jobs=-1), [SVC(C=5)]),
-        ("HOG 4x4 cells, 3x3 blocks, 12 bins + RBF SVM",
-         HOG(orientations=12, pixels_per_cell=(4, 4), cells_per_block=(3, 3),
-             n_jobs=-1),
-         [SVC(C=5)]),
-        ("dense SIFT (step 4, size 4) + VLAD(32) + linear SVM",
-         DenseSIFT(step=4, size=4, n_jobs=-1),
-         [VLAD(n_clusters=32, random_state=0), LinearSVC(C=1.0)]),
-        ("dense SIFT (step 4, size 4) + Fisher vector(16) + linear SVM",
-         DenseSIFT(step=4, size=4, n_jobs=-1),
-         [FisherVector(n_components=16, random_state=0), LinearSVC(C=1.0)]),
+        (
+            "HOG 4x4 cells, 2x2 blocks + RBF SVM",
+            HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2), n_jobs=-1),
+            [SVC(C=5)],
+        ),
+        (
+            "HOG 4x4 cells, 3x3 blocks, 12 bins + RBF SVM",
+            HOG(
+                orientations=12,
+                pixels_per_cell=(4, 4),
+                cells_per_block=(3, 3),
+                n_jobs=-1,
+            ),
+            [SVC(C=5)],
+        ),
+        (
+            "dense SIFT (step 4, size 4) + VLAD(32) + linear SVM",
+            DenseSIFT(step=4, size=4, n_jobs=-1),
+            [VLAD(n_clusters=32, random_state=0), LinearSVC(C=1.0)],
+        ),
+        (
+            "dense SIFT (step 4, size 4) + Fisher vector(16) + linear SVM",
+            DenseSIFT(step=4, size=4, n_jobs=-1),
+            [FisherVector(n_components=16, random_state=0), LinearSVC(C=1.0)],
+        ),
     ]
 
 
@@ -81,8 +94,9 @@ def _versions(image, n, rng):
             (width / 2, height / 2), rng.uniform(-30, 30), rng.uniform(0.7, 1.3)
         )
         matrix[:, 2] += rng.uniform(-0.1, 0.1, 2) * (width, height)
-        warped = cv2.warpAffine(image, matrix, (width, height),
-                                borderMode=cv2.BORDER_REFLECT)
+        warped = cv2.warpAffine(
+            image, matrix, (width, height), borderMode=cv2.BORDER_REFLECT
+        )
         noisy = warped + rng.normal(0, 8, warped.shape)
         out.append(np.clip(noisy, 0, 255).astype(np.uint8))
     return out
@@ -91,8 +105,18 @@ def _versions(image, n, rng):
 def sample_images_smoke():
     import skimage.data
 
-    names = ["astronaut", "camera", "chelsea", "coffee", "coins", "horse",
-             "moon", "page", "rocket", "text"]
+    names = [
+        "astronaut",
+        "camera",
+        "chelsea",
+        "coffee",
+        "coins",
+        "horse",
+        "moon",
+        "page",
+        "rocket",
+        "text",
+    ]
     reader = ImageReader(size=(256, 256), dtype="uint8").fit()
     rng = np.random.default_rng(0)
     images, y = [], []
@@ -107,7 +131,8 @@ def sample_images_smoke():
     y = np.asarray(y)
     start = time.perf_counter()
     model = make_pipeline(
-        SIFT(), BagOfWords(n_clusters=64, power=0.5, norm="l2", random_state=0),
+        SIFT(),
+        BagOfWords(n_clusters=64, power=0.5, norm="l2", random_state=0),
         LinearSVC(C=1.0),
     )
     cv = StratifiedKFold(5, shuffle=True, random_state=0)

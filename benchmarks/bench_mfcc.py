@@ -70,9 +70,7 @@ def _blas_threads():
     return max(counts, default=1)
 
 
-def _case(
-    label, clips, params, device, repeat, n_jobs, reference_repeat=1, blas=None
-):
+def _case(label, clips, params, device, repeat, n_jobs, reference_repeat=1, blas=None):
     model = MFCC(pooling=None, device=device, n_jobs=n_jobs, **params).fit()
     ours = model.transform(clips[:3])
 

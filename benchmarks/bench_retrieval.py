@@ -81,8 +81,9 @@ def _row(label, k, reg, i2t, t2i):
     print(f"{label:<34}{k:>6}{reg:>8}{i2t:>10.3f}{t2i:>10.3f}")
 
 
-def _semantic(images_train, text_train, labels_train, images_test, text_test,
-              labels_test):
+def _semantic(
+    images_train, text_train, labels_train, images_test, text_test, labels_test
+):
     """SM and SCM, tuned by grid search on the training set only."""
     n_image = images_train.shape[1]
     table_train = np.hstack([images_train, text_train])
@@ -96,12 +97,22 @@ def _semantic(images_train, text_train, labels_train, images_test, text_test,
         "SM": (
             SemanticMatching(
                 [
-                    ("image", make_pipeline(hellinger, StandardScaler(),
-                                            LogisticRegression(max_iter=3000)),
-                     image_cols),
-                    ("text", make_pipeline(StandardScaler(),
-                                           LogisticRegression(max_iter=3000)),
-                     text_cols),
+                    (
+                        "image",
+                        make_pipeline(
+                            hellinger,
+                            StandardScaler(),
+                            LogisticRegression(max_iter=3000),
+                        ),
+                        image_cols,
+                    ),
+                    (
+                        "text",
+                        make_pipeline(
+                            StandardScaler(), LogisticRegression(max_iter=3000)
+                        ),
+                        text_cols,
+                    ),
                 ]
             ),
             [
@@ -153,8 +164,10 @@ def wikipedia(path):
     random_scores = rng.random((len(labels_test), len(labels_test)))
     random_map = mean_average_precision(labels_test, labels_test, random_scores)
     print(f"\nWikipedia test MAP (693 queries each way); random: {random_map:.3f}")
-    print(f"{'method (text features)':<34}{'k':>6}{'reg':>8}{'img->txt':>10}"
-          f"{'txt->img':>10}")
+    print(
+        f"{'method (text features)':<34}{'k':>6}{'reg':>8}{'img->txt':>10}"
+        f"{'txt->img':>10}"
+    )
     for label, i2t, t2i in (
         ("published CM", 0.249, 0.196),
         ("published SM", 0.225, 0.223),
@@ -174,7 +187,11 @@ def wikipedia(path):
         i2t, t2i = _both_maps(cca, images_test, text_test, labels_test)
         _row(f"CM ({name})", k, f"{reg:g}", i2t, t2i)
         semantic = _semantic(
-            images_train, text_train, labels_train, images_test, text_test,
+            images_train,
+            text_train,
+            labels_train,
+            images_test,
+            text_test,
             labels_test,
         )
         for method, (i2t, t2i, params, seconds) in semantic.items():

@@ -91,8 +91,14 @@ def _audio_front_end(clips):
         sr=8000, trim_db=20, trim_frame_length=512, trim_hop_length=128, n_jobs=-1
     ).fit_transform(clips)
     frames = MFCC(
-        sr=8000, n_fft=512, hop_length=64, n_mels=40, deltas=True,
-        delta_mode="nearest", pooling=None, n_jobs=-1,
+        sr=8000,
+        n_fft=512,
+        hop_length=64,
+        n_mels=40,
+        deltas=True,
+        delta_mode="nearest",
+        pooling=None,
+        n_jobs=-1,
     ).fit_transform(trimmed)
     return StatsPooling(
         stats=("mean", "std", "min", "max"), segments=(1, 5)
@@ -104,15 +110,24 @@ def _image_features():
     pca = dict(n_components=N_PCA, random_state=0)
     dense_sift = DenseSIFT(step=4, size=4, n_jobs=-1)
     return [
-        ("HOG (4x4 cells, 2x2 blocks)",
-         HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2), n_jobs=-1),
-         [PCA(**pca)]),
-        ("dense SIFT + VLAD(32)",
-         dense_sift, [VLAD(n_clusters=32, random_state=0), PCA(**pca)]),
-        ("dense SIFT + BoW(512, Hellinger)",
-         dense_sift,
-         [BagOfWords(n_clusters=512, power=0.5, norm="l2", random_state=0),
-          PCA(**pca)]),
+        (
+            "HOG (4x4 cells, 2x2 blocks)",
+            HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2), n_jobs=-1),
+            [PCA(**pca)],
+        ),
+        (
+            "dense SIFT + VLAD(32)",
+            dense_sift,
+            [VLAD(n_clusters=32, random_state=0), PCA(**pca)],
+        ),
+        (
+            "dense SIFT + BoW(512, Hellinger)",
+            dense_sift,
+            [
+                BagOfWords(n_clusters=512, power=0.5, norm="l2", random_state=0),
+                PCA(**pca),
+            ],
+        ),
     ]
 
 
@@ -147,9 +162,17 @@ def extract_features(fsdd, mnist):
         if key not in descriptors:
             descriptors[key] = extractor.fit_transform(images)
         image_train, image_test = _fit_transform_split(steps, descriptors[key], train)
-        yield name, AVFeatures(
-            image_train, image_test, audio_train, audio_test,
-            y[train], y[~train], take[train],
+        yield (
+            name,
+            AVFeatures(
+                image_train,
+                image_test,
+                audio_train,
+                audio_test,
+                y[train],
+                y[~train],
+                take[train],
+            ),
         )
 
 
@@ -235,11 +258,17 @@ def fit_scm(image_train, audio_train, y_train, *, k, reg, C):
 
 def _methods():
     return [
-        ("correlation matching (CCA)", fit_cca,
-         {"k": (5, 9, 10, 20, 40), "reg": (1e-3, 1e-2, 1e-1, 1.0, 10.0)}),
+        (
+            "correlation matching (CCA)",
+            fit_cca,
+            {"k": (5, 9, 10, 20, 40), "reg": (1e-3, 1e-2, 1e-1, 1.0, 10.0)},
+        ),
         ("semantic matching", fit_sm, {"C": (0.01, 0.1, 1.0)}),
-        ("semantic correlation matching", fit_scm,
-         {"k": (9, 20), "reg": (0.1, 1.0), "C": (0.1, 1.0)}),
+        (
+            "semantic correlation matching",
+            fit_scm,
+            {"k": (9, 20), "reg": (0.1, 1.0), "C": (0.1, 1.0)},
+        ),
     ]
 
 
@@ -265,16 +294,21 @@ def tune(fit, grid, features, verbose=False):
     for values in product(*grid.values()):
         params = dict(zip(grid, values, strict=True))
         retriever = fit(
-            features.image_train[~validation], features.audio_train[~validation],
-            features.y_train[~validation], **params,
+            features.image_train[~validation],
+            features.audio_train[~validation],
+            features.y_train[~validation],
+            **params,
         )
         maps = both_maps(
-            retriever, features.image_train[validation],
-            features.audio_train[validation], features.y_train[validation],
+            retriever,
+            features.image_train[validation],
+            features.audio_train[validation],
+            features.y_train[validation],
         )
         if verbose:
-            print(f"    {_format(params)}: validation MAP "
-                  f"{maps[0]:.3f} / {maps[1]:.3f}")
+            print(
+                f"    {_format(params)}: validation MAP {maps[0]:.3f} / {maps[1]:.3f}"
+            )
         if best is None or np.mean(maps) > best[0]:
             best = (np.mean(maps), params)
     return best[1], best[0]
@@ -304,31 +338,44 @@ def run(fsdd, mnist, verbose=False):
             y_test = features.y_test
             random_scores = np.random.default_rng(0).random((len(y_test),) * 2)
             random_map = mean_average_precision(y_test, y_test, random_scores)
-            print(f"AV digits, official split: {len(features.y_train)} training "
-                  f"pairs, {len(y_test)} test queries each way; audio "
-                  f"{features.audio_train.shape[1]}-d. Time per row: tuning, "
-                  "refit and test (feature extraction not included).\n")
-            print("| image features | method | tuned setting | validation MAP "
-                  "| MAP audio->image | MAP image->audio | time (s) |")
+            print(
+                f"AV digits, official split: {len(features.y_train)} training "
+                f"pairs, {len(y_test)} test queries each way; audio "
+                f"{features.audio_train.shape[1]}-d. Time per row: tuning, "
+                "refit and test (feature extraction not included).\n"
+            )
+            print(
+                "| image features | method | tuned setting | validation MAP "
+                "| MAP audio->image | MAP image->audio | time (s) |"
+            )
             print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
-            print(f"| - | random scores | - | - | {random_map:.3f} "
-                  f"| {random_map:.3f} | - |")
+            print(
+                f"| - | random scores | - | - | {random_map:.3f} "
+                f"| {random_map:.3f} | - |"
+            )
             header = False
         label = f"{feature_name}, {features.image_train.shape[1]}-d"
         for method_name, fit, grid in _methods():
             method_start = time.perf_counter()
             params, validation_map = tune(fit, grid, features, verbose)
             retriever = fit(
-                features.image_train, features.audio_train, features.y_train,
+                features.image_train,
+                features.audio_train,
+                features.y_train,
                 **params,
             )
             a2i, i2a = both_maps(
-                retriever, features.image_test, features.audio_test,
+                retriever,
+                features.image_test,
+                features.audio_test,
                 features.y_test,
             )
-            print(f"| {label} | {method_name} | {_format(params)} "
-                  f"| {validation_map:.3f} | {a2i:.3f} | {i2a:.3f} "
-                  f"| {time.perf_counter() - method_start:.1f} |", flush=True)
+            print(
+                f"| {label} | {method_name} | {_format(params)} "
+                f"| {validation_map:.3f} | {a2i:.3f} | {i2a:.3f} "
+                f"| {time.perf_counter() - method_start:.1f} |",
+                flush=True,
+            )
     print(f"\nTotal {time.perf_counter() - start:.0f} s.")
 
 

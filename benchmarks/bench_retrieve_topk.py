@@ -85,24 +85,30 @@ def main():
         f"{'database':>9} {'method':<28} {'time (s)':>9} {'speed-up':>9} "
         f"{'peak MiB':>9}  ranking"
     )
-    print(f"top-{K} cosine, {N_QUERIES} queries, {N_FEATURES}-d float64, "
-          f"best of {REPEATS}")
+    print(
+        f"top-{K} cosine, {N_QUERIES} queries, {N_FEATURES}-d float64, "
+        f"best of {REPEATS}"
+    )
     print(header)
     print("-" * len(header))
     for n_database in DATABASE_SIZES:
         D = rng.normal(size=(n_database, N_FEATURES))
         sk_time, sk_ranking = _best_time(partial(_sklearn, Q, D))
         sk_peak = _peak_mib(partial(_sklearn, Q, D))
-        print(f"{n_database:>9} {'sklearn NearestNeighbors':<28} {sk_time:>9.3f} "
-              f"{1.0:>9.2f} {sk_peak:>9.1f}  reference")
+        print(
+            f"{n_database:>9} {'sklearn NearestNeighbors':<28} {sk_time:>9.3f} "
+            f"{1.0:>9.2f} {sk_peak:>9.1f}  reference"
+        )
         for device in devices:
             ours_time, ours_ranking = _best_time(partial(_skmm, Q, D, device))
             ours_peak = _peak_mib(partial(_skmm, Q, D, device))
             same = _check_same_ranking(ours_ranking, sk_ranking, Q, D)
             label = f"skmm retrieve ({device})"
             memory = f"{ours_peak:>9.1f}" + (" (host)" if device == "cuda" else "")
-            print(f"{n_database:>9} {label:<28} {ours_time:>9.3f} "
-                  f"{sk_time / ours_time:>9.2f} {memory}  {same}")
+            print(
+                f"{n_database:>9} {label:<28} {ours_time:>9.3f} "
+                f"{sk_time / ours_time:>9.2f} {memory}  {same}"
+            )
     if "cuda" not in devices:
         print("\nNo CuPy or no CUDA device: GPU rows skipped.")
 

@@ -84,8 +84,10 @@ def throughput(n_tokens, repeat):
         vec = Word2VecVectorizer(pretrained=kv, pooling=pooling).fit(documents)
         vec.transform(documents[:2])  # compile outside the timing
         rows.append(
-            (f"skmm Word2VecVectorizer, {pooling}",
-             n / _best(lambda v=vec: v.transform(documents), repeat))
+            (
+                f"skmm Word2VecVectorizer, {pooling}",
+                n / _best(lambda v=vec: v.transform(documents), repeat),
+            )
         )
     for name, rate in rows:
         print(f"{name:<44} {rate:>12,.0f} {rate / baseline:>6.1f}x")
@@ -102,8 +104,12 @@ def accuracy():
     def embedding(model):
         return make_pipeline(
             Word2VecVectorizer(
-                model=model, vector_size=100, min_count=1, epochs=50,
-                pooling=["mean", "max"], random_state=0,
+                model=model,
+                vector_size=100,
+                min_count=1,
+                epochs=50,
+                pooling=["mean", "max"],
+                random_state=0,
             ),
             StandardScaler(),
         )
@@ -122,8 +128,10 @@ def accuracy():
         )
         models[f"TF-IDF + {model}, fused + LinearSVC"] = make_pipeline(
             ColumnTransformer(
-                [("tfidf", TfidfVectorizer(), "text"),
-                 ("emb", embedding(model), "text")],
+                [
+                    ("tfidf", TfidfVectorizer(), "text"),
+                    ("emb", embedding(model), "text"),
+                ],
             ),
             LinearSVC(C=0.01),
         )

@@ -79,8 +79,13 @@ def _pipelines(columns, random_state, speech=False):
                     sr=8000, trim_db=20, trim_frame_length=512, trim_hop_length=128
                 ),
                 MFCC(
-                    sr=8000, n_fft=512, hop_length=64, n_mels=40, deltas=True,
-                    delta_mode="nearest", pooling=None,
+                    sr=8000,
+                    n_fft=512,
+                    hop_length=64,
+                    n_mels=40,
+                    deltas=True,
+                    delta_mode="nearest",
+                    pooling=None,
                 ),
                 StatsPooling(stats=("mean", "std", "min", "max"), segments=(1, 5)),
                 StandardScaler(),

@@ -526,9 +526,7 @@ class _ModalityColumnsMixin(_BaseComposition):
         """Column(s) of X that estimator ``name`` sees, as ColumnTransformer does."""
         if callable(column):
             column = column(X)
-        as_list = (
-            [column] if isinstance(column, str | numbers.Integral) else column
-        )
+        as_list = [column] if isinstance(column, str | numbers.Integral) else column
         if isinstance(as_list, list) and any(isinstance(c, str) for c in as_list):
             if not _is_dataframe(X):
                 raise ValueError(
@@ -542,8 +540,7 @@ class _ModalityColumnsMixin(_BaseComposition):
                     f"X has columns {list(X.columns)}."
                 )
         elif isinstance(as_list, list) and all(
-            isinstance(c, numbers.Integral) and not isinstance(c, bool)
-            for c in as_list
+            isinstance(c, numbers.Integral) and not isinstance(c, bool) for c in as_list
         ):
             n_columns = X.shape[1]
             out = [c for c in as_list if not -n_columns <= c < n_columns]
@@ -658,9 +655,7 @@ def _params_reach(pipeline, step_names, params):
             any(bool(method_params) for method_params in routed[name].values())
             for name in step_names
         )
-    return any(
-        "__" not in key or key.split("__", 1)[0] in step_names for key in params
-    )
+    return any("__" not in key or key.split("__", 1)[0] in step_names for key in params)
 
 
 def _join_front(estimator, front, rest):

@@ -106,7 +106,6 @@ def test_skmm_checks(estimator, check):
 
 
 if NUMERIC:
-
     # GaussianNB (inside LateFusionClassifier) warns on the log of a zero
     # class prior in check_classifiers_one_label_sample_weights.
     @pytest.mark.filterwarnings(

@@ -77,8 +77,9 @@ def test_private_sklearn_name_imports(module, name):
 
 def test_private_sklearn_names_are_listed():
     found = _private_sklearn_imports()
-    unlisted = {key: files for key, files in found.items()
-                if key not in SKLEARN_PRIVATE_NAMES}
+    unlisted = {
+        key: files for key, files in found.items() if key not in SKLEARN_PRIVATE_NAMES
+    }
     assert not unlisted, f"add to SKLEARN_PRIVATE_NAMES (or replace): {unlisted}"
     unused = set(SKLEARN_PRIVATE_NAMES) - set(found)
     assert not unused, f"no longer imported, drop from the list: {unused}"
@@ -92,8 +93,11 @@ def _requirement(requirements, name):
 
 
 def _floor(requirement):
-    floors = [Version(spec.version) for spec in requirement.specifier
-              if spec.operator in (">=", "==", "~=")]
+    floors = [
+        Version(spec.version)
+        for spec in requirement.specifier
+        if spec.operator in (">=", "==", "~=")
+    ]
     return max(floors, default=None)
 
 
@@ -132,8 +136,10 @@ def test_one_package_owns_cv2():
 
 def test_ruff_is_a_dev_tool_not_a_test_dependency():
     extras = PYPROJECT["project"]["optional-dependencies"]
-    names = {group: {Requirement(text).name for text in requirements}
-             for group, requirements in extras.items()}
+    names = {
+        group: {Requirement(text).name for text in requirements}
+        for group, requirements in extras.items()
+    }
     assert "ruff" not in names["test"]
     assert "ruff" in names["dev"]
     assert "skmm" in names["dev"] or names["test"] <= names["dev"]

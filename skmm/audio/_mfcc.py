@@ -571,10 +571,7 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
             outputs = []
             for output in parallel_map(
                 self._compute_clips,
-                (
-                    ([waves[i] for i in b], n_frames[b], constants, run)
-                    for b in batches
-                ),
+                (([waves[i] for i in b], n_frames[b], constants, run) for b in batches),
                 n_jobs=n_threads if in_threads else self.n_jobs,
             ):
                 outputs.append(output)

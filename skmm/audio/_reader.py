@@ -313,7 +313,6 @@ default="soxr_hq"
     ((8000,), 8000)
     """
 
-
     _parameter_constraints: dict = {
         "sr": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "mono": ["boolean"],

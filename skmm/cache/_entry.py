@@ -95,9 +95,7 @@ def encode(key, kind, item):
     header = json.dumps(header, separators=(",", ":")).encode()
     payload = [part.tobytes() for part in parts]
     prefix = _PREFIX.pack(_MAGIC, _VERSION, len(header))
-    return b"".join(
-        (prefix, _checksum(key, prefix, header, payload), header, *payload)
-    )
+    return b"".join((prefix, _checksum(key, prefix, header, payload), header, *payload))
 
 
 def _check(condition, reason):

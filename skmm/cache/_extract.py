@@ -144,8 +144,15 @@ def _check_progress(progress, path):
             "resume=False to start over."
         )
     expected = {
-        "format", "estimator", "estimator_repr", "samples", "n_samples", "dtype",
-        "n_features", "completed", "tail",
+        "format",
+        "estimator",
+        "estimator_repr",
+        "samples",
+        "n_samples",
+        "dtype",
+        "n_features",
+        "completed",
+        "tail",
     }
     if set(progress) != expected:
         fail(f"fields {sorted(progress)}, not {sorted(expected)}")

@@ -141,8 +141,7 @@ def make_av_digits(
     """
     if not 0.0 <= image_energy_removed < 1.0:
         raise ValueError(
-            "image_energy_removed must be in [0, 1), got "
-            f"{image_energy_removed!r}."
+            f"image_energy_removed must be in [0, 1), got {image_energy_removed!r}."
         )
     fsdd = load_fsdd(fsdd_path, audio=audio)
     mnist = load_mnist_csv(mnist_path)

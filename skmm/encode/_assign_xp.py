@@ -132,9 +132,7 @@ def fisher_vectors(X, offsets, weights, means, variances, include_weights, xp=No
     grad_mu = (s1 - s0[:, :, None] * means_d) / (
         n[:, :, None] * sqrt_w[:, None] * sigmas
     )
-    centred_sq = (
-        s2 - 2 * means_d * s1 + (means_d**2 - variances_d) * s0[:, :, None]
-    )
+    centred_sq = s2 - 2 * means_d * s1 + (means_d**2 - variances_d) * s0[:, :, None]
     grad_sigma = centred_sq / (
         n[:, :, None] * np.sqrt(2) * sqrt_w[:, None] * variances_d
     )

@@ -300,8 +300,10 @@ class _DescriptorSetEncoder(TransformerMixin, BaseEstimator):
         finite_rows = xp.isfinite(out).all(axis=1)
         if not bool(finite_rows.all()):
             position = int(xp.flatnonzero(~finite_rows)[0])
-            labels = None if is_cupy_array(X) or isinstance(X, np.ndarray) else (
-                _as_column(X, kind="descriptor set")[1]
+            labels = (
+                None
+                if is_cupy_array(X) or isinstance(X, np.ndarray)
+                else (_as_column(X, kind="descriptor set")[1])
             )
             raise ValueError(
                 f"{type(self).__name__} overflowed encoding descriptor set "

@@ -255,9 +255,9 @@ class BagOfWords(_DescriptorSetEncoder):
                     sample, self.codebook_, device=self.device_, n_jobs=self.n_jobs
                 )
                 residuals = sample - self.codebook_.astype(sample.dtype)[labels]
-                rms = np.sqrt(np.mean(np.square(residuals, dtype=np.float64)) * (
-                    sample.shape[1]
-                ))
+                rms = np.sqrt(
+                    np.mean(np.square(residuals, dtype=np.float64)) * (sample.shape[1])
+                )
                 self.bandwidth_ = float(rms) if rms > 0 else 1.0
             else:
                 self.bandwidth_ = float(self.bandwidth)

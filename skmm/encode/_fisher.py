@@ -277,9 +277,8 @@ class FisherVector(_DescriptorSetEncoder):
                 n_init=self.n_init,
                 random_state=rng.randint(np.iinfo(np.int32).max),
             ).fit(sample.astype(np.float64, copy=False))
-        self.n_features_out_ = (
-            2 * self.n_components * self.n_descriptor_features_
-            + (self.n_components if self.include_weights else 0)
+        self.n_features_out_ = 2 * self.n_components * self.n_descriptor_features_ + (
+            self.n_components if self.include_weights else 0
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -388,13 +387,16 @@ class FisherVector(_DescriptorSetEncoder):
 
             with self._progress(offsets.shape[0] - 1) as bar:
                 out = _assign_xp.fisher_vectors(
-                    flat, offsets, weights, means, variances,
-                    self.include_weights, xp=cupy,
+                    flat,
+                    offsets,
+                    weights,
+                    means,
+                    variances,
+                    self.include_weights,
+                    xp=cupy,
                 )
                 if self.improved:
-                    out = _assign_xp.power_normalise(
-                        out, self.power, self.norm, cupy
-                    )
+                    out = _assign_xp.power_normalise(out, self.power, self.norm, cupy)
                 bar.update(offsets.shape[0] - 1)
             self._checked_output(out, X)
             return out if on_gpu else to_numpy(out)

@@ -262,9 +262,7 @@ class StatsPooling(StatelessMixin, _DescriptorSetEncoder):
         stats = _check_stats(self.stats)
         segments = _check_segments(self.segments)
         self._check_sets(X, reset=True)
-        self.n_features_out_ = (
-            sum(segments) * len(stats) * self.n_descriptor_features_
-        )
+        self.n_features_out_ = sum(segments) * len(stats) * self.n_descriptor_features_
         return self
 
     @output_follows_input

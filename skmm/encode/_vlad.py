@@ -253,9 +253,7 @@ class VLAD(_DescriptorSetEncoder):
         )
         n_samples, d = offsets.shape[0] - 1, self.n_descriptor_features_
         sums = np.zeros((n_samples, self.n_clusters, d), dtype=np.float64)
-        residual_sums(
-            flat, offsets, labels, self.codebook_.astype(np.float64), sums
-        )
+        residual_sums(flat, offsets, labels, self.codebook_.astype(np.float64), sums)
         if self.intra_norm:
             block_norms = row_norms(sums.reshape(-1, d), "l2", np)
             block_norms[block_norms == 0] = 1.0

@@ -10,6 +10,7 @@ from skmm.fusion._blocks import _BlockTransformer, _check_finite_output
 
 __all__ = ["BlockScaler", "make_block_fusion"]
 
+
 def _column_variances(block):
     if sp.issparse(block):
         return mean_variance_axis(block, axis=0)[1]

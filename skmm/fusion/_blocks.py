@@ -24,7 +24,6 @@ wins:
 Otherwise the whole input is one block named ``"features"``.
 """
 
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
@@ -84,9 +83,7 @@ def _resolve_blocks(blocks, n_features, names=None):
     overlapping blocks raise. Columns in no block are left alone.
     """
     if blocks is None:
-        resolved = _blocks_from_names(names) or [
-            (_SINGLE_BLOCK, np.arange(n_features))
-        ]
+        resolved = _blocks_from_names(names) or [(_SINGLE_BLOCK, np.arange(n_features))]
     else:
         items = blocks.items() if isinstance(blocks, dict) else blocks
         resolved = []

@@ -338,14 +338,17 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
             for m, name in enumerate(names):
                 rows = present_rows[m]
                 params = _check_method_params(X, routed[name], rows)
-                yield (m, None, None), delayed(_fit_estimator)(
-                    name,
-                    clone(fitted_parts[m]),
-                    _rows_of(m, rows),
-                    y[rows],
-                    params,
-                    _raw(m, rows),
-                    labels,
+                yield (
+                    (m, None, None),
+                    delayed(_fit_estimator)(
+                        name,
+                        clone(fitted_parts[m]),
+                        _rows_of(m, rows),
+                        y[rows],
+                        params,
+                        _raw(m, rows),
+                        labels,
+                    ),
                 )
             if not need_oof:
                 return
@@ -356,17 +359,20 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                     if train.size == 0 or test.size == 0:
                         continue
                     params = _check_method_params(X, routed[name], train)
-                    yield (m, train, test), delayed(_fit_and_predict)(
-                        name,
-                        clone(fitted_parts[m]),
-                        _rows_of(m, train),
-                        y[train],
-                        _rows_of(m, test),
-                        params,
-                        method,
-                        _raw(m, train),
-                        _raw(m, test),
-                        labels,
+                    yield (
+                        (m, train, test),
+                        delayed(_fit_and_predict)(
+                            name,
+                            clone(fitted_parts[m]),
+                            _rows_of(m, train),
+                            y[train],
+                            _rows_of(m, test),
+                            params,
+                            method,
+                            _raw(m, train),
+                            _raw(m, test),
+                            labels,
+                        ),
                     )
 
         if need_oof:
@@ -413,9 +419,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         if need_oof:
             for m in range(len(names)):
                 if oof[m] is None:
-                    oof[m] = np.full(
-                        (n_samples,) + self._output_shape_tail(), np.nan
-                    )
+                    oof[m] = np.full((n_samples,) + self._output_shape_tail(), np.nan)
             oof = np.stack(oof)
         self.estimators_ = fitted
         self.named_estimators_ = Bunch(**dict(zip(names, fitted, strict=True)))

@@ -53,9 +53,7 @@ def _offset_table(size, height, width):
     """
     scale = np.float32(size) * np.float32(0.5)
     hist_width = np.float32(_HIST_WIDTH_FACTOR) * scale
-    radius = int(
-        np.rint(hist_width * np.float32(1.4142135623730951) * np.float32(2.5))
-    )
+    radius = int(np.rint(hist_width * np.float32(1.4142135623730951) * np.float32(2.5)))
     radius = min(radius, int(np.sqrt(float(width) ** 2 + float(height) ** 2)))
     offsets = np.arange(-radius, radius + 1, dtype=np.float32)
     relative = offsets * (np.float32(1.0) / hist_width)
@@ -216,9 +214,7 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         return with_input_kind(tags, "image")
 
     def _sizes(self):
-        sizes = (
-            list(self.size) if isinstance(self.size, list | tuple) else [self.size]
-        )
+        sizes = list(self.size) if isinstance(self.size, list | tuple) else [self.size]
         if not sizes or not all(
             isinstance(s, numbers.Real) and not isinstance(s, bool) and s > 0
             for s in sizes
@@ -244,9 +240,7 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         self : DenseSIFT
         """
         self._sizes()
-        images = check_images(
-            X, ensure_min_samples=1, estimator=type(self).__name__
-        )
+        images = check_images(X, ensure_min_samples=1, estimator=type(self).__name__)
         for position, image in enumerate(images):
             to_gray_uint8(to_numpy(image), position, "Image")
         self.device_ = resolve_device(self.device)
@@ -272,9 +266,9 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         y, x = np.meshgrid(ys, xs, indexing="ij")
         return np.concatenate(
             [
-                np.column_stack(
-                    [x.ravel(), y.ravel(), np.full(x.size, size)]
-                ).astype(np.float64)
+                np.column_stack([x.ravel(), y.ravel(), np.full(x.size, size)]).astype(
+                    np.float64
+                )
                 for size in self._sizes()
             ]
         )

@@ -161,4 +161,3 @@ def normalise(descriptor):
     scale = np.float32(512.0) / max(np.sqrt(squares), np.float32(1.1920929e-07))
     for i in range(descriptor.shape[0]):
         descriptor[i] = min(max(np.rint(descriptor[i] * scale), 0.0), 255.0)
-

@@ -79,8 +79,9 @@ def _numpy_bins(batch, transform_sqrt, dtype, orientations):
     return bins.astype(np.int64)
 
 
-def cell_histograms(image, *, orientations=9, pixels_per_cell=(8, 8),
-                    transform_sqrt=False):
+def cell_histograms(
+    image, *, orientations=9, pixels_per_cell=(8, 8), transform_sqrt=False
+):
     """Orientation histogram of each cell of one image, before block
     normalisation.
 
@@ -127,9 +128,7 @@ def cell_histograms(image, *, orientations=9, pixels_per_cell=(8, 8),
     c_row, c_col = pixels_per_cell
     cells = np.empty((height // c_row, width // c_col, orientations))
     work = np.empty((n_channels, height, width), dtype=dtype)
-    arguments = (
-        c_row, c_col, kernels.bin_bounds(orientations), bool(transform_sqrt)
-    )
+    arguments = (c_row, c_col, kernels.bin_bounds(orientations), bool(transform_sqrt))
     n_ambiguous = kernels.cell_histograms(
         batch[0], *arguments, np.zeros((0, 0), dtype=np.int64), work, cells
     )
@@ -306,7 +305,9 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
 
     def _validate_images(self, X, ensure_min_samples=0):
         images = check_images(
-            X, name="Image", ensure_min_samples=ensure_min_samples,
+            X,
+            name="Image",
+            ensure_min_samples=ensure_min_samples,
             estimator=type(self).__name__,
         )
         if not images:
@@ -454,16 +455,26 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
             from skmm.image import _hog_xp
 
             return _hog_xp.hog_batch(
-                batch, tuple(self.pixels_per_cell), tuple(self.cells_per_block),
-                self.orientations, self.block_norm, self.transform_sqrt, dtype,
+                batch,
+                tuple(self.pixels_per_cell),
+                tuple(self.cells_per_block),
+                self.orientations,
+                self.block_norm,
+                self.transform_sqrt,
+                dtype,
             )
         from skmm.image import _hog_numba as kernels
 
         c_row, c_col = self.pixels_per_cell
         b_row, b_col = self.cells_per_block
         params = (
-            c_row, c_col, b_row, b_col, kernels.bin_bounds(self.orientations),
-            kernels.NORMS[self.block_norm], bool(self.transform_sqrt),
+            c_row,
+            c_col,
+            b_row,
+            b_col,
+            kernels.bin_bounds(self.orientations),
+            kernels.NORMS[self.block_norm],
+            bool(self.transform_sqrt),
         )
         out = np.empty((batch.shape[0], self.n_features_out_), dtype=dtype)
         n_ambiguous = np.zeros(batch.shape[0], dtype=np.int64)

@@ -202,8 +202,9 @@ def _row_bins(g_row, g_col, width, bins_per_degree, magnitude, bins):
 
 
 @njit(cache=True, nogil=True)
-def _histograms(work, cell_rows, cell_cols, bounds, override, hist, rows, magnitude,
-                bins):
+def _histograms(
+    work, cell_rows, cell_cols, bounds, override, hist, rows, magnitude, bins
+):
     """Vote every pixel of whole cells into ``hist`` (float32 running sums,
     ``(n_cells_row, n_cells_col, orientations)``) in scikit-image's order.
     ``rows``, ``magnitude`` and ``bins`` are scratch rows.
@@ -293,8 +294,20 @@ def _normalise_blocks(cells, block_rows, block_cols, norm, block, out):
 
 
 @njit(cache=True, nogil=True)
-def _cells(image, cell_rows, cell_cols, bounds, transform_sqrt, override, work, hist,
-           rows, magnitude, bins, cells):
+def _cells(
+    image,
+    cell_rows,
+    cell_cols,
+    bounds,
+    transform_sqrt,
+    override,
+    work,
+    hist,
+    rows,
+    magnitude,
+    bins,
+    cells,
+):
     """Cell histograms of one image ``(h, w, channels)`` into ``cells``
     (float64 holding scikit-image's float32 cell averages); the other arrays
     are scratch. Returns the number of ambiguous pixels."""
@@ -312,8 +325,9 @@ def _cells(image, cell_rows, cell_cols, bounds, transform_sqrt, override, work, 
 
 
 @njit(cache=True, nogil=True)
-def cell_histograms(image, cell_rows, cell_cols, bounds, transform_sqrt, override,
-                    work, cells):
+def cell_histograms(
+    image, cell_rows, cell_cols, bounds, transform_sqrt, override, work, cells
+):
     """Orientation histogram of every whole cell of one image, before block
     normalisation: scikit-image's ``orientation_histogram``.
 
@@ -330,13 +344,36 @@ def cell_histograms(image, cell_rows, cell_cols, bounds, transform_sqrt, overrid
     n_cells_row, n_cells_col, n_orient = cells.shape
     hist = np.empty((n_cells_row, n_cells_col, n_orient), dtype=np.float32)
     rows = np.empty((4, w), dtype=work.dtype)
-    return _cells(image, cell_rows, cell_cols, bounds, transform_sqrt, override,
-                  work, hist, rows, np.empty(w), np.empty(w, dtype=np.int32), cells)
+    return _cells(
+        image,
+        cell_rows,
+        cell_cols,
+        bounds,
+        transform_sqrt,
+        override,
+        work,
+        hist,
+        rows,
+        np.empty(w),
+        np.empty(w, dtype=np.int32),
+        cells,
+    )
 
 
 @njit(cache=True, nogil=True)
-def hog_batch(images, cell_rows, cell_cols, block_rows, block_cols, bounds, norm,
-              transform_sqrt, overrides, out, n_ambiguous):
+def hog_batch(
+    images,
+    cell_rows,
+    cell_cols,
+    block_rows,
+    block_cols,
+    bounds,
+    norm,
+    transform_sqrt,
+    overrides,
+    out,
+    n_ambiguous,
+):
     """HOG of every image of ``images`` ``(n, h, w, channels)`` into ``out``
     ``(n, n_features)``.
 
@@ -366,15 +403,37 @@ def hog_batch(images, cell_rows, cell_cols, block_rows, block_cols, bounds, norm
     for i in range(n_images):
         override = overrides[i if overrides.shape[1] else 0]
         n_ambiguous[i] = _cells(
-            images[i], cell_rows, cell_cols, bounds, transform_sqrt, override, work,
-            hist, rows, magnitude, bins, cells,
+            images[i],
+            cell_rows,
+            cell_cols,
+            bounds,
+            transform_sqrt,
+            override,
+            work,
+            hist,
+            rows,
+            magnitude,
+            bins,
+            cells,
         )
         _normalise_blocks(cells, block_rows, block_cols, norm, block, out[i])
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def hog_batch_parallel(images, cell_rows, cell_cols, block_rows, block_cols, bounds,
-                       norm, transform_sqrt, overrides, out, n_ambiguous, n_chunks):
+def hog_batch_parallel(
+    images,
+    cell_rows,
+    cell_cols,
+    block_rows,
+    block_cols,
+    bounds,
+    norm,
+    transform_sqrt,
+    overrides,
+    out,
+    n_ambiguous,
+    n_chunks,
+):
     """:func:`hog_batch` on ``n_chunks`` chunks of images, run by Numba's
     threads (a few chunks per thread balance uneven progress)."""
     n_images = images.shape[0]
@@ -382,7 +441,16 @@ def hog_batch_parallel(images, cell_rows, cell_cols, block_rows, block_cols, bou
     for chunk in prange(n_chunks):
         begin = chunk * n_images // n_chunks
         end = (chunk + 1) * n_images // n_chunks
-        hog_batch(images[begin:end], cell_rows, cell_cols, block_rows, block_cols,
-                  bounds, norm, transform_sqrt,
-                  overrides[begin:end] if overrides.shape[1] else overrides,
-                  out[begin:end], n_ambiguous[begin:end])
+        hog_batch(
+            images[begin:end],
+            cell_rows,
+            cell_cols,
+            block_rows,
+            block_cols,
+            bounds,
+            norm,
+            transform_sqrt,
+            overrides[begin:end] if overrides.shape[1] else overrides,
+            out[begin:end],
+            n_ambiguous[begin:end],
+        )

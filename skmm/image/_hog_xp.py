@@ -72,16 +72,22 @@ def orientation_bins(g_row, g_col, orientations, xp):
         distance = xp.abs(orientation[..., None] - xp.asarray(bounds)).min(axis=-1)
         near = xp.nonzero(distance < AMBIGUOUS)
         if near[0].size:
-            host = np.rad2deg(
-                np.arctan2(g_row[near].get(), g_col[near].get())
-            ) % 180
+            host = np.rad2deg(np.arctan2(g_row[near].get(), g_col[near].get())) % 180
             bins[near] = xp.asarray(np.searchsorted(bounds, host, side="right") - 1)
     bins[bins >= orientations] = -1
     return bins
 
 
-def _hog_chunk(images, pixels_per_cell, cells_per_block, orientations, norm,
-               transform_sqrt, dtype, xp):
+def _hog_chunk(
+    images,
+    pixels_per_cell,
+    cells_per_block,
+    orientations,
+    norm,
+    transform_sqrt,
+    dtype,
+    xp,
+):
     """Features ``(n, n_features)`` of one chunk ``(n, h, w, channels)``."""
     n, h, w, n_channels = images.shape
     c_row, c_col = pixels_per_cell
@@ -107,8 +113,10 @@ def _hog_chunk(images, pixels_per_cell, cells_per_block, orientations, norm,
     blocks = xp.stack(
         [
             xp.stack(
-                [cells[:, r : r + n_blocks_row, c : c + n_blocks_col] for c in
-                 range(b_col)],
+                [
+                    cells[:, r : r + n_blocks_row, c : c + n_blocks_col]
+                    for c in range(b_col)
+                ],
                 axis=3,
             )
             for r in range(b_row)
@@ -118,8 +126,16 @@ def _hog_chunk(images, pixels_per_cell, cells_per_block, orientations, norm,
     return _normalise(blocks, norm, xp).astype(dtype).reshape(n, -1)
 
 
-def hog_batch(images, pixels_per_cell, cells_per_block, orientations, norm,
-              transform_sqrt, dtype, xp=None):
+def hog_batch(
+    images,
+    pixels_per_cell,
+    cells_per_block,
+    orientations,
+    norm,
+    transform_sqrt,
+    dtype,
+    xp=None,
+):
     """HOG features ``(n, n_features)`` of ``images`` ``(n, h, w, channels)``
     (on the host, copied chunk by chunk, or on the device), computed in
     ``dtype`` (scikit-image's float dtype); the features stay on the
@@ -134,7 +150,15 @@ def hog_batch(images, pixels_per_cell, cells_per_block, orientations, norm,
     parts = []
     for begin in range(0, n, step):
         chunk = xp.asarray(images[begin : begin + step])
-        features = _hog_chunk(chunk, pixels_per_cell, cells_per_block, orientations,
-                              norm, transform_sqrt, dtype, xp)
+        features = _hog_chunk(
+            chunk,
+            pixels_per_cell,
+            cells_per_block,
+            orientations,
+            norm,
+            transform_sqrt,
+            dtype,
+            xp,
+        )
         parts.append(features)
     return xp.concatenate(parts) if len(parts) > 1 else parts[0]

@@ -134,9 +134,7 @@ def mean_average_precision(
 
 
 def _top_k(query_labels, database_labels, scores, ranking, k):
-    relevant, n_relevant, _ = _relevance(
-        query_labels, database_labels, scores, ranking
-    )
+    relevant, n_relevant, _ = _relevance(query_labels, database_labels, scores, ranking)
     if k > relevant.shape[1]:
         raise ValueError(
             f"k={k} is more than the {relevant.shape[1]} ranked items per query."
@@ -255,9 +253,7 @@ def precision_recall_curve(
     >>> recall
     array([0. , 0.5, 1. ])
     """
-    relevant, n_relevant, _ = _relevance(
-        query_labels, database_labels, scores, ranking
-    )
+    relevant, n_relevant, _ = _relevance(query_labels, database_labels, scores, ranking)
     levels = np.linspace(0.0, 1.0, n_points)
     has_relevant = n_relevant > 0
     relevant, n_relevant = relevant[has_relevant], n_relevant[has_relevant]

@@ -204,7 +204,10 @@ class ModalityContributionDisplay:
             title="Contributions",
         )
         ax.legend(
-            loc="upper center", ncols=2, fontsize="small", title=name,
+            loc="upper center",
+            ncols=2,
+            fontsize="small",
+            title=name,
             title_fontsize="small",
         )
         self.caption_ = ax.annotate(
@@ -288,8 +291,7 @@ class ModalityContributionDisplay:
             modality_names = [f"modality {m}" for m in range(proba.shape[0])]
         if len(modality_names) != proba.shape[0]:
             raise ValueError(
-                f"{len(modality_names)} modality names for {proba.shape[0]} "
-                "modalities."
+                f"{len(modality_names)} modality names for {proba.shape[0]} modalities."
             )
         accuracy, decisive_share, fused_accuracy = _contributions(
             y_true, y_pred, proba, classes

@@ -53,12 +53,12 @@ def _hog_glyphs(cells, image_shape, pixels_per_cell, dtype=np.float64):
     for o in range(orientations):
         dr = radius * np.sin(midpoints[o])
         dc = radius * np.cos(midpoints[o])
-        row_ends = np.stack([
-            (centre_rows - dc).astype(int), (centre_rows + dc).astype(int)
-        ], axis=1)
-        col_ends = np.stack([
-            (centre_cols + dr).astype(int), (centre_cols - dr).astype(int)
-        ], axis=1)
+        row_ends = np.stack(
+            [(centre_rows - dc).astype(int), (centre_rows + dc).astype(int)], axis=1
+        )
+        col_ends = np.stack(
+            [(centre_cols + dr).astype(int), (centre_cols - dr).astype(int)], axis=1
+        )
         row_shapes, row_group = np.unique(
             row_ends - centre_rows[:, None], axis=0, return_inverse=True
         )
@@ -152,8 +152,14 @@ class HOGDisplay:
         self.pixels_per_cell = pixels_per_cell
 
     def plot(
-        self, ax=None, *, image_cmap="gray", image_alpha=0.6, glyph_cmap=None,
-        alpha=1.0, outline=True,
+        self,
+        ax=None,
+        *,
+        image_cmap="gray",
+        image_alpha=0.6,
+        glyph_cmap=None,
+        alpha=1.0,
+        outline=True,
     ):
         """Plot the image and the glyphs over it.
 
@@ -204,8 +210,8 @@ class HOGDisplay:
             # Light colours, never transparent: weak glyphs stay visible
             # over dark images; the outline takes care of bright ones.
             glyph_cmap = LinearSegmentedColormap.from_list(
-                "hog_glyphs", [(1.0, 0.55, 0.0, 0.6), (1.0, 0.8, 0.1, 0.85),
-                               (1.0, 1.0, 0.6, 1.0)]
+                "hog_glyphs",
+                [(1.0, 0.55, 0.0, 0.6), (1.0, 0.8, 0.1, 0.85), (1.0, 1.0, 0.6, 1.0)],
             )
         glyphs = drawing > 0
         self.outline_ = None
@@ -213,7 +219,10 @@ class HOGDisplay:
             halo = _dilate(glyphs) & ~glyphs
             self.outline_ = ax.imshow(
                 np.ma.masked_array(np.ones(halo.shape), mask=~halo),
-                cmap=ListedColormap(["black"]), alpha=0.5 * alpha, vmin=0, vmax=1,
+                cmap=ListedColormap(["black"]),
+                alpha=0.5 * alpha,
+                vmin=0,
+                vmax=1,
                 interpolation="nearest",
             )
         # Lines cross at the cell centres, where all bins add up: scale the
@@ -224,8 +233,12 @@ class HOGDisplay:
         else:
             vmax = float(np.percentile(positive, 99)) if positive.size else 0.0
         self.overlay_ = ax.imshow(
-            np.ma.masked_less_equal(drawing, 0), cmap=glyph_cmap, alpha=alpha,
-            vmin=0, vmax=max(vmax, np.finfo(float).tiny), interpolation="nearest",
+            np.ma.masked_less_equal(drawing, 0),
+            cmap=glyph_cmap,
+            alpha=alpha,
+            vmin=0,
+            vmax=max(vmax, np.finfo(float).tiny),
+            interpolation="nearest",
         )
         title = "HOG"
         if self.cell_histograms is not None:
@@ -238,8 +251,16 @@ class HOGDisplay:
 
     @classmethod
     def from_estimator(
-        cls, hog, image, *, ax=None, image_cmap="gray", image_alpha=0.6,
-        glyph_cmap=None, alpha=1.0, outline=True,
+        cls,
+        hog,
+        image,
+        *,
+        ax=None,
+        image_cmap="gray",
+        image_alpha=0.6,
+        glyph_cmap=None,
+        alpha=1.0,
+        outline=True,
     ):
         """Draw the HOG cells of one image, as a fitted HOG computes them.
 
@@ -292,19 +313,28 @@ class HOGDisplay:
         from skmm.image._hog import cell_histograms, float_dtype
 
         cells = cell_histograms(
-            image, orientations=hog.orientations,
+            image,
+            orientations=hog.orientations,
             pixels_per_cell=tuple(hog.pixels_per_cell),
             transform_sqrt=hog.transform_sqrt,
         )
         drawing = _hog_glyphs(
-            cells, image.shape[:2], tuple(hog.pixels_per_cell),
+            cells,
+            image.shape[:2],
+            tuple(hog.pixels_per_cell),
             dtype=float_dtype(image.dtype),
         )
         display = cls(
-            image, drawing, cell_histograms=cells,
+            image,
+            drawing,
+            cell_histograms=cells,
             pixels_per_cell=tuple(hog.pixels_per_cell),
         )
         return display.plot(
-            ax=ax, image_cmap=image_cmap, image_alpha=image_alpha,
-            glyph_cmap=glyph_cmap, alpha=alpha, outline=outline,
+            ax=ax,
+            image_cmap=image_cmap,
+            image_alpha=image_alpha,
+            glyph_cmap=glyph_cmap,
+            alpha=alpha,
+            outline=outline,
         )

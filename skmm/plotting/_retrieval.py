@@ -224,7 +224,10 @@ class RetrievalPrecisionRecallDisplay:
 
         _check_matplotlib(f"{cls.__name__}.from_predictions")
         precision, recall = precision_recall_curve(
-            query_labels, database_labels, scores, ranking=ranking,
+            query_labels,
+            database_labels,
+            scores,
+            ranking=ranking,
             n_points=n_points,
         )
         average = mean_average_precision(

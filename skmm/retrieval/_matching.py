@@ -109,8 +109,7 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
         selections, present = self._selections(X, names, columns)
         if len(y) != present.shape[1]:
             raise ValueError(
-                f"X has {present.shape[1]} samples but y has {len(y)}; they must "
-                "match."
+                f"X has {present.shape[1]} samples but y has {len(y)}; they must match."
             )
         self.modality_names_ = list(names)
         self.classes_ = np.unique(y)
@@ -220,9 +219,7 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
         X = self._check_X(X, reset=False)
         return self._selections(X, names, columns, need=None)
 
-    def retrieve(
-        self, queries, database, *, query_modality=None, k=None, device="cpu"
-    ):
+    def retrieve(self, queries, database, *, query_modality=None, k=None, device="cpu"):
         """Rank one modality's database for queries of the other.
 
         Parameters
@@ -301,8 +298,7 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
         y = column_or_1d(y, warn=True)
         if len(y) != present.shape[1]:
             raise ValueError(
-                f"X has {present.shape[1]} samples but y has {len(y)}; they must "
-                "match."
+                f"X has {present.shape[1]} samples but y has {len(y)}; they must match."
             )
         rankings = []
         # Each modality is embedded once, whether it queries, is queried, or
@@ -471,9 +467,11 @@ class CorrelationMatching(_BaseMatching):
         return self._project(m, data)
 
     def _n_dims(self):
-        return self.cca_.x_weights_.shape[1] if hasattr(
-            self.cca_, "x_weights_"
-        ) else self.cca_.n_components
+        return (
+            self.cca_.x_weights_.shape[1]
+            if hasattr(self.cca_, "x_weights_")
+            else self.cca_.n_components
+        )
 
 
 class SemanticCorrelationMatching(_BaseMatching):
@@ -711,9 +709,7 @@ class SemanticMatching(_BaseMatching):
 
     def _fit(self, estimators, selections, present, y):
         self.estimators_ = [
-            clone(estimator).fit(
-                _safe_indexing(Xm, np.flatnonzero(rows)), y[rows]
-            )
+            clone(estimator).fit(_safe_indexing(Xm, np.flatnonzero(rows)), y[rows])
             for estimator, Xm, rows in zip(estimators, selections, present, strict=True)
         ]
 
@@ -731,8 +727,7 @@ class SemanticMatching(_BaseMatching):
     @property
     def named_transformers_(self):
         raise AttributeError(
-            "SemanticMatching has classifiers, not transformers: see "
-            "named_estimators_."
+            "SemanticMatching has classifiers, not transformers: see named_estimators_."
         )
 
     def _embed(self, m, data):
@@ -828,4 +823,3 @@ def make_retrieval_scorer(query_modality=None, *, measure="map", k=10):
     if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}.")
     return _RetrievalScorer(query_modality, measure, int(k))
-

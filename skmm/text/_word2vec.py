@@ -350,8 +350,10 @@ see gensim
         n_threads = self._n_threads()
         documents = check_documents(X)
         tokens = self._tokenize(documents)
-        self.wv_ = self._load_pretrained() if self.pretrained is not None else (
-            self._train(tokens, n_threads)
+        self.wv_ = (
+            self._load_pretrained()
+            if self.pretrained is not None
+            else (self._train(tokens, n_threads))
         )
         if "tfidf" in poolings:
             n_documents = len(tokens)

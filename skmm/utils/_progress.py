@@ -81,4 +81,3 @@ def progress_bar(total, *, verbose, desc, unit="sample"):
         yield _Bar(bar)
     finally:
         bar.close()
-

@@ -175,8 +175,7 @@ def check_descriptor_sets(X, *, n_features=None):
     cells, labels = _as_column(X, kind="descriptor set")
     if not cells:
         raise ValueError(
-            "Found 0 descriptor sets (no samples), while a minimum of 1 is "
-            "required."
+            "Found 0 descriptor sets (no samples), while a minimum of 1 is required."
         )
     sets = []
     for position, cell in enumerate(cells):
@@ -471,9 +470,7 @@ def _check_device_wave(wave, where):
     """The checks of ``check_waveforms`` for a CuPy array, on the GPU."""
     _check_rank(wave, where, max_ndim=1)
     if wave.dtype not in _FLOAT_DTYPES:
-        raise TypeError(
-            f"{where} has dtype {wave.dtype}; expected float32 or float64."
-        )
+        raise TypeError(f"{where} has dtype {wave.dtype}; expected float32 or float64.")
     if wave.size == 0:
         raise ValueError(f"{where} is empty (zero samples).")
     if not bool(array_module(wave).isfinite(wave).all()):

@@ -44,7 +44,8 @@ def _make_text(n_samples, rng):
         half = _WORDS[label::2]
         length = rng.integers(5, 15)
         words = [
-            half[rng.integers(len(half))] if rng.random() < 0.8
+            half[rng.integers(len(half))]
+            if rng.random() < 0.8
             else _WORDS[rng.integers(len(_WORDS))]
             for _ in range(length)
         ]
@@ -191,8 +192,8 @@ def _output(estimator, X):
             result = getattr(estimator, method)(X)
             if isinstance(result, list):
                 return [None if r is None else np.asarray(r) for r in result]
-            return result.toarray() if hasattr(result, "toarray") else np.asarray(
-                result
+            return (
+                result.toarray() if hasattr(result, "toarray") else np.asarray(result)
             )
     raise TypeError(f"{type(estimator).__name__} has no transform or predict.")
 

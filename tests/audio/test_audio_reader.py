@@ -135,8 +135,8 @@ def test_fsdd_clips_match_librosa_load_with_options(params):
 
 
 @pytest.mark.parametrize(
-    "trim", [dict(trim_db=20), dict(trim_db=40, trim_frame_length=512,
-                                    trim_hop_length=128)]
+    "trim",
+    [dict(trim_db=20), dict(trim_db=40, trim_frame_length=512, trim_hop_length=128)],
 )
 def test_trim_matches_librosa_effects_trim(audio_files, trim):
     rng = np.random.default_rng(3)
@@ -148,7 +148,8 @@ def test_trim_matches_librosa_effects_trim(audio_files, trim):
         [wave] = _read([cell], sr=16000, **trim)
         [untrimmed] = _read([cell], sr=16000)
         expected, _ = librosa.effects.trim(
-            untrimmed, top_db=trim["trim_db"],
+            untrimmed,
+            top_db=trim["trim_db"],
             frame_length=trim.get("trim_frame_length", 2048),
             hop_length=trim.get("trim_hop_length", 512),
         )

@@ -29,8 +29,18 @@ needs_cuda = pytest.mark.skipif(
 )
 
 _MEL_PARAMS = (
-    "sr", "n_fft", "hop_length", "win_length", "window", "center", "pad_mode",
-    "power", "n_mels", "fmin", "fmax", "htk",
+    "sr",
+    "n_fft",
+    "hop_length",
+    "win_length",
+    "window",
+    "center",
+    "pad_mode",
+    "power",
+    "n_mels",
+    "fmin",
+    "fmax",
+    "htk",
 )
 
 
@@ -45,7 +55,10 @@ def librosa_mfcc(y, **params):
         S = librosa.feature.melspectrogram(y=y, norm=p["mel_norm"], **mel_kwargs)
     S = librosa.power_to_db(S, top_db=p["top_db"])
     M = librosa.feature.mfcc(
-        S=S, n_mfcc=p["n_mfcc"], dct_type=p["dct_type"], norm=p["norm"],
+        S=S,
+        n_mfcc=p["n_mfcc"],
+        dct_type=p["dct_type"],
+        norm=p["norm"],
         lifter=p["lifter"],
     )
     orders = (1, 2) if p["deltas"] is True else range(1, int(p["deltas"]) + 1)
@@ -125,9 +138,20 @@ def test_frames_equal_librosa_on_random_audio(setting, seed):
 
 @pytest.mark.parametrize(
     "setting",
-    [dict(sr=8000), dict(sr=8000, n_fft=512, hop_length=128, n_mels=40, n_mfcc=13),
-     dict(sr=8000, n_fft=256, hop_length=80, n_mels=40, htk=True, deltas=True,
-          delta_mode="nearest", lifter=22)],
+    [
+        dict(sr=8000),
+        dict(sr=8000, n_fft=512, hop_length=128, n_mels=40, n_mfcc=13),
+        dict(
+            sr=8000,
+            n_fft=256,
+            hop_length=80,
+            n_mels=40,
+            htk=True,
+            deltas=True,
+            delta_mode="nearest",
+            lifter=22,
+        ),
+    ],
     ids=str,
 )
 @needs_fsdd
@@ -142,8 +166,14 @@ def test_frames_equal_librosa_on_fsdd(setting):
 
 @pytest.mark.parametrize(
     "window, win_length, n_taps",
-    [("hann", None, 2), ("hamming", None, 2), ("blackman", None, 3),
-     (("kaiser", 8.0), None, None), ("hann", 400, None), ("boxcar", None, 1)],
+    [
+        ("hann", None, 2),
+        ("hamming", None, 2),
+        ("blackman", None, 3),
+        (("kaiser", 8.0), None, None),
+        ("hann", 400, None),
+        ("boxcar", None, 1),
+    ],
 )
 def test_cosine_windows_are_applied_as_spectral_taps(window, win_length, n_taps):
     n_fft = 512
@@ -217,8 +247,16 @@ def test_gpu_code_path_under_numpy_matches_cpu(monkeypatch):
     clips = _random_clips(7, n_clips=5, low=5000)
     for setting in (
         dict(sr=16000, n_fft=512, hop_length=128, deltas=True),
-        dict(sr=16000, n_fft=511, hop_length=100, deltas=1, delta_mode="mirror",
-             delta_width=5, power=1.0, top_db=None),
+        dict(
+            sr=16000,
+            n_fft=511,
+            hop_length=100,
+            deltas=1,
+            delta_mode="mirror",
+            delta_width=5,
+            power=1.0,
+            top_db=None,
+        ),
         dict(sr=16000, deltas=2, delta_mode="wrap", center=False),
         dict(sr=16000, n_fft=512, deltas=1, delta_mode="constant"),
         dict(sr=16000, n_fft=512, deltas=1, delta_mode="nearest", delta_width=3),
@@ -266,7 +304,8 @@ def test_other_statistics_and_frame_feature_names():
     np.testing.assert_allclose(pooled[:, :5], [f.min(axis=0) for f in frames])
     np.testing.assert_allclose(pooled[:, 5:], [f.max(axis=0) for f in frames])
     assert list(MFCC(n_mfcc=2, pooling=None).fit().get_feature_names_out()) == [
-        "mfcc0", "mfcc1",
+        "mfcc0",
+        "mfcc1",
     ]
 
 
@@ -285,8 +324,10 @@ def test_pandas_series_input_and_pipeline_with_svc():
     y = np.arange(40) % 2
     clips = pd.Series(
         [
-            (np.sin(2 * np.pi * (300 if label else 2500) * t)
-             + 0.3 * rng.standard_normal(t.size)).astype(np.float32)
+            (
+                np.sin(2 * np.pi * (300 if label else 2500) * t)
+                + 0.3 * rng.standard_normal(t.size)
+            ).astype(np.float32)
             for label in y
         ],
         index=np.arange(100, 140),
@@ -421,9 +462,7 @@ def _with_bad_row(kind):
     return np.zeros((3, 2, 2, 400), np.float32), ValueError, "sample 0 is an array"
 
 
-@pytest.mark.parametrize(
-    "kind", ["nan", "inf", "int16", "float16", "channels", "4-d"]
-)
+@pytest.mark.parametrize("kind", ["nan", "inf", "int16", "float16", "channels", "4-d"])
 def test_stacked_batches_are_checked_as_lists_are(kind):
     stack, error, message = _with_bad_row(kind)
     for X in (stack, list(stack)):

@@ -78,27 +78,81 @@ def _forge(header, payload=b""):
 @pytest.mark.parametrize(
     ("header", "payload"),
     [
-        ({"kind": "list", "type": "ndarray", "parts": [
-            {"dtype": "|O", "shape": [1]}]}, bytes(8)),
-        ({"kind": "list", "type": "ndarray", "parts": [
-            {"dtype": "<f8", "shape": [2]}]}, bytes(8)),
-        ({"kind": "list", "type": "ndarray", "parts": [
-            {"dtype": "<f8", "shape": [1]}]}, bytes(9)),
-        ({"kind": "list", "type": "ndarray", "parts": [
-            {"dtype": "<f8", "shape": [-1]}]}, bytes(8)),
-        ({"kind": "list", "type": "numpy.matrix", "parts": [
-            {"dtype": "<f8", "shape": [1]}]}, bytes(8)),
-        ({"kind": "list", "type": "ndarray", "parts": [
-            {"dtype": "f8", "shape": [1]}]}, bytes(8)),
+        (
+            {
+                "kind": "list",
+                "type": "ndarray",
+                "parts": [{"dtype": "|O", "shape": [1]}],
+            },
+            bytes(8),
+        ),
+        (
+            {
+                "kind": "list",
+                "type": "ndarray",
+                "parts": [{"dtype": "<f8", "shape": [2]}],
+            },
+            bytes(8),
+        ),
+        (
+            {
+                "kind": "list",
+                "type": "ndarray",
+                "parts": [{"dtype": "<f8", "shape": [1]}],
+            },
+            bytes(9),
+        ),
+        (
+            {
+                "kind": "list",
+                "type": "ndarray",
+                "parts": [{"dtype": "<f8", "shape": [-1]}],
+            },
+            bytes(8),
+        ),
+        (
+            {
+                "kind": "list",
+                "type": "numpy.matrix",
+                "parts": [{"dtype": "<f8", "shape": [1]}],
+            },
+            bytes(8),
+        ),
+        (
+            {
+                "kind": "list",
+                "type": "ndarray",
+                "parts": [{"dtype": "f8", "shape": [1]}],
+            },
+            bytes(8),
+        ),
         ({"kind": "pickle", "type": "ndarray", "parts": []}, b""),
-        ({"kind": "sparse", "container": "matrix", "shape": [1, 2], "parts": [
-            {"dtype": "<f8", "shape": [1]}, {"dtype": "<i4", "shape": [1]},
-            {"dtype": "<i4", "shape": [2]}]},
-         np.float64(1).tobytes() + np.int32([5, 0, 1]).tobytes()),
+        (
+            {
+                "kind": "sparse",
+                "container": "matrix",
+                "shape": [1, 2],
+                "parts": [
+                    {"dtype": "<f8", "shape": [1]},
+                    {"dtype": "<i4", "shape": [1]},
+                    {"dtype": "<i4", "shape": [2]},
+                ],
+            },
+            np.float64(1).tobytes() + np.int32([5, 0, 1]).tobytes(),
+        ),
         ([], b""),
     ],
-    ids=["object", "short", "long", "negative", "class", "dtype-alias", "kind",
-         "sparse-index", "not-dict"],
+    ids=[
+        "object",
+        "short",
+        "long",
+        "negative",
+        "class",
+        "dtype-alias",
+        "kind",
+        "sparse-index",
+        "not-dict",
+    ],
 )
 def test_forged_entries_with_valid_checksums_are_refused(header, payload):
     with pytest.raises(_entry.InvalidEntry):

@@ -39,8 +39,8 @@ class _Tones:
 
 
 def _images(n, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, size=(n, 32, 32)).astype(
-        np.uint8
+    return (
+        np.random.default_rng(seed).integers(0, 256, size=(n, 32, 32)).astype(np.uint8)
     )
 
 
@@ -186,7 +186,11 @@ def test_dtype_batch_size_larger_than_n_and_bar(tmp_path):
     images = _images(6)
     hog = HOG(pixels_per_cell=(8, 8)).fit(images[:1])
     features = extract_features(
-        hog, images, out=tmp_path / "f.npy", batch_size=1000, dtype=np.float32,
+        hog,
+        images,
+        out=tmp_path / "f.npy",
+        batch_size=1000,
+        dtype=np.float32,
         verbose=True,
     )
     assert features.dtype == np.float32 and features.shape == (6, hog.n_features_out_)
@@ -301,9 +305,7 @@ def test_rewritten_rows_are_refused(tmp_path):
     # Right shape and dtype, but the rows are not those written: zeros.
     images, hog, out, _ = _finished(tmp_path)
     np.save(out, np.zeros_like(np.load(out)))
-    _assert_refused(
-        lambda: extract_features(hog, images, out=out), out, "not those"
-    )
+    _assert_refused(lambda: extract_features(hog, images, out=out), out, "not those")
 
 
 @pytest.mark.parametrize(
@@ -313,13 +315,13 @@ def test_rewritten_rows_are_refused(tmp_path):
         b"",
         b"[]",
         b"{}",
-        b"{\"format\": 1, \"completed\": 3}",
+        b'{"format": 1, "completed": 3}',
         "édité".encode("latin-1"),
         "mutate:completed=11",
         "mutate:completed=-1",
-        "mutate:completed=\"4\"",
+        'mutate:completed="4"',
         "mutate:n_features=null",
-        "mutate:dtype=\"|O\"",
+        'mutate:dtype="|O"',
         "mutate:tail={}",
         "delete:samples",
     ],

@@ -73,7 +73,11 @@ def test_float32_and_subsampling():
 
     sets = _sets(2, dtype=np.float32)
     bow = BagOfWords(
-        n_clusters=6, norm=None, max_descriptors=50, batch_size=16, max_iter=5,
+        n_clusters=6,
+        norm=None,
+        max_descriptors=50,
+        batch_size=16,
+        max_iter=5,
         random_state=0,
     )
     histograms = bow.fit(sets).transform(sets)
@@ -83,7 +87,10 @@ def test_float32_and_subsampling():
     rng = check_random_state(0)
     rows = np.sort(rng.choice(len(flat), size=50, replace=False))
     reference = MiniBatchKMeans(
-        n_clusters=6, batch_size=16, max_iter=5, n_init="auto",
+        n_clusters=6,
+        batch_size=16,
+        max_iter=5,
+        n_init="auto",
         random_state=rng.randint(np.iinfo(np.int32).max),
     ).fit(flat[rows])
     np.testing.assert_array_equal(bow.codebook_, reference.cluster_centers_)

@@ -17,8 +17,9 @@ from skmm.utils.estimator_checks import check_estimator
 def _sets(seed, n_samples=30, d=4, dtype=np.float64):
     rng = np.random.default_rng(seed)
     return [
-        (rng.normal(size=(int(rng.integers(3, 40)), d)) * rng.uniform(0.5, 2, d))
-        .astype(dtype)
+        (
+            rng.normal(size=(int(rng.integers(3, 40)), d)) * rng.uniform(0.5, 2, d)
+        ).astype(dtype)
         for _ in range(n_samples)
     ]
 
@@ -179,9 +180,7 @@ def _perronnin(descriptors, gmm, include_weights, improved, power, norm):
         g_sigma.append(
             (gamma[:, c, None] * (u**2 - 1)).sum(axis=0) / (n * np.sqrt(2 * w))
         )
-    v = np.concatenate(
-        ([np.array(g_w)] if include_weights else []) + g_mu + g_sigma
-    )
+    v = np.concatenate(([np.array(g_w)] if include_weights else []) + g_mu + g_sigma)
     if improved:
         v = np.sign(v) * np.abs(v) ** power
         if norm == "l2":
@@ -209,9 +208,7 @@ def test_fit_transform_match_perronnin_reference(params, include_weights):
         n_components=3, include_weights=include_weights, random_state=0, **params
     ).fit(sets)
     full = dict(power=0.5, norm="l2") | params
-    expected = np.stack(
-        [_perronnin(s, fv.gmm_, include_weights, **full) for s in sets]
-    )
+    expected = np.stack([_perronnin(s, fv.gmm_, include_weights, **full) for s in sets])
     np.testing.assert_allclose(fv.transform(sets), expected, rtol=1e-9, atol=1e-12)
     assert fv.n_features_out_ == expected.shape[1]
     assert fv.gmm_.covariance_type == "diag" and fv.gmm_.n_components == 3
@@ -227,15 +224,23 @@ def test_fit_learns_the_mixture_of_gaussian_mixture():
 
     sets = _sets(7)
     fv = FisherVector(
-        n_components=2, max_descriptors=60, reg_covar=1e-3, max_iter=3, n_init=2,
+        n_components=2,
+        max_descriptors=60,
+        reg_covar=1e-3,
+        max_iter=3,
+        n_init=2,
         random_state=4,
     ).fit(sets)
     flat = np.concatenate(sets)
     rng = check_random_state(4)
     rows = np.sort(rng.choice(len(flat), size=60, replace=False))
     reference = GaussianMixture(
-        n_components=2, covariance_type="diag", reg_covar=1e-3, max_iter=3,
-        n_init=2, random_state=rng.randint(np.iinfo(np.int32).max),
+        n_components=2,
+        covariance_type="diag",
+        reg_covar=1e-3,
+        max_iter=3,
+        n_init=2,
+        random_state=rng.randint(np.iinfo(np.int32).max),
     ).fit(flat[rows])
     for name in ("weights_", "means_", "covariances_"):
         np.testing.assert_array_equal(getattr(fv.gmm_, name), getattr(reference, name))
@@ -249,7 +254,8 @@ def test_partial_fit_takes_a_stepwise_em_step():
     np.testing.assert_array_equal(
         fv.gmm_.means_,
         FisherVector(n_components=3, reg_covar=1e-4, random_state=0)
-        .fit(first).gmm_.means_,
+        .fit(first)
+        .gmm_.means_,
     )
     gmm = fv.gmm_
     w, mu, var = gmm.weights_.copy(), gmm.means_.copy(), gmm.covariances_.copy()

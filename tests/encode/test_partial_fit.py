@@ -173,8 +173,6 @@ def test_fisher_partial_fit_errors():
     encoder = FisherVector(n_components=3, random_state=0)
     with pytest.raises(ValueError, match="n_components"):
         encoder.partial_fit([np.zeros((2, 2))])
-    encoder = FisherVector(n_components=3, random_state=0).partial_fit(
-        _mixture_sets(0)
-    )
+    encoder = FisherVector(n_components=3, random_state=0).partial_fit(_mixture_sets(0))
     with pytest.raises(ValueError, match="feature"):
         encoder.partial_fit([np.zeros((10, 3))])

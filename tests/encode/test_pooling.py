@@ -37,9 +37,11 @@ def _sets(seed, n=25, d=5, dtype=np.float64, offset=0.0):
 )
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
 def test_matches_numpy_and_scipy(seed, stats, dtype):
-    sets = _sets(seed, dtype=dtype) if dtype != np.int64 else [
-        (10 * s).astype(np.int64) for s in _sets(seed)
-    ]
+    sets = (
+        _sets(seed, dtype=dtype)
+        if dtype != np.int64
+        else [(10 * s).astype(np.int64) for s in _sets(seed)]
+    )
     pooled = StatsPooling(stats=stats).fit(sets).transform(sets)
     assert pooled.dtype == np.float64
     expected = np.stack(
@@ -106,7 +108,12 @@ def test_inputs_series_3d_and_names():
         pooling.transform(cube), pooling.transform(list(cube))
     )
     assert pooling.get_feature_names_out().tolist() == [
-        "mean0", "mean1", "mean2", "std0", "std1", "std2"
+        "mean0",
+        "mean1",
+        "mean2",
+        "std0",
+        "std1",
+        "std2",
     ]
     restored = pickle.loads(pickle.dumps(pooling))
     np.testing.assert_array_equal(restored.transform(sets), expected)
@@ -155,7 +162,11 @@ def test_segments_feature_names_and_bad_values():
     pooling = StatsPooling(stats="mean", segments=(1, 2)).fit(sets)
     names = pooling.get_feature_names_out()
     assert list(names) == [
-        "mean0", "mean1", "seg2.0_mean0", "seg2.0_mean1", "seg2.1_mean0",
+        "mean0",
+        "mean1",
+        "seg2.0_mean0",
+        "seg2.0_mean1",
+        "seg2.1_mean0",
         "seg2.1_mean1",
     ]
     for bad in (0, (1, 0), (), (1.5,), (True,)):
@@ -168,9 +179,7 @@ def test_segments_in_the_common_checks():
 
 
 @pytest.mark.parametrize("segments", [1, (1, 3)])
-def test_verbose_bar_counts_samples_and_changes_nothing(
-    capsys, monkeypatch, segments
-):
+def test_verbose_bar_counts_samples_and_changes_nothing(capsys, monkeypatch, segments):
     from skmm.encode import _base
 
     monkeypatch.setattr(_base, "_PROGRESS_MIN_ROWS", 1)

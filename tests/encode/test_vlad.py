@@ -174,7 +174,10 @@ def test_fit_is_minibatch_kmeans_on_the_subsample():
     rng = check_random_state(2)
     rows = np.sort(rng.choice(len(flat), size=70, replace=False))
     reference = MiniBatchKMeans(
-        n_clusters=4, batch_size=32, max_iter=4, n_init="auto",
+        n_clusters=4,
+        batch_size=32,
+        max_iter=4,
+        n_init="auto",
         random_state=rng.randint(np.iinfo(np.int32).max),
     ).fit(flat[rows])
     np.testing.assert_array_equal(vlad.codebook_, reference.cluster_centers_)

@@ -157,8 +157,13 @@ def test_block_scaler_feature_union_layout():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))
     union = FeatureUnion(
-        [("a", StandardScaler()), ("b", FunctionTransformer(lambda x: x * 100,
-                                                             feature_names_out="one-to-one"))]
+        [
+            ("a", StandardScaler()),
+            (
+                "b",
+                FunctionTransformer(lambda x: x * 100, feature_names_out="one-to-one"),
+            ),
+        ]
     )
     scaler = BlockScaler(union).fit(X)
     assert [name for name, _ in scaler.blocks_] == ["a", "b"]

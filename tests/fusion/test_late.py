@@ -86,8 +86,9 @@ def _numeric(n_samples=200, seed=0):
     rng = np.random.default_rng(seed)
     y = np.arange(n_samples) % 3
     centres = rng.normal(size=(3, 4)) * 2
-    X = np.hstack([centres[y] + rng.normal(size=(n_samples, 4)),
-                   rng.normal(size=(n_samples, 2))])
+    X = np.hstack(
+        [centres[y] + rng.normal(size=(n_samples, 4)), rng.normal(size=(n_samples, 2))]
+    )
     return X, y
 
 
@@ -451,6 +452,7 @@ def test_verbose_progress_bar(capsys):
 
 # -- scikit-learn's own checks -------------------------------------------------
 
+
 # Column selections that are never empty, whatever the width of the checks' X.
 def _classifiers():
     return [
@@ -603,7 +605,8 @@ def test_stateless_front_runs_once_per_fit(small_digits, fusion, weights, nested
         assert [name for name, _ in image.steps] == ["pipeline", "logisticregression"]
         image = image[0]
     assert [name for name, _ in image.steps][:2] == [
-        "countingflatten", "standardscaler"
+        "countingflatten",
+        "standardscaler",
     ]
     CountingFlatten.seen = 0
     late.predict_proba(X[:20])
@@ -724,14 +727,16 @@ def test_stateless_front_with_routed_sample_weight(small_digits):
             fusion="product",
             weights="learn",
             # routing asks every consumer, the unused final estimator too
-            final_estimator=LogisticRegression().set_fit_request(
-                sample_weight=False
-            ),
+            final_estimator=LogisticRegression().set_fit_request(sample_weight=False),
             cv=3,
         ).fit(X, y, sample_weight=weight)
         assert CountingFlatten.seen == int(X["image"].notna().sum())
         fitted, oof, oof_present = _by_hand(
-            estimators, X, y, StratifiedKFold(3), sample_weight=weight,
+            estimators,
+            X,
+            y,
+            StratifiedKFold(3),
+            sample_weight=weight,
             key="sample_weight",
         )
         np.testing.assert_array_equal(
@@ -826,9 +831,9 @@ def test_learned_weights_for_every_rule(fusion, pool, seed):
         ("half", LogisticRegression(), [0]),
     ]
     cv = StratifiedKFold(3)
-    late = LateFusionClassifier(
-        estimators, fusion=fusion, weights="learn", cv=cv
-    ).fit(X, y)
+    late = LateFusionClassifier(estimators, fusion=fusion, weights="learn", cv=cv).fit(
+        X, y
+    )
     weights = late.weights_
     assert weights.sum() == pytest.approx(1.0)
     assert (weights >= 0).all()

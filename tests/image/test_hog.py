@@ -56,8 +56,13 @@ SETTINGS = [
     dict(orientations=10, pixels_per_cell=(8, 5), transform_sqrt=True),
     dict(orientations=15, cells_per_block=(2, 2), block_norm="L1"),
     dict(orientations=30, pixels_per_cell=(4, 4), cells_per_block=(3, 2)),
-    dict(orientations=9, pixels_per_cell=(3, 8), cells_per_block=(4, 1),
-         block_norm="L2-Hys", transform_sqrt=True),
+    dict(
+        orientations=9,
+        pixels_per_cell=(3, 8),
+        cells_per_block=(4, 1),
+        block_norm="L2-Hys",
+        transform_sqrt=True,
+    ),
 ]
 TOLERANCE = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-4}
 
@@ -113,8 +118,12 @@ def test_equals_skimage_random(setting, dtype):
 
 @pytest.mark.parametrize("setting", SETTINGS[:12], ids=str)
 def test_equals_skimage_real_images(setting):
-    gray = [crop(skimage.data.camera()), crop(skimage.data.coins()),
-            crop(skimage.data.page(), step=3), crop(skimage.data.text(), step=2)]
+    gray = [
+        crop(skimage.data.camera()),
+        crop(skimage.data.coins()),
+        crop(skimage.data.page(), step=3),
+        crop(skimage.data.text(), step=2),
+    ]
     assert_equals_skimage(gray, **setting)
     # Float images in [0, 1], as img_as_float gives, in float64 and float32.
     assert_equals_skimage([g / 255.0 for g in gray], **setting)
@@ -123,8 +132,11 @@ def test_equals_skimage_real_images(setting):
 
 @pytest.mark.parametrize("setting", SETTINGS[::3], ids=str)
 def test_equals_skimage_colour(setting):
-    colour = [crop(skimage.data.astronaut()), crop(skimage.data.chelsea(), step=4),
-              crop(skimage.data.coffee(), step=6)]
+    colour = [
+        crop(skimage.data.astronaut()),
+        crop(skimage.data.chelsea(), step=4),
+        crop(skimage.data.coffee(), step=6),
+    ]
     assert_equals_skimage(colour, **setting)
     assert_equals_skimage([(c / 255.0).astype(np.float32) for c in colour], **setting)
     rng = np.random.default_rng(3)
@@ -136,8 +148,12 @@ def test_equals_skimage_colour(setting):
 def test_equals_skimage_resized():
     # Smooth interpolated images: many near-equal neighbouring gradients.
     image = resize(skimage.data.astronaut(), (70, 61), anti_aliasing=True)
-    assert_equals_skimage([image, image[::-1].copy()], orientations=6,
-                          pixels_per_cell=(6, 6), cells_per_block=(2, 2))
+    assert_equals_skimage(
+        [image, image[::-1].copy()],
+        orientations=6,
+        pixels_per_cell=(6, 6),
+        cells_per_block=(2, 2),
+    )
 
 
 def test_colour_ties_pick_first_channel():
@@ -149,8 +165,12 @@ def test_colour_ties_pick_first_channel():
     image[..., 1] = (1 * rows + 7 * cols) // 2  # gradient (1, 7), same norm
     image[..., 2] = (7 * rows + 1 * cols) // 2
     for orientations in (4, 8, 9):
-        assert_equals_skimage([image, image[..., ::-1].copy()], tolerance=1e-12,
-                              orientations=orientations, cells_per_block=(2, 2))
+        assert_equals_skimage(
+            [image, image[..., ::-1].copy()],
+            tolerance=1e-12,
+            orientations=orientations,
+            cells_per_block=(2, 2),
+        )
 
 
 def test_integer_gradients_on_bin_boundaries():
@@ -160,8 +180,9 @@ def test_integer_gradients_on_bin_boundaries():
     def fast_bins(g_row, g_col, bounds, out):
         bins_per_degree = (bounds.shape[0] - 1) / 180.0
         magnitude = np.empty(g_row.shape[0])
-        _hog_numba._row_bins(g_row, g_col, g_row.shape[0], bins_per_degree,
-                             magnitude, out)
+        _hog_numba._row_bins(
+            g_row, g_col, g_row.shape[0], bins_per_degree, magnitude, out
+        )
         for x in range(out.shape[0]):
             if out[x] == _hog_numba._EXACT:
                 out[x] = _hog_numba._exact_bin(g_row[x], g_col[x], bounds)[0]
@@ -186,8 +207,12 @@ def test_equals_skimage_mnist():
     for setting in (
         dict(pixels_per_cell=(7, 7), cells_per_block=(2, 2)),
         dict(pixels_per_cell=(4, 4), cells_per_block=(3, 3), orientations=8),
-        dict(pixels_per_cell=(6, 6), cells_per_block=(1, 1), block_norm="L1",
-             transform_sqrt=True),
+        dict(
+            pixels_per_cell=(6, 6),
+            cells_per_block=(1, 1),
+            block_norm="L1",
+            transform_sqrt=True,
+        ),
     ):
         assert_equals_skimage(digits, **setting)
         assert_equals_skimage(list(digits[:20] / 255.0), **setting)
@@ -196,8 +221,12 @@ def test_equals_skimage_mnist():
 def test_input_forms_and_dtypes():
     images = random_images(1, np.float64, n=4, shape=(32, 40))
     expected = HOG(n_jobs=1).fit_transform(images)
-    for form in (list(images), tuple(images), pd.Series(list(images)),
-                 pd.DataFrame({"image": list(images)})):
+    for form in (
+        list(images),
+        tuple(images),
+        pd.Series(list(images)),
+        pd.DataFrame({"image": list(images)}),
+    ):
         np.testing.assert_array_equal(HOG(n_jobs=1).fit_transform(form), expected)
     # Parallel path, any thread count: same numbers.
     np.testing.assert_array_equal(HOG(n_jobs=2).fit_transform(images), expected)
@@ -210,8 +239,11 @@ def test_input_forms_and_dtypes():
     assert assert_equals_skimage((images * 1000).astype(np.int64)).dtype == np.float64
     # Mixed dtypes and channel counts in one call: each image as scikit-image
     # computes it alone, in one float64 array.
-    mixed = [images[0].astype(np.float32), (images[1] * 255).astype(np.uint8),
-             np.stack([images[2]] * 3, axis=-1)]
+    mixed = [
+        images[0].astype(np.float32),
+        (images[1] * 255).astype(np.uint8),
+        np.stack([images[2]] * 3, axis=-1),
+    ]
     assert assert_equals_skimage(mixed, tolerance=1e-6).dtype == np.float64
 
 
@@ -260,12 +292,19 @@ def test_image_smaller_than_one_block_raises():
 
 def test_parameter_validation():
     images = [np.zeros((32, 32))]
-    for params in (dict(pixels_per_cell=(8,)), dict(cells_per_block=(0, 2)),
-                   dict(pixels_per_cell=(8.0, 8))):
+    for params in (
+        dict(pixels_per_cell=(8,)),
+        dict(cells_per_block=(0, 2)),
+        dict(pixels_per_cell=(8.0, 8)),
+    ):
         with pytest.raises(ValueError, match="pair of positive integers"):
             HOG(**params).fit(images)
-    for params in (dict(orientations=0), dict(block_norm="L3"),
-                   dict(device="tpu"), dict(pixels_per_cell=8)):
+    for params in (
+        dict(orientations=0),
+        dict(block_norm="L3"),
+        dict(device="tpu"),
+        dict(pixels_per_cell=8),
+    ):
         with pytest.raises(ValueError):
             HOG(**params).fit(images)
 
@@ -327,7 +366,9 @@ def test_cuda_equals_skimage(setting):
     colour = [crop(skimage.data.astronaut())]
     np.testing.assert_allclose(
         HOG(device="cuda", **setting).fit_transform(colour),
-        skimage_hog(colour, **setting), rtol=0, atol=1e-6,
+        skimage_hog(colour, **setting),
+        rtol=0,
+        atol=1e-6,
     )
 
 

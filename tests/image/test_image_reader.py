@@ -61,8 +61,12 @@ def test_resize_matches_cv2_resize(image_files, interpolation, size):
     path = image_files["colour.png"]
     [image] = _read([path], color="rgb", size=size, interpolation=interpolation)
     source = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-    flags = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR,
-             "cubic": cv2.INTER_CUBIC, "nearest": cv2.INTER_NEAREST}
+    flags = {
+        "area": cv2.INTER_AREA,
+        "linear": cv2.INTER_LINEAR,
+        "cubic": cv2.INTER_CUBIC,
+        "nearest": cv2.INTER_NEAREST,
+    }
     expected = cv2.resize(source, size[::-1], interpolation=flags[interpolation])
     np.testing.assert_array_equal(image, expected)
     assert image.shape == (*size, 3)
@@ -73,8 +77,13 @@ def test_float_overshoot_is_clipped_to_the_input_range(interpolation):
     image = np.zeros((8, 8))
     image[2:6, 2:6] = 1.0
     [out] = _read([image], size=(32, 32), interpolation=interpolation)
-    unclipped = cv2.resize(image.astype(np.float32), (32, 32), interpolation={
-        "cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4}[interpolation])
+    unclipped = cv2.resize(
+        image.astype(np.float32),
+        (32, 32),
+        interpolation={"cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4}[
+            interpolation
+        ],
+    )
     assert unclipped.min() < 0 and unclipped.max() > 1
     np.testing.assert_array_equal(out, np.clip(unclipped, 0, 1))
 
@@ -176,8 +185,13 @@ def test_bad_arrays(bad, error, fragment):
 
 def test_on_error_missing_keeps_rows_and_warns_once(tmp_path, image_files):
     bad = _bad_files(tmp_path, image_files)
-    cells = [image_files["gray.png"], bad["missing"][0], None, bad["corrupt"][0],
-             np.zeros((2, 2))]
+    cells = [
+        image_files["gray.png"],
+        bad["missing"][0],
+        None,
+        bad["corrupt"][0],
+        np.zeros((2, 2)),
+    ]
     with pytest.warns(UnreadableSampleWarning, match="2 of 5 image samples") as record:
         out = _read(cells, on_error="missing")
     assert len(record) == 1
@@ -224,17 +238,22 @@ def _png(*, srgb_after_data=0, corrupt_data=False, height=9, width=7):
     where libpng prints ``libpng warning: sRGB: out of place`` for each."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     rows = b"".join(
-        b"\0" + bytes((x * 31 + y * 17 + c * 5) % 256 for x in range(width)
-                      for c in range(3))
+        b"\0"
+        + bytes((x * 31 + y * 17 + c * 5) % 256 for x in range(width) for c in range(3))
         for y in range(height)
     )
     data = _chunk(b"IDAT", zlib.compress(rows))
     if corrupt_data:
         data = data[:-4] + bytes(4)  # wrong checksum: libpng errors
-    return b"".join([
-        b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header), data,
-        *[_chunk(b"sRGB", b"\0")] * srgb_after_data, _chunk(b"IEND", b""),
-    ])
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            data,
+            *[_chunk(b"sRGB", b"\0")] * srgb_after_data,
+            _chunk(b"IEND", b""),
+        ]
+    )
 
 
 @pytest.fixture

@@ -33,12 +33,21 @@ def test_equals_opencv():
 
 def test_parameters_reach_opencv():
     image = data.coins()
-    params = dict(n_features=30, n_octave_layers=4, contrast_threshold=0.02,
-                  edge_threshold=5, sigma=1.2)
+    params = dict(
+        n_features=30,
+        n_octave_layers=4,
+        contrast_threshold=0.02,
+        edge_threshold=5,
+        sigma=1.2,
+    )
     ours = SIFT(**params).fit([image]).transform([image])[0]
     _, expected = opencv_sift(
-        image, nfeatures=30, nOctaveLayers=4, contrastThreshold=0.02,
-        edgeThreshold=5, sigma=1.2,
+        image,
+        nfeatures=30,
+        nOctaveLayers=4,
+        contrastThreshold=0.02,
+        edgeThreshold=5,
+        sigma=1.2,
     )
     np.testing.assert_array_equal(ours, expected)
     assert ours.shape[0] <= 31  # OpenCV may keep ties at the cut
@@ -111,8 +120,8 @@ def test_verbose_bar_counts_images_and_changes_nothing(capsys, n_jobs):
     images = [data.camera()[:128, :128], data.coins()[:96, :160], data.moon()[:128]]
     quiet = SIFT(n_jobs=n_jobs).fit(images).transform_with_keypoints(images)
     assert capsys.readouterr().err == ""
-    loud = SIFT(n_jobs=n_jobs, verbose=True).fit(images).transform_with_keypoints(
-        images
+    loud = (
+        SIFT(n_jobs=n_jobs, verbose=True).fit(images).transform_with_keypoints(images)
     )
     err = capsys.readouterr().err
     assert "SIFT" in err and "3/3" in err and "image" in err

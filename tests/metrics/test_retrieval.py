@@ -40,9 +40,7 @@ def test_ranking_input_equals_scores_input():
     query_labels, database_labels, scores = _problem(seed=1)
     ranking = np.argsort(-scores, axis=1)
     by_scores = mean_average_precision(query_labels, database_labels, scores)
-    by_ranking = mean_average_precision(
-        query_labels, database_labels, ranking=ranking
-    )
+    by_ranking = mean_average_precision(query_labels, database_labels, ranking=ranking)
     assert by_ranking == pytest.approx(by_scores, rel=1e-12)
     # A truncated ranking scores missing relevant items as precision 0.
     truncated = mean_average_precision(
@@ -59,9 +57,7 @@ def test_hand_computed_values():
     assert mean_average_precision(query, database, ranking=ranking) == pytest.approx(
         expected_ap
     )
-    assert precision_at_k(query, database, ranking=ranking, k=3) == pytest.approx(
-        2 / 3
-    )
+    assert precision_at_k(query, database, ranking=ranking, k=3) == pytest.approx(2 / 3)
     assert recall_at_k(query, database, ranking=ranking, k=3) == pytest.approx(2 / 3)
     precision, recall = precision_recall_curve(query, database, ranking=ranking)
     np.testing.assert_allclose(recall, np.linspace(0, 1, 11))

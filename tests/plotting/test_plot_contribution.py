@@ -30,10 +30,20 @@ def _flatten(images):
 def _late_fusion(**params):
     return LateFusionClassifier(
         [
-            ("text", make_pipeline(TfidfVectorizer(), LogisticRegression(C=20)),
-             "text"),
-            ("image", make_pipeline(FunctionTransformer(_flatten), StandardScaler(),
-                                    LogisticRegression(max_iter=1000)), "image"),
+            (
+                "text",
+                make_pipeline(TfidfVectorizer(), LogisticRegression(C=20)),
+                "text",
+            ),
+            (
+                "image",
+                make_pipeline(
+                    FunctionTransformer(_flatten),
+                    StandardScaler(),
+                    LogisticRegression(max_iter=1000),
+                ),
+                "image",
+            ),
         ],
         **params,
     )
@@ -66,8 +76,7 @@ def _by_hand(late, X, y):
         count = 0
         for i in range(len(y)):
             agreeing = [
-                other for other in own if i in own[other]
-                and own[other][i] == y_pred[i]
+                other for other in own if i in own[other] and own[other][i] == y_pred[i]
             ]
             count += agreeing == [name]
         decisive.append(count / len(y))
@@ -105,8 +114,10 @@ def test_draws_what_it_computed(data):
         assert_allclose([bar.get_height() for bar in bars], values)
     # Bars of one modality sit around its tick.
     centres = np.array(
-        [[bar.get_x() + bar.get_width() / 2 for bar in bars]
-         for bars in display.bars_.values()]
+        [
+            [bar.get_x() + bar.get_width() / 2 for bar in bars]
+            for bars in display.bars_.values()
+        ]
     )
     assert_allclose(centres.mean(axis=0), [0, 1], atol=1e-12)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["text", "image"]
@@ -216,7 +227,10 @@ def test_errors(data):
         )
     with pytest.raises(ValueError, match="modality names"):
         ModalityContributionDisplay.from_predictions(
-            y[:3], y[:3], np.zeros((2, 3, 10)), classes=np.arange(10),
+            y[:3],
+            y[:3],
+            np.zeros((2, 3, 10)),
+            classes=np.arange(10),
             modality_names=["only one"],
         )
     display = ModalityContributionDisplay(["a", "b"], [0.5], [0.1, 0.2])

@@ -37,8 +37,13 @@ PARAMS = [
     {"orientations": 9, "pixels_per_cell": (8, 8), "cells_per_block": (3, 3)},
     {"orientations": 4, "pixels_per_cell": (4, 4), "cells_per_block": (2, 2)},
     {"orientations": 12, "pixels_per_cell": (6, 5), "cells_per_block": (1, 1)},
-    {"orientations": 8, "pixels_per_cell": (3, 3), "cells_per_block": (2, 2),
-     "transform_sqrt": True, "block_norm": "L1"},
+    {
+        "orientations": 8,
+        "pixels_per_cell": (3, 3),
+        "cells_per_block": (2, 2),
+        "transform_sqrt": True,
+        "block_norm": "L1",
+    },
     {"orientations": 9, "pixels_per_cell": (2, 2), "cells_per_block": (1, 1)},
 ]
 
@@ -63,7 +68,7 @@ def _l2_hys(cells, block_rows, block_cols):
     features = []
     for r in range(n_rows - block_rows + 1):
         for c in range(n_cols - block_cols + 1):
-            block = cells[r:r + block_rows, c:c + block_cols]
+            block = cells[r : r + block_rows, c : c + block_cols]
             block = block / np.sqrt(np.sum(block**2) + 1e-10)
             block = np.minimum(block, 0.2)
             features.append(block / np.sqrt(np.sum(block**2) + 1e-10))
@@ -81,8 +86,10 @@ def test_cells_are_those_of_the_features(name):
     n_rows, n_cols = image.shape[0] // 4, image.shape[1] // 4
     assert display.cell_histograms.shape == (n_rows, n_cols, 9)
     assert_allclose(
-        _l2_hys(display.cell_histograms, 2, 2), hog.transform([image])[0],
-        rtol=1e-10, atol=1e-12,
+        _l2_hys(display.cell_histograms, 2, 2),
+        hog.transform([image])[0],
+        rtol=1e-10,
+        atol=1e-12,
     )
 
 

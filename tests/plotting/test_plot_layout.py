@@ -25,23 +25,33 @@ def _agg_backend():
 
 def _contribution(ax):
     return ModalityContributionDisplay(
-        ["text", "image"], [0.9, 0.8], [0.1, 0.2], weights=[0.6, 0.4],
-        fused_accuracy=0.93, name="LateFusionClassifier",
+        ["text", "image"],
+        [0.9, 0.8],
+        [0.1, 0.2],
+        weights=[0.6, 0.4],
+        fused_accuracy=0.93,
+        name="LateFusionClassifier",
     ).plot(ax=ax)
 
 
 def _missing(ax):
     scores = np.random.default_rng(0).random((2, 3, 1))
     return MissingModalityDisplay(
-        [0.0, 0.5, 1.0], scores, ["text", "image"], score_name="Accuracy",
+        [0.0, 0.5, 1.0],
+        scores,
+        ["text", "image"],
+        score_name="Accuracy",
         name="LateFusionClassifier",
     ).plot(ax=ax)
 
 
 def _retrieval(ax):
     return RetrievalPrecisionRecallDisplay(
-        [1.0, 0.5, 0.3], [0.0, 0.5, 1.0], mean_average_precision=0.5,
-        name="CorrelationMatching: text \u2192 image", prevalence=0.25,
+        [1.0, 0.5, 0.3],
+        [0.0, 0.5, 1.0],
+        mean_average_precision=0.5,
+        name="CorrelationMatching: text \u2192 image",
+        prevalence=0.25,
     ).plot(ax=ax, plot_chance_level=True)
 
 

@@ -33,10 +33,20 @@ def _flatten(images):
 def _late_fusion():
     return LateFusionClassifier(
         [
-            ("text", make_pipeline(TfidfVectorizer(), LogisticRegression(C=20)),
-             "text"),
-            ("image", make_pipeline(FunctionTransformer(_flatten), StandardScaler(),
-                                    LogisticRegression(max_iter=1000)), "image"),
+            (
+                "text",
+                make_pipeline(TfidfVectorizer(), LogisticRegression(C=20)),
+                "text",
+            ),
+            (
+                "image",
+                make_pipeline(
+                    FunctionTransformer(_flatten),
+                    StandardScaler(),
+                    LogisticRegression(max_iter=1000),
+                ),
+                "image",
+            ),
         ],
     )
 
@@ -105,8 +115,14 @@ def test_draws_what_it_computed(data):
 def test_repeats_scoring_and_modalities(data):
     late, X, y = data
     display = MissingModalityDisplay.from_estimator(
-        late, X, y, modalities=["image"], rates=[0, 0.5], scoring="balanced_accuracy",
-        n_repeats=3, random_state=1,
+        late,
+        X,
+        y,
+        modalities=["image"],
+        rates=[0, 0.5],
+        scoring="balanced_accuracy",
+        n_repeats=3,
+        random_state=1,
     )
     assert display.scores.shape == (1, 2, 3)
     assert_allclose(display.scores[0, 0], balanced_accuracy_score(y, late.predict(X)))
@@ -117,8 +133,14 @@ def test_repeats_scoring_and_modalities(data):
     assert display.ax_.get_ylabel() == "Balanced accuracy (LateFusionClassifier)"
     # Seeded: the same scores again.
     again = MissingModalityDisplay.from_estimator(
-        late, X, y, modalities="image", rates=[0, 0.5], scoring="balanced_accuracy",
-        n_repeats=3, random_state=1,
+        late,
+        X,
+        y,
+        modalities="image",
+        rates=[0, 0.5],
+        scoring="balanced_accuracy",
+        n_repeats=3,
+        random_state=1,
     )
     assert_array_equal(again.scores, display.scores)
 
@@ -142,9 +164,7 @@ def test_draws_into_the_given_axes(data):
 
     late, X, y = data
     figure, ax = plt.subplots()
-    display = MissingModalityDisplay.from_estimator(
-        late, X, y, rates=[0, 1], ax=ax
-    )
+    display = MissingModalityDisplay.from_estimator(late, X, y, rates=[0, 1], ax=ax)
     assert display.ax_ is ax
     assert display.figure_ is figure
     assert len(ax.get_lines()) == 2

@@ -39,10 +39,20 @@ def late_fusion():
     X, y = digits.data[["text", "image"]], digits.target
     late = LateFusionClassifier(
         [
-            ("text", make_pipeline(TfidfVectorizer(), LogisticRegression(C=20)),
-             "text"),
-            ("image", make_pipeline(FunctionTransformer(_flatten), StandardScaler(),
-                                    LogisticRegression(max_iter=1000)), "image"),
+            (
+                "text",
+                make_pipeline(TfidfVectorizer(), LogisticRegression(C=20)),
+                "text",
+            ),
+            (
+                "image",
+                make_pipeline(
+                    FunctionTransformer(_flatten),
+                    StandardScaler(),
+                    LogisticRegression(max_iter=1000),
+                ),
+                "image",
+            ),
         ],
         fusion="product",
         weights="learn",

@@ -40,8 +40,10 @@ def _table(n_per_class=30, noise=0.8, seed=0):
 MODALITIES = [("a", slice(0, 4)), ("b", slice(4, 7))]
 ESTIMATORS = {
     "SM": lambda: SemanticMatching(
-        [("a", LogisticRegression(), MODALITIES[0][1]),
-         ("b", GaussianNB(), MODALITIES[1][1])]
+        [
+            ("a", LogisticRegression(), MODALITIES[0][1]),
+            ("b", GaussianNB(), MODALITIES[1][1]),
+        ]
     ),
     "CM": lambda: CorrelationMatching(
         [(name, "passthrough", columns) for name, columns in MODALITIES],
@@ -97,8 +99,11 @@ def test_chance_level_is_the_precision_of_a_random_ranking():
     database_labels = np.repeat([0, 1, 2], [10, 30, 60])
     expected = (10 * 0.1 + 20 * 0.3 + 30 * 0.6) / 60
     display = RetrievalPrecisionRecallDisplay.from_predictions(
-        query_labels, database_labels, rng.random((65, 100)),
-        plot_chance_level=True, name="random",
+        query_labels,
+        database_labels,
+        rng.random((65, 100)),
+        plot_chance_level=True,
+        name="random",
     )
     assert display.prevalence == pytest.approx(expected)
     line = display.chance_level_
@@ -150,7 +155,10 @@ def test_from_estimator_agrees_with_score_and_from_predictions(
     X_train, y_train, X_test, y_test = tables
     estimator = ESTIMATORS[method]().fit(X_train, y_train)
     display = RetrievalPrecisionRecallDisplay.from_estimator(
-        estimator, X_test, y_test, query_modality=query_modality,
+        estimator,
+        X_test,
+        y_test,
+        query_modality=query_modality,
         plot_chance_level=True,
     )
     # Three balanced classes: a random ranking's precision is 1/3.
@@ -161,7 +169,8 @@ def test_from_estimator_agrees_with_score_and_from_predictions(
     q, d = (0, 1) if query_modality == "a" else (1, 0)
     other = MODALITIES[d][0]
     ranking, _ = estimator.retrieve(
-        X_test[:, MODALITIES[q][1]], X_test[:, MODALITIES[d][1]],
+        X_test[:, MODALITIES[q][1]],
+        X_test[:, MODALITIES[d][1]],
         query_modality=query_modality,
     )
     from_predictions = RetrievalPrecisionRecallDisplay.from_predictions(
@@ -169,13 +178,9 @@ def test_from_estimator_agrees_with_score_and_from_predictions(
     )
     assert_allclose(display.precision, from_predictions.precision)
     assert_allclose(display.line_.get_ydata(), from_predictions.precision)
-    expected_name = (
-        f"{type(estimator).__name__}: {query_modality} \u2192 {other}"
-    )
+    expected_name = f"{type(estimator).__name__}: {query_modality} \u2192 {other}"
     assert display.name == expected_name
-    assert display.ax_.get_legend().get_texts()[0].get_text().startswith(
-        expected_name
-    )
+    assert display.ax_.get_legend().get_texts()[0].get_text().startswith(expected_name)
     # Retrieval works: far above chance.
     assert display.mean_average_precision > 0.6
 
@@ -199,9 +204,7 @@ def test_missing_items_take_no_part(tables):
     display = RetrievalPrecisionRecallDisplay.from_estimator(
         estimator, X_missing, y_test, query_modality="a"
     )
-    ranking, _ = estimator.retrieve(
-        X_test[:, :4], X_test[10:, 4:7], query_modality="a"
-    )
+    ranking, _ = estimator.retrieve(X_test[:, :4], X_test[10:, 4:7], query_modality="a")
     assert ranking.shape == (len(y_test), len(y_test) - 10)
     precision, _ = precision_recall_curve(y_test, y_test[10:], ranking=ranking)
     assert_allclose(display.precision, precision)
@@ -217,7 +220,11 @@ def test_several_curves_on_one_axes(tables):
         estimator, X_test, y_test, query_modality="a"
     )
     second = RetrievalPrecisionRecallDisplay.from_estimator(
-        estimator, X_test, y_test, query_modality="b", ax=first.ax_,
+        estimator,
+        X_test,
+        y_test,
+        query_modality="b",
+        ax=first.ax_,
         curve_kwargs={"linestyle": "--"},
     )
     assert second.ax_ is first.ax_

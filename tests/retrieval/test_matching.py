@@ -54,9 +54,11 @@ def _scm(**kwargs):
 
 def _map_reference(Q, D, query_labels, database_labels, metric):
     """MAP from scikit-learn's average_precision_score, query by query."""
-    scores = -np.array(
-        [[np.linalg.norm(q - d) for d in D] for q in Q]
-    ) if metric == "euclidean" else None
+    scores = (
+        -np.array([[np.linalg.norm(q - d) for d in D] for q in Q])
+        if metric == "euclidean"
+        else None
+    )
     if metric == "cosine":
         Qn = Q / np.linalg.norm(Q, axis=1, keepdims=True)
         Dn = D / np.linalg.norm(D, axis=1, keepdims=True)
@@ -87,9 +89,7 @@ def test_correlation_matching_is_cca_then_retrieve(seed, metric):
     cm.fit(X[train], y[train])
     cca = CrossModalCCA(n_components=3, reg=0.01).fit(X[train, A], X[train, B])
     np.testing.assert_allclose(cm.embed(X[test, A], "a"), cca.transform(X[test, A]))
-    np.testing.assert_allclose(
-        cm.embed(X[test, B], "b"), cca.transform_y(X[test, B])
-    )
+    np.testing.assert_allclose(cm.embed(X[test, B], "b"), cca.transform_y(X[test, B]))
     ranking, scores = cm.retrieve(X[test, B], X[test, A], query_modality="b", k=7)
     expected = cca.retrieve(
         X[test, B], X[test, A], direction="y_to_x", k=7, metric=metric
@@ -249,24 +249,36 @@ def test_dataframe_with_raw_modalities():
         HOG(pixels_per_cell=(8, 8)), StandardScaler(), LogisticRegression()
     )
     audio_pipe = make_pipeline(
-        MFCC(sr=sr, n_mfcc=13, n_fft=512, hop_length=128), StandardScaler(),
+        MFCC(sr=sr, n_mfcc=13, n_fft=512, hop_length=128),
+        StandardScaler(),
         LogisticRegression(),
     )
     sm = SemanticMatching(
         [("image", image_pipe, "image"), ("audio", audio_pipe, "audio")]
     ).fit(frame.iloc[::2], y[::2])
     assert sm.score(frame.iloc[1::2], y[1::2]) > 0.9
-    ranking, _ = sm.retrieve(frame["audio"].iloc[1::2], frame["image"].iloc[1::2],
-                             query_modality="audio", k=3)
+    ranking, _ = sm.retrieve(
+        frame["audio"].iloc[1::2],
+        frame["image"].iloc[1::2],
+        query_modality="audio",
+        k=3,
+    )
     assert np.mean(y[1::2][ranking] == y[1::2][:, None]) > 0.9
     # The same modalities through CCA: features by transformers.
     cm = CorrelationMatching(
         [
-            ("image", make_pipeline(HOG(pixels_per_cell=(8, 8)), StandardScaler()),
-             "image"),
-            ("audio", make_pipeline(MFCC(sr=sr, n_mfcc=13, n_fft=512,
-                                         hop_length=128), StandardScaler()),
-             "audio"),
+            (
+                "image",
+                make_pipeline(HOG(pixels_per_cell=(8, 8)), StandardScaler()),
+                "image",
+            ),
+            (
+                "audio",
+                make_pipeline(
+                    MFCC(sr=sr, n_mfcc=13, n_fft=512, hop_length=128), StandardScaler()
+                ),
+                "audio",
+            ),
         ],
         cca=CrossModalCCA(n_components=2, reg=0.1),
         metric="euclidean",
@@ -285,9 +297,7 @@ def test_grid_search_with_retrieval_scorer():
         ]
     )
     grid = {"a__logisticregression__C": [1e-4, 1.0], "metric": ["cosine", "dot"]}
-    search = GridSearchCV(
-        sm, grid, scoring=make_retrieval_scorer("a"), cv=3
-    ).fit(X, y)
+    search = GridSearchCV(sm, grid, scoring=make_retrieval_scorer("a"), cv=3).fit(X, y)
     # A tiny C flattens modality a's posteriors: never the best.
     assert search.best_params_["a__logisticregression__C"] == 1.0
     assert search.best_estimator_.estimators_[0][-1].C == 1.0

@@ -66,9 +66,7 @@ def test_blockwise_equals_whole_matrix(metric, shape, seed):
         assert whole.shape == whole_scores.shape == (n_queries, n_kept)
         assert whole.dtype == np.int64 and whole_scores.dtype == np.float64
         for batch_size in (1, 2, 3, 7, 64, None):
-            ranking, scores = retrieve(
-                Q, D, k=k, metric=metric, batch_size=batch_size
-            )
+            ranking, scores = retrieve(Q, D, k=k, metric=metric, batch_size=batch_size)
             np.testing.assert_array_equal(ranking, whole)
             # BLAS may round a product differently in the last bit for another
             # block shape; the ranking above is what must not change.
@@ -89,8 +87,10 @@ def test_matches_brute_force_reference(metric, shape, seed):
         ranking, scores = retrieve(Q, D, k=k, metric=metric, batch_size=4)
         np.testing.assert_array_equal(ranking, expected)
         np.testing.assert_allclose(
-            scores, np.take_along_axis(expected_scores, expected, axis=1),
-            rtol=0, atol=1e-12,
+            scores,
+            np.take_along_axis(expected_scores, expected, axis=1),
+            rtol=0,
+            atol=1e-12,
         )
 
 
@@ -271,7 +271,9 @@ def test_cuda_equals_cpu(metric):
             np.testing.assert_allclose(scores, expected[1], rtol=0, atol=1e-12)
     np.testing.assert_allclose(
         similarity(Q, D, metric=metric, device="cuda"),
-        similarity(Q, D, metric=metric), rtol=0, atol=1e-12,
+        similarity(Q, D, metric=metric),
+        rtol=0,
+        atol=1e-12,
     )
 
 

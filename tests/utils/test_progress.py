@@ -37,9 +37,7 @@ def test_bar_closed_on_error(capsys):
 def test_updates_from_threads_all_count(capsys):
     n_threads, per_thread = 8, 500
 
-    with progress_bar(
-        n_threads * per_thread, verbose=True, desc="Threads"
-    ) as bar:
+    with progress_bar(n_threads * per_thread, verbose=True, desc="Threads") as bar:
 
         def work():
             for _ in range(per_thread):
