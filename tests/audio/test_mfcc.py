@@ -104,6 +104,8 @@ SETTINGS = [
     dict(sr=16000, n_fft=512, hop_length=100, window="blackman", n_mels=40),
     dict(sr=16000, n_fft=512, hop_length=128, window=("kaiser", 8.0), n_mels=40),
     dict(sr=16000, n_fft=1024, hop_length=256, window="hamming", n_mels=64),
+    # Four cosine terms: three taps a side, the general loop of the kernel.
+    dict(sr=16000, n_fft=512, hop_length=128, window="blackmanharris", n_mels=40),
 ]
 
 
@@ -170,6 +172,7 @@ def test_frames_equal_librosa_on_fsdd(setting):
         ("hann", None, 2),
         ("hamming", None, 2),
         ("blackman", None, 3),
+        ("blackmanharris", None, 4),
         (("kaiser", 8.0), None, None),
         ("hann", 400, None),
         ("boxcar", None, 1),

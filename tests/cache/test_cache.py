@@ -547,3 +547,17 @@ def test_stateless_steps_are_accepted(tmp_path):
         make_pipeline(ImageReader(), DenseSIFT(), StatsPooling()),
     ]:
         CachedTransformer(transformer, memory=tmp_path)._check_stateless()
+
+
+def test_one_column_frame_is_a_column_of_samples(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {"audio": [rng.standard_normal(2000).astype(np.float32) for _ in range(4)]}
+    )
+    mfcc = MFCC(sr=8000, n_mfcc=5)
+    cached = CachedTransformer(mfcc, memory=tmp_path).fit(frame)
+    np.testing.assert_array_equal(cached.transform(frame), mfcc.transform(frame))
+    # Keyed by each clip, as for a list of the same clips.
+    assert cached.is_cached(list(frame["audio"])).all()

@@ -325,3 +325,20 @@ def test_skip_missing_raw_checks_cover_raw_input():
 )
 def test_sklearn_checks(estimator, check):
     check(estimator)
+
+
+def test_block_scaler_weights_below_one_shrink_a_block():
+    # A block's total variance is its weight squared, however wide it is.
+    X = np.random.default_rng(0).normal(size=(50, 6)) * [1, 1, 1, 1, 10, 10]
+    blocks = [("a", [0, 1, 2, 3]), ("b", [4, 5])]
+    scaled = BlockScaler(blocks=blocks, weights=[0.25, 1.0]).fit_transform(X)
+    np.testing.assert_allclose(_block_variances(scaled, blocks), [0.0625, 1.0])
+
+
+def test_skip_missing_takes_a_one_column_frame_of_cells(digits_missing):
+    # A one-column DataFrame of raw cells is a column of samples, as a
+    # Series is (ColumnTransformer hands it over that way with ["audio"]).
+    frame = digits_missing.data[["audio"]]
+    out = SkipMissing(_mfcc()).fit(frame).transform(frame)
+    series = SkipMissing(_mfcc()).fit(frame["audio"]).transform(frame["audio"])
+    np.testing.assert_array_equal(out, series)
