@@ -142,3 +142,13 @@ def test_similarity_values():
     )
     with pytest.raises(ValueError, match="same space"):
         similarity(Q, D[:, :2])
+
+
+def test_one_dimensional_second_modality_is_one_column():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 5))
+    y = X[:, 0] + 0.1 * rng.normal(size=40)
+    cca = CrossModalCCA(n_components=1).fit(X, y)
+    np.testing.assert_array_equal(cca.transform_y(y), cca.transform_y(y[:, None]))
+    X_c, y_c = cca.transform(X, y)
+    np.testing.assert_array_equal(y_c, cca.transform_y(y[:, None]))
