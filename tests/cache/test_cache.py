@@ -397,8 +397,8 @@ def test_entry_of_another_kind_is_recomputed(
 def test_refuses_transformers_that_learn(tmp_path, samples):
     sets = [np.random.default_rng(i).normal(size=(5, 3)) for i in range(4)]
     for transformer, culprit in [
-        (BagOfWords(n_words=2), "BagOfWords"),
-        (make_pipeline(Spy(), BagOfWords(n_words=2)), r"BagOfWords \(in Pipeline"),
+        (BagOfWords(n_clusters=2), "BagOfWords"),
+        (make_pipeline(Spy(), BagOfWords(n_clusters=2)), r"BagOfWords \(in Pipeline"),
         (make_pipeline(Spy(), StandardScaler()), "StandardScaler"),
         (make_union(Spy(), StandardScaler()), "StandardScaler"),
     ]:
