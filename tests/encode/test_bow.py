@@ -263,34 +263,27 @@ def test_defaults_are_pinned():
     )
 
 
-def _spy_assignment(monkeypatch):
+def _spy_assignment(spy_on):
     """Record which assignment kernel receives which kind of array."""
     from skmm.encode import _assign_numba, _assign_xp, _bow
     from skmm.utils._device import is_cupy_array
 
     calls = []
-
-    def spy(module, name, kind):
-        original = getattr(module, name)
-
-        def wrapped(X, *args, **kwargs):
-            calls.append((kind, is_cupy_array(X)))
-            return original(X, *args, **kwargs)
-
-        monkeypatch.setattr(module, name, wrapped)
-
-    spy(_assign_numba, "assign_direct", "cpu")
-    spy(_assign_numba, "assign_gemm", "cpu")
-    spy(_bow, "_soft_weights_cpu", "cpu")
-    spy(_assign_xp, "nearest_centre", "device")
-    spy(_assign_xp, "sq_distances_softmin", "device")
+    for module, name, kind in [
+        (_assign_numba, "assign_direct", "cpu"),
+        (_assign_numba, "assign_gemm", "cpu"),
+        (_bow, "_soft_weights_cpu", "cpu"),
+        (_assign_xp, "nearest_centre", "device"),
+        (_assign_xp, "sq_distances_softmin", "device"),
+    ]:
+        spy_on(calls, module, name, kind, is_cupy_array)
     return calls
 
 
 @pytest.mark.parametrize("assignment", ["hard", "soft"])
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 @pytest.mark.parametrize("on_device", [False, True])
-def test_device_dispatch(cupy, monkeypatch, assignment, device, on_device):
+def test_device_dispatch(cupy, spy_on, assignment, device, on_device):
     from skmm.utils._device import is_cupy_array
 
     sets = _sets(9, n_samples=12)
@@ -300,7 +293,7 @@ def test_device_dispatch(cupy, monkeypatch, assignment, device, on_device):
         n_clusters=4, assignment=assignment, random_state=0, device=device
     ).fit(sets)
     assert bow.device_ == device
-    calls = _spy_assignment(monkeypatch)
+    calls = _spy_assignment(spy_on)
     out = bow.transform([cupy.asarray(s) for s in sets] if on_device else sets)
     # The sets are stacked on the host for either kernel; the device one
     # copies them over itself.

@@ -187,7 +187,7 @@ def test_fit_is_minibatch_kmeans_on_the_subsample():
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 @pytest.mark.parametrize("on_device", [False, True])
 @pytest.mark.parametrize("d", [5, 64])
-def test_device_dispatch(cupy, monkeypatch, device, on_device, d):
+def test_device_dispatch(cupy, spy_on, device, on_device, d):
     from skmm.encode import _assign_numba, _assign_xp
     from skmm.utils._device import is_cupy_array
 
@@ -196,19 +196,9 @@ def test_device_dispatch(cupy, monkeypatch, device, on_device, d):
     vlad = VLAD(n_clusters=4, random_state=0, device=device).fit(sets)
     assert vlad.device_ == device
     calls = []
-
-    def spy(module, name, kind):
-        original = getattr(module, name)
-
-        def wrapped(X, *args, **kwargs):
-            calls.append((kind, is_cupy_array(X)))
-            return original(X, *args, **kwargs)
-
-        monkeypatch.setattr(module, name, wrapped)
-
-    spy(_assign_numba, "assign_direct", "cpu")
-    spy(_assign_numba, "assign_gemm", "cpu")
-    spy(_assign_xp, "nearest_centre", "device")
+    spy_on(calls, _assign_numba, "assign_direct", "cpu", is_cupy_array)
+    spy_on(calls, _assign_numba, "assign_gemm", "cpu", is_cupy_array)
+    spy_on(calls, _assign_xp, "nearest_centre", "device", is_cupy_array)
     out = vlad.transform([cupy.asarray(s) for s in sets] if on_device else sets)
     # Sets are stacked on the host for either kernel; the device kernel
     # copies them over itself.

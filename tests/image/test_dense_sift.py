@@ -254,26 +254,17 @@ def _install_cupy_stand_in(monkeypatch):
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_device_dispatch_reaches_the_right_kernel(monkeypatch, n_jobs):
+def test_device_dispatch_reaches_the_right_kernel(monkeypatch, spy_on, n_jobs):
     # The stand-in's arrays run through OpenCV, Numba and NumPy alike, so
     # only which kernel runs, and on what, tells the paths apart.
     from skmm.image import _dense_sift, _dense_sift_numba
 
     cupy = _install_cupy_stand_in(monkeypatch)
     calls = []
-
-    def spy(module, name, label):
-        function = getattr(module, name)
-
-        def wrapped(image, *args, **kwargs):
-            calls.append((label, type(image)))
-            return function(image, *args, **kwargs)
-
-        monkeypatch.setattr(module, name, wrapped)
-
-    spy(_dense_sift, "to_gray_uint8", "gray")  # OpenCV's conversion, on the host
-    spy(_dense_sift_numba, "gradient_bins", "numba")
-    spy(_dense_sift_xp, "dense_sift_batch", "xp")
+    # OpenCV's gray conversion, on the host.
+    spy_on(calls, _dense_sift, "to_gray_uint8", "gray")
+    spy_on(calls, _dense_sift_numba, "gradient_bins", "numba")
+    spy_on(calls, _dense_sift_xp, "dense_sift_batch", "xp")
     images = [real_images()["coins"][:64, :80], real_images()["camera"][:64, :80]]
     expected = DenseSIFT(step=16, size=8).fit(images).transform(images)
     on_device = [cupy.asarray(image) for image in images]

@@ -404,31 +404,21 @@ def _install_cupy_stand_in(monkeypatch):
     return _cupy_stand_in.install(monkeypatch)
 
 
-def _spy_kernels(monkeypatch):
+def _spy_kernels(spy_on):
     """Record ``(kernel, type of the images it gets)`` for HOG's kernels."""
     calls = []
-
-    def spy(module, name, label):
-        kernel = getattr(module, name)
-
-        def wrapped(images, *args, **kwargs):
-            calls.append((label, type(images)))
-            return kernel(images, *args, **kwargs)
-
-        monkeypatch.setattr(module, name, wrapped)
-
-    spy(_hog_numba, "hog_batch", "numba")
-    spy(_hog_numba, "hog_batch_parallel", "numba")
-    spy(_hog_xp, "hog_batch", "xp")
+    spy_on(calls, _hog_numba, "hog_batch", "numba")
+    spy_on(calls, _hog_numba, "hog_batch_parallel", "numba")
+    spy_on(calls, _hog_xp, "hog_batch", "xp")
     return calls
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_device_dispatch_reaches_the_right_kernel(monkeypatch, n_jobs):
+def test_device_dispatch_reaches_the_right_kernel(monkeypatch, spy_on, n_jobs):
     # The stand-in's arrays run through Numba and NumPy alike, so only the
     # kernel each call reaches, and what it receives, tells the paths apart.
     cupy = _install_cupy_stand_in(monkeypatch)
-    calls = _spy_kernels(monkeypatch)
+    calls = _spy_kernels(spy_on)
     images = random_images(9, np.float64, n=4)
     expected = HOG(n_jobs=1).fit(images).transform(images)
     calls.clear()
