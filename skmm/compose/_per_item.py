@@ -15,7 +15,9 @@ from skmm.base import (
     is_stateless,
     with_input_kind,
 )
+from skmm.compose._per_item_xp import DEVICE_STATS, pool_segments
 from skmm.encode._pooling import STATS, _check_stats, pool_flat
+from skmm.utils._device import array_module, is_cupy_array, to_numpy
 from skmm.utils._validation import _as_column, _is_missing, _sample_label
 
 __all__ = ["PerItem"]
@@ -153,6 +155,11 @@ class PerItem(PerSampleOutputMixin, TransformerMixin, BaseEstimator):
     :class:`~skmm.fusion.SkipMissing` to treat those rows as missing. An
     error of ``transformer`` that names "sample k" of the flattened batch is
     re-raised with the row and item it is.
+
+    Item vectors on a GPU (a transformer with ``device="cuda"`` returns
+    CuPy arrays) are pooled there: "mean", "std", "var", "min" and "max" in
+    array code, other statistics through the host; the output stays on the
+    device.
 
     ``PerItem`` is stateless (its tags say ``requires_fit=False``) exactly
     when ``transformer`` is (:func:`skmm.base.is_stateless`): then
@@ -323,7 +330,8 @@ or list of ndarray
         if stats is None:
             if sp.issparse(Z):
                 Z = Z.toarray()
-            Z = np.asarray(Z)
+            if not is_cupy_array(Z):
+                Z = np.asarray(Z)
             return [Z[a:b] for a, b in bounds]
         if sp.issparse(Z) and stats == ("mean",):
             counts = np.diff(offsets)
@@ -336,6 +344,8 @@ or list of ndarray
                 shape=(len(counts), n_items),
             )
             return (means @ sp.csr_matrix(Z)).asformat(Z.format)
+        if is_cupy_array(Z):
+            return self._pool_on_device(Z, offsets, stats)
         if sp.issparse(Z):
             Z = Z.toarray()
         Z = np.asarray(Z)
@@ -347,6 +357,18 @@ or list of ndarray
         if len(offsets) == 1:
             return np.zeros((0, len(stats) * Z.shape[1]))
         return pool_flat(Z, offsets, stats)
+
+    def _pool_on_device(self, Z, offsets, stats):
+        """Pooling of CuPy item vectors, which stay on the device."""
+        if Z.ndim != 2:
+            raise ValueError(
+                f"{type(self.transformer).__name__} returned an array of shape "
+                f"{Z.shape}; PerItem pools 2-D outputs (one row per item)."
+            )
+        if all(stat in DEVICE_STATS for stat in stats):
+            return pool_segments(Z, offsets, stats)
+        xp = array_module(Z)
+        return xp.asarray(pool_flat(to_numpy(Z), offsets, stats))
 
     def get_feature_names_out(self, input_features=None):
         """The transformer's feature names, suffixed by the statistic

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -236,3 +238,52 @@ def test_audio_pair_tuple_is_one_item():
     out = per_item.fit_transform(cells)
     assert out.shape[0] == 2
     np.testing.assert_allclose(out[0], out[1], rtol=1e-5)
+
+
+def _install_cupy_stand_in(monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))
+    import _cupy_stand_in
+
+    return _cupy_stand_in.install(monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "pooling", [["mean", "std", "var", "min", "max"], ["median", "mean"], None]
+)
+def test_device_item_vectors_are_pooled_on_the_device(monkeypatch, pooling):
+    cupy = _install_cupy_stand_in(monkeypatch)
+    cells = _mixed_cells(np.random.default_rng(10))
+    params = dict(pixels_per_cell=(8, 8), cells_per_block=(1, 1))
+    expected = PerItem(HOG(**params), pooling=pooling).fit_transform(cells)
+    # Images on the device (as ImageReader(device="cuda") gives them).
+    on_device = [
+        [cupy.asarray(i) for i in c] if isinstance(c, list | tuple) else cupy.asarray(c)
+        for c in cells
+    ]
+    hog = HOG(device="cuda", **params)
+    out = PerItem(hog, pooling=pooling).fit_transform(on_device)
+    if pooling is None:
+        assert all(type(s) is cupy.ndarray for s in out)
+        for got, want in zip(out, expected, strict=True):
+            np.testing.assert_allclose(got.get(), want, atol=1e-12)
+    else:
+        assert type(out) is cupy.ndarray
+        np.testing.assert_allclose(out.get(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.gpu
+def test_cuda_pooling_equals_cpu():
+    cupy = pytest.importorskip("cupy")
+    if not cupy.cuda.is_available():
+        pytest.skip("no CUDA device")
+    cells = _mixed_cells(np.random.default_rng(11))
+    params = dict(pixels_per_cell=(8, 8), cells_per_block=(1, 1))
+    stats = ["mean", "std", "min", "max"]
+    expected = PerItem(HOG(**params), pooling=stats).fit_transform(cells)
+    on_device = [
+        [cupy.asarray(i) for i in c] if isinstance(c, list | tuple) else cupy.asarray(c)
+        for c in cells
+    ]
+    hog = HOG(device="cuda", **params)
+    out = PerItem(hog, pooling=stats).fit_transform(on_device)
+    np.testing.assert_allclose(cupy.asnumpy(out), expected, rtol=1e-6, atol=1e-9)
