@@ -240,6 +240,15 @@ def test_audio_pair_tuple_is_one_item():
     np.testing.assert_allclose(out[0], out[1], rtol=1e-5)
 
 
+def _to_device(cupy, cells):
+    """The cells with their images on the device, as ImageReader(device="cuda")
+    gives them."""
+    return [
+        [cupy.asarray(i) for i in c] if isinstance(c, list | tuple) else cupy.asarray(c)
+        for c in cells
+    ]
+
+
 def _install_cupy_stand_in(monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))
     import _cupy_stand_in
@@ -255,11 +264,7 @@ def test_device_item_vectors_are_pooled_on_the_device(monkeypatch, pooling):
     cells = _mixed_cells(np.random.default_rng(10))
     params = dict(pixels_per_cell=(8, 8), cells_per_block=(1, 1))
     expected = PerItem(HOG(**params), pooling=pooling).fit_transform(cells)
-    # Images on the device (as ImageReader(device="cuda") gives them).
-    on_device = [
-        [cupy.asarray(i) for i in c] if isinstance(c, list | tuple) else cupy.asarray(c)
-        for c in cells
-    ]
+    on_device = _to_device(cupy, cells)
     hog = HOG(device="cuda", **params)
     out = PerItem(hog, pooling=pooling).fit_transform(on_device)
     if pooling is None:
@@ -280,10 +285,7 @@ def test_cuda_pooling_equals_cpu():
     params = dict(pixels_per_cell=(8, 8), cells_per_block=(1, 1))
     stats = ["mean", "std", "min", "max"]
     expected = PerItem(HOG(**params), pooling=stats).fit_transform(cells)
-    on_device = [
-        [cupy.asarray(i) for i in c] if isinstance(c, list | tuple) else cupy.asarray(c)
-        for c in cells
-    ]
+    on_device = _to_device(cupy, cells)
     hog = HOG(device="cuda", **params)
     out = PerItem(hog, pooling=stats).fit_transform(on_device)
     np.testing.assert_allclose(cupy.asnumpy(out), expected, rtol=1e-6, atol=1e-9)
