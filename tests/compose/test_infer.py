@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -185,3 +186,23 @@ def test_relative_paths_read_from_the_working_directory(media, monkeypatch):
     monkeypatch.chdir(os.path.dirname(media["png"]))
     X = pd.DataFrame({"p": ["picture.png", "picture.jpg"]})
     assert infer_modalities(X)["p"] == ModalityInfo("image", False, "path")
+
+
+CLIPART_DIR = Path(__file__).parents[2].parent / "shared" / "data" / "openclipart"
+
+
+@pytest.mark.data
+@pytest.mark.skipif(
+    not (CLIPART_DIR / "items.csv").is_file(),
+    reason=f"clip art not found at {CLIPART_DIR} (real data lives in ../shared/data)",
+)
+def test_real_clipart_table():
+    from skmm.datasets import load_openclipart
+
+    clipart = load_openclipart(CLIPART_DIR)
+    X = clipart.data.assign(category=clipart.target_names[clipart.target])
+    assert infer_modalities(X) == {
+        "image": ModalityInfo("image", False, "path"),
+        "title": ModalityInfo("text", False, "value"),
+        "category": ModalityInfo("categorical", False, "value"),
+    }
