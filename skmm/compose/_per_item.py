@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmm.base import (
     PerSampleOutputMixin,
+    _is_audio_pair,
     _wrap_vectors,
     get_skmm_tags,
     is_stateless,
@@ -29,15 +30,7 @@ _SAMPLE_IN_MESSAGE = re.compile(r"\bsample (\d+)\b")
 def _is_item_list(cell):
     """True for a cell of several items: a list or tuple, except the
     ``(samples, sample_rate)`` pair that audio readers take as one item."""
-    if isinstance(cell, list):
-        return True
-    if isinstance(cell, tuple):
-        return not (
-            len(cell) == 2
-            and isinstance(cell[0], np.ndarray)
-            and isinstance(cell[1], int | float | np.integer | np.floating)
-        )
-    return False
+    return isinstance(cell, list | tuple) and not _is_audio_pair(cell)
 
 
 def _missing_cell_error(label, value, item=None):

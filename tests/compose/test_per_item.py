@@ -289,3 +289,16 @@ def test_cuda_pooling_equals_cpu():
     hog = HOG(device="cuda", **params)
     out = PerItem(hog, pooling=stats).fit_transform(on_device)
     np.testing.assert_allclose(cupy.asnumpy(out), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_error_in_late_fusion_blames_the_odd_cell_not_list_cells():
+    # One caption or a list of captions per row, and one array by mistake:
+    # list cells are of their items' kind, so the array is the odd cell.
+    notes = ["a red car", "a dog", "a blue bus", "two cats"]
+    notes += [["a tall tree", "green leaves"]] * 5 + [np.zeros(3)]
+    X = pd.DataFrame({"notes": notes})
+    y = np.arange(10) % 2
+    text = make_pipeline(PerItem(TfidfVectorizer()), LogisticRegression())
+    model = LateFusionClassifier([("notes", text, "notes")])
+    with pytest.raises(Exception, match="sample 9 holds 'array' where its column"):
+        model.fit(X, y)
