@@ -675,6 +675,10 @@ def _join_front(estimator, front, rest):
 
 
 def _cell_kind(value):
+    if isinstance(value, list | tuple) and value and not _is_audio_pair(value):
+        # A cell of several items (PerItem's list cells) is of its items'
+        # kind, so that one path and a list of paths agree.
+        return _cell_kind(value[0])
     if isinstance(value, str):
         return "str"
     if isinstance(value, os.PathLike):
@@ -684,6 +688,16 @@ def _cell_kind(value):
     if isinstance(value, np.ndarray | list | tuple) or hasattr(value, "__array__"):
         return "array"
     return type(value).__name__
+
+
+def _is_audio_pair(value):
+    """True for the ``(samples, sample_rate)`` tuple audio readers take."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], np.ndarray)
+        and isinstance(value[1], numbers.Real)
+    )
 
 
 def _odd_cell(cells):
