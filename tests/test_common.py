@@ -11,6 +11,7 @@ from skmm.fusion import LateFusionClassifier, LateFusionRegressor
 from skmm.retrieval import (
     CorrelationMatching,
     CrossModalCCA,
+    GeneralizedCCA,
     KernelCCA,
     SemanticCorrelationMatching,
     SemanticMatching,
@@ -55,6 +56,13 @@ _FAST_PARAMS = {
             ("b", "passthrough", slice(0, None)),
         ],
         cca=CrossModalCCA(n_components=1),
+    ),
+    GeneralizedCCA: dict(
+        transformers=[
+            ("a", "passthrough", slice(0, None, 2)),
+            ("b", "passthrough", slice(0, None)),
+        ],
+        n_components=1,
     ),
     SemanticMatching: dict(
         estimators=[
