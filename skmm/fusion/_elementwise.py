@@ -103,6 +103,12 @@ class CommonSpaceFusion(_BlockTransformer):
     Each projection is fitted on the rows that hold its block (the
     generalized CCA on every row, masking the missing blocks).
 
+    In an aligned space (``"gcca"``, ``"pls"``) every block estimates the
+    same scores, so their product is close to a power of them: with an
+    even number of modalities it loses their sign, and a linear model
+    downstream sees mostly the magnitude. The product is meant for models
+    that use interactions, or beside the sum (a ``FeatureUnion`` of both).
+
     Examples
     --------
     >>> import numpy as np
