@@ -8,6 +8,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.kernel_approximation import Nystroem
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from skmm.retrieval._cca import _inverse_sqrt, _ridge
@@ -347,6 +348,8 @@ class GeneralizedCCA(_BaseMatching):
             self.classes_ = np.unique(y)
         elif self.label_view:
             raise ValueError("label_view needs the labels y in fit.")
+        if self.label_view:
+            check_classification_targets(y)
         for name, rows in zip(names, present, strict=True):
             if rows.sum() < self.n_components:
                 raise ValueError(

@@ -254,6 +254,8 @@ def test_bad_input():
         _gcca(n_components=2).fit(X_empty, y)
     with pytest.raises(ValueError, match="label_view needs the labels"):
         _gcca(label_view=True).fit(X)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        _gcca(label_view=True).fit(X, X[:, 0])
     gcca = _gcca(n_components=2).fit(X)
     with pytest.raises(ValueError, match="Unknown modality 'audio'.*'a', 'b', 'c'"):
         gcca.embed(X[:, COLUMNS[0]], modality="audio")
