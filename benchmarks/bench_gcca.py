@@ -19,8 +19,9 @@ its two directions), then refitted on all training samples. Then the same
 with 30% and with 60% of each modality's training cells missing
 (independently, seed 0; a sample left with none gets one back): GCCA fits on
 every sample through the modalities it has, a pairwise CCA only on the
-samples that hold both of its modalities. The learned steps (scaler, PCA, TF-IDF) are fitted on the
-training samples holding their modality. The test set is complete.
+samples that hold both of its modalities. The learned steps (scaler, PCA,
+TF-IDF) are fitted on the training samples holding their modality. The test
+set is complete.
 
 (ii) Wikipedia (693 test pairs, the data set's precomputed features: SIFT
 histograms, square-rooted, and 1000-d TF-IDF): ``GeneralizedCCA`` with the
