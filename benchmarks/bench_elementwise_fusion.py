@@ -50,6 +50,8 @@ from skmm.image import HOG
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 WIDTH = 20
+# The clip art holds posters of up to 169 megapixels: local, trusted files.
+Image.MAX_IMAGE_PIXELS = None
 REDUCED = 128
 IMAGE_SIZE = 64
 
