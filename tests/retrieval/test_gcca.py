@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skmm.retrieval import (
     CorrelationMatching,
@@ -130,16 +131,19 @@ def test_missing_rows_solve_the_masked_objective(seed, reg):
         np.testing.assert_allclose(W, W_ref * signs * np.sqrt(79), atol=1e-8)
 
 
-def test_missing_cells_still_contribute():
-    """With 40% of each modality missing, GCCA on every row beats pairwise
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_missing_cells_still_contribute(seed):
+    """With 60% of each modality missing, GCCA on every row beats pairwise
     CCA on the rows that hold both (the complete-case analysis)."""
-    X, y = _table(n_per_class=40, noise=1.5, seed=4)
-    X_test, y_test = _table(n_per_class=40, noise=1.5, seed=5)
+    X, y = _table(n_per_class=20, noise=1.0, seed=seed)
+    X, X_test, y, y_test = X[::2], X[1::2], y[::2], y[1::2]
     rng = np.random.default_rng(0)
-    X = X.copy()
+    complete, X = X, X.copy()
     for columns in COLUMNS:
-        X[rng.random(len(X)) < 0.4, columns] = np.nan
-    X[np.isnan(X).all(axis=1), COLUMNS[0]] = X_test[:1, COLUMNS[0]]
+        X[rng.random(len(X)) < 0.6, columns] = np.nan
+    # A sample left with no modality gets its first one back.
+    empty = np.isnan(X).all(axis=1)
+    X[empty, COLUMNS[0]] = complete[empty, COLUMNS[0]]
     gcca = _gcca(n_components=3, reg=0.1).fit(X, y)
     pairs = gcca.pair_scores(X_test, y_test)
     pairwise = {}
@@ -155,7 +159,7 @@ def test_missing_cells_still_contribute():
         ).fit(X[both], y[both])
         pairwise[a, b] = cm.score(X_test, y_test, query_modality=a)
         pairwise[b, a] = cm.score(X_test, y_test, query_modality=b)
-    assert np.mean(list(pairs.values())) > np.mean(list(pairwise.values()))
+    assert np.mean(list(pairs.values())) > np.mean(list(pairwise.values())) + 0.01
 
 
 def test_table_api_and_pairs():
@@ -195,7 +199,7 @@ def test_table_api_and_pairs():
 
 
 def test_dataframe_with_pipelines_and_label_view():
-    X, y = _table(noise=2.0)
+    X, y = _table(n_per_class=60, noise=2.0)
     frame = pd.DataFrame(
         {
             "a": list(X[:, COLUMNS[0]]),
@@ -204,8 +208,8 @@ def test_dataframe_with_pipelines_and_label_view():
         }
     )
     frame.loc[:9, "b"] = None
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer
+    train, test = frame.iloc[::2], frame.iloc[1::2]
+    y_train, y_test = y[::2], y[1::2]
 
     stack = FunctionTransformer(np.vstack)
     gcca = GeneralizedCCA(
@@ -216,11 +220,12 @@ def test_dataframe_with_pipelines_and_label_view():
         ],
         n_components=3,
     )
-    plain = gcca.fit(frame, y).score(frame, y)
-    labelled = gcca.set_params(label_view=True, eigenvalue_power=4).fit(frame, y)
-    assert labelled.n_present_.tolist() == [len(y), len(y) - 10, len(y)]
+    plain = gcca.fit(train, y_train).score(test, y_test)
+    labelled = gcca.set_params(label_view=True, eigenvalue_power=4)
+    labelled.fit(train, y_train)
+    assert labelled.n_present_.tolist() == [120, 115, 120]
     # The class indicators pull the space toward the categories.
-    assert labelled.score(frame, y) > plain
+    assert labelled.score(test, y_test) > plain + 0.02
 
 
 @pytest.mark.parametrize("kernel", ["rbf", "chi2"])
