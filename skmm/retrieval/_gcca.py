@@ -395,16 +395,16 @@ class GeneralizedCCA(_BaseMatching):
             _check_finite(Z, name, np.flatnonzero(rows))
             kernel_map = None
             if self.kernel is not None:
-                kernel_map, Z = self._kernel_map(Z, seed)
+                kernel_map, Z = self._kernel_map(Z, name, seed)
             self.kernel_maps_.append(kernel_map)
             features.append(Z)
         return features
 
-    def _kernel_map(self, Z, seed):
+    def _kernel_map(self, Z, name, seed):
         if self.kernel == "chi2" and Z.min() < 0:
             raise ValueError(
                 "The chi2 kernel takes non-negative features (histograms); "
-                "a modality's features have negative values."
+                f"modality {name!r} has negative values."
             )
         gamma = self.gamma
         if gamma is None and self.kernel in _GAMMA_KERNELS:

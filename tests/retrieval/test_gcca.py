@@ -237,7 +237,7 @@ def test_kernel_maps(kernel):
     assert [m.n_components for m in gcca.kernel_maps_] == [40, 40, 40]
     assert gcca.transform(X).shape == (len(X), 9)
     assert gcca.score(X, y) > 0.5
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="non-negative.*modality 'a'"):
         _gcca(kernel="chi2", n_components=2).fit(X - 10, y)
 
 
