@@ -8,11 +8,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skmm.base import get_skmm_tags
 from skmm.compose import PerItem
 from skmm.encode import VLAD, BagOfWords, FisherVector
-from skmm.fusion import LateFusionClassifier, LateFusionRegressor
+from skmm.fusion import CommonSpaceFusion, LateFusionClassifier, LateFusionRegressor
 from skmm.image import HOG
 from skmm.retrieval import (
     CorrelationMatching,
     CrossModalCCA,
+    GeneralizedCCA,
     KernelCCA,
     SemanticCorrelationMatching,
     SemanticMatching,
@@ -59,6 +60,17 @@ _FAST_PARAMS = {
             ("b", "passthrough", slice(0, None)),
         ],
         cca=CrossModalCCA(n_components=1),
+    ),
+    # Two interleaved blocks of a 1-d common space.
+    CommonSpaceFusion: dict(
+        blocks=[("a", slice(0, None, 2)), ("b", slice(1, None, 2))], n_components=1
+    ),
+    GeneralizedCCA: dict(
+        transformers=[
+            ("a", "passthrough", slice(0, None, 2)),
+            ("b", "passthrough", slice(0, None)),
+        ],
+        n_components=1,
     ),
     SemanticMatching: dict(
         estimators=[
