@@ -375,16 +375,12 @@ class MFCC(
         return self
 
     def _constants(self, dtype, device="cpu"):
-        import librosa
-
+        from skmm.audio import _filters
         from skmm.audio._mfcc_cpu import sparse_filters, spectral_taps
 
         n_fft = self.n_fft
-        window = librosa.filters.get_window(
-            self.window, self.win_length or n_fft, fftbins=True
-        )
-        window = librosa.util.pad_center(window, size=n_fft)
-        mel_basis = librosa.filters.mel(
+        window = _filters.padded_window(self.window, self.win_length or n_fft, n_fft)
+        mel_basis = _filters.mel(
             sr=self.sr,
             n_fft=n_fft,
             n_mels=self.n_mels,
@@ -392,7 +388,6 @@ class MFCC(
             fmax=self.fmax,
             htk=self.htk,
             norm=self.mel_norm,
-            dtype=np.float32,
         )
         dct = _dct_matrix(
             self.n_mels, self.n_mfcc, self.dct_type, self.norm, self.lifter
