@@ -96,24 +96,17 @@ def mfcc_batch(
     """
     dtype = signal.dtype
     n_total = frame_starts.shape[0]
-    mel_basis_t = constants.mel_basis_t.astype(dtype, copy=False)
-    db = np.empty((n_total, mel_basis_t.shape[1]), dtype=dtype)
-    chunk = max(1, min(constants.max_frames, -(-n_total // n_threads)))
-    bounds = [(b, min(b + chunk, n_total)) for b in range(0, n_total, chunk)]
-    job = functools.partial(
-        _log_mel_chunk, signal, frame_starts, constants, power, mel_basis_t, db
-    )
-    if n_threads > 1 and len(bounds) > 1:
-        from joblib import Parallel, delayed
+    db = np.empty((n_total, constants.mel_basis_t.shape[1]), dtype=dtype)
+    job = functools.partial(_log_mel_chunk, signal, frame_starts, constants, power, db)
+    _run_chunks(n_total, constants.max_frames, n_threads, job)
+    return cepstra(db, frame_offsets, constants, top_db)
 
-        # The chunks write into one shared ``db``: threads whatever the
-        # active joblib backend (this runs inside one batch's task).
-        Parallel(n_jobs=n_threads, require="sharedmem")(
-            delayed(job)(bound) for bound in bounds
-        )
-    else:
-        for bound in bounds:
-            job(bound)
+
+def cepstra(db, frame_offsets, constants, top_db):
+    """MFCC frames (with deltas) from the mel power spectrogram ``db`` of a
+    batch, which is overwritten by its decibels; returns ``(frames,
+    frame_offsets)``."""
+    dtype = db.dtype
     # 10 log10(x) as ln(x) 10 / ln(10): NumPy's log is vectorised, log10 not.
     np.maximum(db, 1e-10, out=db)
     np.log(db, out=db)
@@ -140,21 +133,51 @@ def mfcc_batch(
     return coefficients, frame_offsets
 
 
+def _run_chunks(n_total, max_frames, n_threads, job):
+    """``job((begin, end))`` over chunks of at most ``max_frames`` frames;
+    ``n_threads`` threads share them (the jobs write into shared arrays)."""
+    chunk = max(1, min(max_frames, -(-n_total // n_threads)))
+    bounds = [(b, min(b + chunk, n_total)) for b in range(0, n_total, chunk)]
+    if n_threads > 1 and len(bounds) > 1:
+        from joblib import Parallel, delayed
+
+        # Threads whatever the active joblib backend (this runs inside one
+        # batch's task).
+        Parallel(n_jobs=n_threads, require="sharedmem")(
+            delayed(job)(bound) for bound in bounds
+        )
+    else:
+        for bound in bounds:
+            job(bound)
+
+
 @_overflow_reported
-def _log_mel_chunk(signal, frame_starts, constants, power, mel_basis_t, db, bounds):
-    """Mel power spectrogram of frames ``begin:end`` into ``db[begin:end]``."""
-    begin, end = bounds
+def power_spectrum(signal, frame_starts, constants, power, n_threads=1):
+    """``|STFT| ** power`` of the frames at ``frame_starts``, one row each:
+    ``(n_frames, n_fft // 2 + 1)`` in the signal's precision."""
+    n_fft = constants.window.shape[0]
+    out = np.empty((frame_starts.shape[0], n_fft // 2 + 1), dtype=signal.dtype)
+
+    def job(bounds):
+        begin, end = bounds
+        _power_chunk(signal, frame_starts[begin:end], constants, power, out[begin:end])
+
+    _run_chunks(frame_starts.shape[0], constants.max_frames, n_threads, job)
+    return out
+
+
+def _power_chunk(signal, starts, constants, power, out):
+    """``|STFT| ** power`` of the frames at ``starts`` into ``out``."""
     dtype = signal.dtype
     n_fft = constants.window.shape[0]
-    starts = frame_starts[begin:end]
     taps = constants.window_taps
     if taps is None:
-        frames = np.empty((end - begin, n_fft), dtype=dtype)
+        frames = np.empty((starts.shape[0], n_fft), dtype=dtype)
         window = constants.window.astype(dtype, copy=False)
         kernels.frame_and_window(signal, starts, window, frames)
         spectrum = scipy.fft.rfft(frames, axis=1, workers=1)
         del frames
-        rows, taps = np.arange(end - begin), np.ones(1, dtype=dtype)
+        rows, taps = np.arange(starts.shape[0]), np.ones(1, dtype=dtype)
     else:
         # Every hop position from the chunk's first frame to its last, read in
         # place; positions between two clips are transformed and skipped.
@@ -168,13 +191,27 @@ def _log_mel_chunk(signal, frame_starts, constants, power, mel_basis_t, db, boun
         )
         spectrum = scipy.fft.rfft(view, axis=1, workers=1)
         rows, taps = (starts - first) // hop, taps.astype(dtype)
-    powers = np.empty((end - begin, n_fft // 2 + 1), dtype=dtype)
-    kernels.windowed_power(spectrum, rows, taps, n_fft, float(power), powers)
-    del spectrum
+    kernels.windowed_power(spectrum, rows, taps, n_fft, float(power), out)
+
+
+@_overflow_reported
+def _log_mel_chunk(signal, frame_starts, constants, power, db, bounds):
+    """Mel power spectrogram of frames ``begin:end`` into ``db[begin:end]``."""
+    begin, end = bounds
+    n_fft = constants.window.shape[0]
+    powers = np.empty((end - begin, n_fft // 2 + 1), dtype=signal.dtype)
+    _power_chunk(signal, frame_starts[begin:end], constants, power, powers)
+    project_mel(powers, constants, db[begin:end])
+
+
+def project_mel(powers, constants, out):
+    """``out = powers @ mel_basis.T``, sparse when that pays."""
     if constants.mel_sparse is None:
-        np.matmul(powers, mel_basis_t, out=db[begin:end])
+        np.matmul(
+            powers, constants.mel_basis_t.astype(powers.dtype, copy=False), out=out
+        )
     else:
         weights, lo, hi, offsets = constants.mel_sparse
         kernels.sparse_mel(
-            powers, weights.astype(dtype, copy=False), lo, hi, offsets, db[begin:end]
+            powers, weights.astype(powers.dtype, copy=False), lo, hi, offsets, out
         )

@@ -69,10 +69,41 @@ def mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, xp
         )
 
 
+def power_spectrum(signal, frame_starts, constants, power, xp):
+    """``|STFT| ** power`` of the frames at ``frame_starts`` on the device,
+    ``(n_frames, n_fft // 2 + 1)``; ``frame_starts`` stay on the host."""
+    dtype = signal.dtype
+    n_fft = constants.window.shape[0]
+    device_signal = xp.asarray(signal)
+    window = xp.asarray(constants.window.astype(dtype, copy=False))
+    starts = xp.asarray(frame_starts)
+    taps = xp.arange(n_fft, dtype=starts.dtype)
+    n_total = frame_starts.shape[0]
+    out = xp.empty((n_total, n_fft // 2 + 1), dtype=dtype)
+    step = max(1, _GATHER_ELEMENTS // n_fft)
+    for begin in range(0, n_total, step):
+        end = min(begin + step, n_total)
+        out[begin:end] = _power_frames(
+            device_signal, starts[begin:end], taps, window, power, xp
+        )
+    return out
+
+
+def _power_frames(device_signal, starts, taps, window, power, xp):
+    frames = device_signal[starts[:, None] + taps[None, :]]
+    frames *= window
+    spectrum = xp.fft.rfft(frames, axis=1)
+    del frames
+    magnitude = spectrum.real**2 + spectrum.imag**2
+    del spectrum
+    if power != 2.0:
+        magnitude = xp.sqrt(magnitude) ** power
+    return magnitude.astype(device_signal.dtype, copy=False)
+
+
 def _mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, xp):
     dtype = signal.dtype
     n_total = frame_starts.shape[0]
-    n_clips = frame_offsets.shape[0] - 1
     n_fft = constants.window.shape[0]
     device_signal = xp.asarray(signal)
     window = xp.asarray(constants.window.astype(dtype, copy=False))
@@ -80,21 +111,24 @@ def _mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, x
     starts = xp.asarray(frame_starts)
     taps = xp.arange(n_fft, dtype=starts.dtype)
 
-    db = xp.empty((n_total, mel_basis_t.shape[1]), dtype=dtype)
+    mel = xp.empty((n_total, mel_basis_t.shape[1]), dtype=dtype)
     step = max(1, _GATHER_ELEMENTS // n_fft)
     for begin in range(0, n_total, step):
         end = min(begin + step, n_total)
-        frames = device_signal[starts[begin:end, None] + taps[None, :]]
-        frames *= window
-        spectrum = xp.fft.rfft(frames, axis=1)
-        del frames
-        magnitude = spectrum.real**2 + spectrum.imag**2
-        del spectrum
-        if power != 2.0:
-            magnitude = xp.sqrt(magnitude) ** power
-        db[begin:end] = magnitude.astype(dtype, copy=False) @ mel_basis_t
-        del magnitude
-    db = 10.0 * xp.log10(xp.maximum(db, 1e-10))
+        powers = _power_frames(
+            device_signal, starts[begin:end], taps, window, power, xp
+        )
+        mel[begin:end] = powers @ mel_basis_t
+        del powers
+    return cepstra(mel, frame_offsets, constants, top_db, xp)
+
+
+def cepstra(mel, frame_offsets, constants, top_db, xp):
+    """MFCC frames (with deltas) of a batch from its mel power spectrogram
+    ``mel`` (on the device); returns ``(frames, frame_offsets)``."""
+    dtype = mel.dtype
+    n_clips = frame_offsets.shape[0] - 1
+    db = 10.0 * xp.log10(xp.maximum(mel, 1e-10))
     db = db.astype(dtype, copy=False)
     if top_db >= 0:
         counts = np.diff(frame_offsets)
