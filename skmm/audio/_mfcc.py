@@ -397,12 +397,12 @@ class MFCC(
             for order in self._delta_orders()
         )
         return _Constants(
-            window=window.astype(dtype),
+            window=window,  # float64, as librosa.stft's
             window_taps=spectral_taps(window),
             hop_length=self.hop_length,
             mel_basis_t=np.ascontiguousarray(mel_basis.T, dtype=dtype),
             mel_sparse=sparse_filters(mel_basis, dtype),
-            dct_t=np.ascontiguousarray(dct.T, dtype=dtype),
+            dct_t=np.ascontiguousarray(dct.T),
             delta_filters=filters,
             delta_mode=_DELTA_MODES[self.delta_mode],
             max_frames=max(

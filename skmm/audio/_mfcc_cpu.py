@@ -85,35 +85,52 @@ def _overflow_reported(function):
 
 @_overflow_reported
 def mfcc_batch(
-    signal, frame_starts, frame_offsets, constants, power, top_db, n_threads=1
+    signal,
+    frame_starts,
+    frame_offsets,
+    constants,
+    power,
+    top_db,
+    n_threads=1,
+    fft_dtype=np.float64,
 ):
     """MFCC frames of one batch on the CPU; returns ``(frames, frame_offsets)``.
 
     ``frame_starts`` are multiples of the hop (see ``MFCC._frame_layout``).
     Frames go through the FFT in chunks; the log-mel spectrogram of the whole
     batch is kept, so that a long clip split across chunks is floored at its
-    own maximum. ``n_threads`` threads share the chunks.
+    own maximum. ``n_threads`` threads share the chunks. The FFT runs in
+    ``fft_dtype`` (see ``power_spectrum``), the rest in the signal's
+    precision.
     """
     dtype = signal.dtype
     n_total = frame_starts.shape[0]
     db = np.empty((n_total, constants.mel_basis_t.shape[1]), dtype=dtype)
-    job = functools.partial(_log_mel_chunk, signal, frame_starts, constants, power, db)
+    job = functools.partial(
+        _log_mel_chunk, signal, frame_starts, constants, power, db, fft_dtype
+    )
     _run_chunks(n_total, constants.max_frames, n_threads, job)
     return cepstra(db, frame_offsets, constants, top_db)
 
 
-def cepstra(db, frame_offsets, constants, top_db):
-    """MFCC frames (with deltas) from the mel power spectrogram ``db`` of a
-    batch, which is overwritten by its decibels; returns ``(frames,
-    frame_offsets)``."""
-    dtype = db.dtype
+def cepstra(mel, frame_offsets, constants, top_db):
+    """MFCC frames (with deltas) from the mel power spectrogram ``mel`` of a
+    batch; returns ``(frames, frame_offsets)``.
+
+    Decibels, DCT and deltas run in float64 (a few values per frame, cheap
+    beside the FFT) and are rounded to the input's precision at the end: in
+    float32 that is what makes the coefficients as close to librosa's
+    float64 ones as librosa's own float32 path is.
+    """
+    dtype = mel.dtype
+    db = mel.astype(np.float64)
     # 10 log10(x) as ln(x) 10 / ln(10): NumPy's log is vectorised, log10 not.
     np.maximum(db, 1e-10, out=db)
     np.log(db, out=db)
     db *= 10.0 / np.log(10.0)
     if top_db >= 0:
         kernels.floor_at_peak(db, frame_offsets, top_db)
-    coefficients = db @ constants.dct_t.astype(dtype, copy=False)
+    coefficients = db @ constants.dct_t.astype(np.float64, copy=False)
     del db
     if constants.delta_filters:
         parts = [coefficients]
@@ -130,7 +147,7 @@ def cepstra(db, frame_offsets, constants, top_db):
             )
             parts.append(delta)
         coefficients = np.concatenate(parts, axis=1)
-    return coefficients, frame_offsets
+    return coefficients.astype(dtype, copy=False), frame_offsets
 
 
 def _run_chunks(n_total, max_frames, n_threads, job):
@@ -152,23 +169,37 @@ def _run_chunks(n_total, max_frames, n_threads, job):
 
 
 @_overflow_reported
-def power_spectrum(signal, frame_starts, constants, power, n_threads=1):
+def power_spectrum(signal, frame_starts, constants, power, n_threads=1, fft_dtype=None):
     """``|STFT| ** power`` of the frames at ``frame_starts``, one row each:
-    ``(n_frames, n_fft // 2 + 1)`` in the signal's precision."""
+    ``(n_frames, n_fft // 2 + 1)`` in the signal's precision.
+
+    ``fft_dtype=np.float64`` windows and transforms float32 frames in
+    float64, rounding only the result, as ``librosa.stft`` does (its window
+    is float64): its float32 spectra are then as precise as float64 ones
+    up to that rounding, where a float32 FFT leaves an error floor near
+    1e-7 of each frame's peak in its weakest bins."""
     n_fft = constants.window.shape[0]
     out = np.empty((frame_starts.shape[0], n_fft // 2 + 1), dtype=signal.dtype)
 
     def job(bounds):
         begin, end = bounds
-        _power_chunk(signal, frame_starts[begin:end], constants, power, out[begin:end])
+        _power_chunk(
+            signal,
+            frame_starts[begin:end],
+            constants,
+            power,
+            out[begin:end],
+            fft_dtype,
+        )
 
     _run_chunks(frame_starts.shape[0], constants.max_frames, n_threads, job)
     return out
 
 
-def _power_chunk(signal, starts, constants, power, out):
-    """``|STFT| ** power`` of the frames at ``starts`` into ``out``."""
-    dtype = signal.dtype
+def _power_chunk(signal, starts, constants, power, out, fft_dtype=None):
+    """``|STFT| ** power`` of the frames at ``starts`` into ``out``, the FFT
+    in ``fft_dtype`` (default: the signal's)."""
+    dtype = signal.dtype if fft_dtype is None else np.dtype(fft_dtype)
     n_fft = constants.window.shape[0]
     taps = constants.window_taps
     if taps is None:
@@ -183,10 +214,11 @@ def _power_chunk(signal, starts, constants, power, out):
         # place; positions between two clips are transformed and skipped.
         hop = constants.hop_length
         first = int(starts[0])
+        piece = signal[first : int(starts[-1]) + n_fft].astype(dtype, copy=False)
         view = as_strided(
-            signal[first:],
+            piece,
             shape=(int(starts[-1] - first) // hop + 1, n_fft),
-            strides=(hop * signal.itemsize, signal.itemsize),
+            strides=(hop * piece.itemsize, piece.itemsize),
             writeable=False,
         )
         spectrum = scipy.fft.rfft(view, axis=1, workers=1)
@@ -195,12 +227,12 @@ def _power_chunk(signal, starts, constants, power, out):
 
 
 @_overflow_reported
-def _log_mel_chunk(signal, frame_starts, constants, power, db, bounds):
+def _log_mel_chunk(signal, frame_starts, constants, power, db, fft_dtype, bounds):
     """Mel power spectrogram of frames ``begin:end`` into ``db[begin:end]``."""
     begin, end = bounds
     n_fft = constants.window.shape[0]
     powers = np.empty((end - begin, n_fft // 2 + 1), dtype=signal.dtype)
-    _power_chunk(signal, frame_starts[begin:end], constants, power, powers)
+    _power_chunk(signal, frame_starts[begin:end], constants, power, powers, fft_dtype)
     project_mel(powers, constants, db[begin:end])
 
 

@@ -69,13 +69,15 @@ def mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, xp
         )
 
 
-def power_spectrum(signal, frame_starts, constants, power, xp):
+def power_spectrum(signal, frame_starts, constants, power, xp, fft_dtype=None):
     """``|STFT| ** power`` of the frames at ``frame_starts`` on the device,
-    ``(n_frames, n_fft // 2 + 1)``; ``frame_starts`` stay on the host."""
+    ``(n_frames, n_fft // 2 + 1)`` in the signal's precision;
+    ``frame_starts`` stay on the host. ``fft_dtype`` as
+    ``_mfcc_cpu.power_spectrum``'s."""
     dtype = signal.dtype
     n_fft = constants.window.shape[0]
     device_signal = xp.asarray(signal)
-    window = xp.asarray(constants.window.astype(dtype, copy=False))
+    window = xp.asarray(constants.window.astype(fft_dtype or dtype, copy=False))
     starts = xp.asarray(frame_starts)
     taps = xp.arange(n_fft, dtype=starts.dtype)
     n_total = frame_starts.shape[0]
@@ -85,20 +87,19 @@ def power_spectrum(signal, frame_starts, constants, power, xp):
         end = min(begin + step, n_total)
         out[begin:end] = _power_frames(
             device_signal, starts[begin:end], taps, window, power, xp
-        )
+        ).astype(dtype, copy=False)
     return out
 
 
 def _power_frames(device_signal, starts, taps, window, power, xp):
-    frames = device_signal[starts[:, None] + taps[None, :]]
-    frames *= window
+    frames = device_signal[starts[:, None] + taps[None, :]] * window
     spectrum = xp.fft.rfft(frames, axis=1)
     del frames
     magnitude = spectrum.real**2 + spectrum.imag**2
     del spectrum
     if power != 2.0:
         magnitude = xp.sqrt(magnitude) ** power
-    return magnitude.astype(device_signal.dtype, copy=False)
+    return magnitude.astype(window.dtype, copy=False)
 
 
 def _mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, xp):
