@@ -61,7 +61,6 @@ class _Spectrum:
             self.xp = np
         self.freq = self.xp.asarray(stft.freq)
         self._powers = {}
-        self._frames = {}
 
     def power(self, p):
         """``|STFT| ** p`` of every frame of the batch."""
@@ -96,20 +95,31 @@ class _Spectrum:
             self._powers[p] = P
         return self._powers[p]
 
-    def frames(self, pad_mode):
-        """Time-domain frames, the clips padded with ``pad_mode``."""
-        if pad_mode not in self._frames:
-            if pad_mode == self.owner.pad_mode or not self.owner.center:
-                signal = self.signal
+    def time_feature(self, name, pad_mode):
+        """RMS ("rms") or zero-crossing rate ("zcr") of every frame, the clips
+        padded with ``pad_mode``."""
+        if pad_mode == self.owner.pad_mode or not self.owner.center:
+            signal = self.signal
+        else:
+            signal, _, _ = self.owner._frame_layout(self.clips, self.n_frames, pad_mode)
+        n_fft = self.stft.window.shape[0]
+        if self.device == "cpu":
+            from skmm.audio import _features_numba
+
+            out = np.empty(self.starts.shape[0])
+            if name == "rms":
+                _features_numba.rms(signal, self.starts, n_fft, out)
             else:
-                signal, _, _ = self.owner._frame_layout(
-                    self.clips, self.n_frames, pad_mode
+                _features_numba.zero_crossing_rate(
+                    signal, self.starts, n_fft, 1e-10, out
                 )
-            xp = self.xp
-            n_fft = self.stft.window.shape[0]
-            index = xp.asarray(self.starts)[:, None] + xp.arange(n_fft)[None, :]
-            self._frames[pad_mode] = xp.asarray(signal)[index]
-        return self._frames[pad_mode]
+            return out
+        xp = self.xp
+        index = xp.asarray(self.starts)[:, None] + xp.arange(n_fft)[None, :]
+        frames = xp.asarray(signal)[index]
+        if name == "rms":
+            return xpf.rms(frames)
+        return xpf.zero_crossing_rate(frames)
 
 
 class _SpectralFeatures(
@@ -818,11 +828,17 @@ class SpectralShape(_SpectralFeatures):
     def _compute(self, spectrum, own):
         xp, freq = spectrum.xp, spectrum.freq
         columns = []
+        normalized = centroid = None
+        if "centroid" in self.features or "bandwidth" in self.features:
+            normalized = xpf.l1_normalized(spectrum.power(1.0))
+            centroid = xpf.centroid(normalized, freq)
         for name in self.features:
             if name == "centroid":
-                column = xpf.centroid(spectrum.power(1.0), freq)
+                column = centroid
             elif name == "bandwidth":
-                column = xpf.bandwidth(spectrum.power(1.0), freq, self.p)
+                column = xpf.bandwidth(
+                    spectrum.power(1.0), normalized, centroid, freq, self.p
+                )
             elif name == "rolloff":
                 column = xpf.rolloff(spectrum.power(1.0), freq, self.roll_percent)
             elif name == "flatness":
@@ -830,9 +846,9 @@ class SpectralShape(_SpectralFeatures):
                     spectrum.power(1.0), self.flatness_power, self.amin
                 )
             elif name == "zcr":
-                column = xpf.zero_crossing_rate(spectrum.frames("edge"))
+                column = spectrum.time_feature("zcr", "edge")
             else:
-                column = xpf.rms(spectrum.frames(self.pad_mode))
+                column = spectrum.time_feature("rms", self.pad_mode)
             columns.append(column.astype(np.float64))
         return xp.stack(columns, axis=1)
 

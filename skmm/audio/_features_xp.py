@@ -47,24 +47,26 @@ def power_to_db(x, frame_offsets, ref=1.0, amin=1e-10, top_db=80.0):
     return log
 
 
-def _l1_normalized(S):
+def l1_normalized(S):
     """``librosa.util.normalize(S, norm=1)`` along bins, in float64."""
     S64 = S.astype(np.float64)
     length = S64.sum(axis=1, keepdims=True)
     length[length < np.finfo(S.dtype).tiny] = 1.0
-    return S64 / length
+    S64 /= length
+    return S64
 
 
-def centroid(S, freq):
-    """``librosa.feature.spectral_centroid`` of magnitudes ``S``."""
-    return _l1_normalized(S) @ freq
+def centroid(normalized, freq):
+    """``librosa.feature.spectral_centroid`` from ``l1_normalized(S)``."""
+    return normalized @ freq
 
 
-def bandwidth(S, freq, p=2.0, norm=True):
-    """``librosa.feature.spectral_bandwidth`` of magnitudes ``S``."""
+def bandwidth(S, normalized, centroid, freq, p=2.0, norm=True):
+    """``librosa.feature.spectral_bandwidth`` of magnitudes ``S``, given
+    ``l1_normalized(S)`` and the centroid."""
     xp = array_module(S)
-    weights = _l1_normalized(S) if norm else S.astype(np.float64)
-    deviation = xp.abs(freq[None, :] - (_l1_normalized(S) @ freq)[:, None])
+    weights = normalized if norm else S.astype(np.float64)
+    deviation = xp.abs(freq[None, :] - centroid[:, None])
     return (weights * deviation**p).sum(axis=1) ** (1.0 / p)
 
 
@@ -169,7 +171,17 @@ def estimate_tuning(P, sr, frame_offsets, bins_per_octave):
     # piptrack infers n_fft from the spectrogram unless it matches 2048.
     n_fft = 2048 if n_bins == 1025 else 2 * (n_bins - 1)
     freqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
-    in_range = xp.asarray((freqs >= 150.0) & (freqs < min(4000.0, float(sr) / 2)))
+    in_range = (freqs >= 150.0) & (freqs < min(4000.0, float(sr) / 2))
+    ref = 0.1 * P.max(axis=1, keepdims=True)
+    # Peaks in range depend on their neighbours only: work on the bins in
+    # range and one on each side (the spectrum's own edges keep librosa's
+    # edge rules, which apply there).
+    inside = np.flatnonzero(in_range)
+    if inside.size == 0:
+        return [0.0] * (frame_offsets.shape[0] - 1)
+    first, stop = max(int(inside[0]) - 1, 0), min(int(inside[-1]) + 2, n_bins)
+    P = P[:, first:stop]
+    in_range = xp.asarray(in_range[first:stop])
     with np.errstate(divide="ignore", invalid="ignore"):
         avg = xp.gradient(P, axis=1)
         a = P[:, 2:] + P[:, :-2] - 2 * P[:, 1:-1]
@@ -177,13 +189,13 @@ def estimate_tuning(P, sr, frame_offsets, bins_per_octave):
         shift = xp.zeros_like(P)
         shift[:, 1:-1] = xp.where(xp.abs(b) >= xp.abs(a), 0, -b / a)
     dskew = 0.5 * avg * shift
-    ref = 0.1 * P.max(axis=1, keepdims=True)
     x = P * (P > ref)
     peaks = xp.zeros(P.shape, dtype=bool)
     peaks[:, 1:-1] = (x[:, 1:-1] > x[:, :-2]) & (x[:, 1:-1] >= x[:, 2:])
-    peaks[:, -1] = x[:, -1] > x[:, -2]
+    if stop == n_bins:
+        peaks[:, -1] = x[:, -1] > x[:, -2]
     rows, cols = xp.nonzero(peaks & in_range[None, :])
-    pitches = ((cols + shift[rows, cols]) * float(sr) / n_fft).astype(P.dtype)
+    pitches = ((cols + first + shift[rows, cols]) * float(sr) / n_fft).astype(P.dtype)
     mags = P[rows, cols] + dskew[rows, cols]
     rows, pitches, mags = to_numpy(rows), to_numpy(pitches), to_numpy(mags)
     bounds = np.searchsorted(rows, frame_offsets)
