@@ -172,17 +172,20 @@ class _SpectralFeatures(
 
     def _stft_constants(self, dtype):
         from skmm.audio import _filters
+        from skmm.audio._mfcc_cpu import spectral_taps
 
         window = _filters.padded_window(
             self.window, self.win_length or self.n_fft, self.n_fft
         )
         return _StftConstants(
             window=window,  # float64, as librosa's
-            # Windowed before the FFT, as librosa does: applying a cosine
-            # window after it (as MFCC's fast path) leaves float32 rounding of
+            # The FFT runs in float64. A cosine window applied after it (as
+            # MFCC's fast path, reading frames in place) leaves rounding of
             # the rectangular window's leakage in the weakest bins, which
-            # bandwidth and contrast's valleys weigh.
-            window_taps=None,
+            # bandwidth and contrast's valleys weigh: far below float32's
+            # rounding, but not below float64's, so float64 clips are
+            # windowed before the FFT, as librosa does.
+            window_taps=spectral_taps(window) if dtype == np.float32 else None,
             hop_length=self.hop_length,
             max_frames=max(1, 8 * 2**20 // (self.n_fft * np.dtype(dtype).itemsize)),
             freq=_filters.fft_frequencies(self.sr, self.n_fft),
@@ -828,17 +831,38 @@ class SpectralShape(_SpectralFeatures):
     def _compute(self, spectrum, own):
         xp, freq = spectrum.xp, spectrum.freq
         columns = []
-        normalized = centroid = None
-        if "centroid" in self.features or "bandwidth" in self.features:
+        spectral = ("centroid", "bandwidth", "rolloff", "flatness")
+        shapes = {}
+        if spectrum.device == "cpu" and any(f in spectral for f in self.features):
+            from skmm.audio import _features_numba
+
+            S = spectrum.power(1.0)
+            kind = S.dtype.type
+            out = np.empty((S.shape[0], 4))
+            _features_numba.spectral_shape(
+                S,
+                spectrum.stft.freq,
+                float(np.finfo(S.dtype).tiny),
+                kind(self.roll_percent),
+                float(self.p),
+                kind(self.flatness_power),
+                kind(self.amin),
+                np.array([f in self.features for f in spectral]),
+                out,
+            )
+            shapes = {
+                f: out[:, i] for i, f in enumerate(spectral) if f in self.features
+            }
+        elif "centroid" in self.features or "bandwidth" in self.features:
             normalized = xpf.l1_normalized(spectrum.power(1.0))
-            centroid = xpf.centroid(normalized, freq)
-        for name in self.features:
-            if name == "centroid":
-                column = centroid
-            elif name == "bandwidth":
-                column = xpf.bandwidth(
-                    spectrum.power(1.0), normalized, centroid, freq, self.p
+            shapes["centroid"] = xpf.centroid(normalized, freq)
+            if "bandwidth" in self.features:
+                shapes["bandwidth"] = xpf.bandwidth(
+                    spectrum.power(1.0), normalized, shapes["centroid"], freq, self.p
                 )
+        for name in self.features:
+            if name in shapes:
+                column = shapes[name]
             elif name == "rolloff":
                 column = xpf.rolloff(spectrum.power(1.0), freq, self.roll_percent)
             elif name == "flatness":
