@@ -64,8 +64,8 @@ def skmm_model(n_jobs, device):
     return AudioFeatures(features=features, n_jobs=n_jobs, device=device).fit()
 
 
-def librosa_row(y):
-    """The same set with librosa's calls, pooled as AudioFeatures pools."""
+def librosa_parts(y):
+    """The same set with librosa's calls: one (features, frames) per part."""
     mfcc = librosa.feature.mfcc(y=y, sr=SR)
     parts = [
         np.vstack(
@@ -80,7 +80,31 @@ def librosa_row(y):
         librosa.feature.zero_crossing_rate(y),
         librosa.feature.rms(y=y),
     ]
-    return np.concatenate([np.concatenate([p.mean(1), p.std(1)]) for p in parts])
+    return parts
+
+
+def librosa_row(y):
+    """librosa's set pooled as AudioFeatures pools."""
+    return np.concatenate(
+        [np.concatenate([p.mean(1), p.std(1)]) for p in librosa_parts(y)]
+    )
+
+
+def frame_error(model, clips):
+    """Largest norm-wise relative error of a part's frames against librosa's
+    (pooled means of second deltas cancel to near zero on both sides, so the
+    frames are what is compared)."""
+    frames = model.set_params(pooling=None).transform(clips)
+    model.set_params(pooling=("mean", "std"))
+    worst = 0.0
+    for clip, ours in zip(clips, frames, strict=True):
+        start = 0
+        for part in librosa_parts(clip):
+            block = ours[:, start : start + part.shape[0]]
+            start += part.shape[0]
+            error = np.linalg.norm(block - part.T) / np.linalg.norm(part)
+            worst = max(worst, error)
+    return worst
 
 
 def _best(func, repeat):
@@ -130,9 +154,8 @@ def main():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ours = np.asarray(model.transform(clips[:3]))  # warm-up and check
-        theirs = reference(clips[:3])
-        error = np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-6)
+        model.transform(clips[:3])  # warm-up
+        error = frame_error(model, clips[:3])
         t_skmm = _best(lambda: model.transform(clips), args.repeat)
         t_ref = _best(lambda: reference(clips[:n_ref]), 1) * args.clips / n_ref
         peak_skmm = _peak(lambda: model.transform(clips))
@@ -146,7 +169,7 @@ def main():
     )
     print(
         "| case | device | clips | audio (s) | librosa loop (s) | skmm (s) | "
-        "skmm threads | speed-up | max rel. error (pooled) |"
+        "skmm threads | speed-up | rel. error (frames) |"
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     scaled = "" if n_ref == args.clips else f" (timed on {n_ref}, scaled)"
@@ -154,7 +177,7 @@ def main():
         f"| GTZAN set, {args.seconds:g} s at 22.05 kHz | {args.device} | "
         f"{args.clips:,} | {args.clips * args.seconds:,.0f} | {t_ref:.1f}{scaled} "
         f"| {t_skmm:.1f} | {threads} | {t_ref / t_skmm:.1f}x | "
-        f"{error.max():.1e} |"
+        f"{error:.1e} |"
     )
     print(
         f"\nmemory: decoded audio {audio / 2**20:.0f} MiB; peak traced during "
