@@ -15,19 +15,31 @@ the best of ``--repeat`` runs after a warm-up on a few clips; with
 scaled to all (said in the table). Memory: the peak of traced allocations
 (NumPy's included) during each side's run, beside the decoded audio.
 
+``--fsdd-accuracy`` prints instead FSDD's leave-one-speaker-out accuracy
+(mean over the six held-out speakers) of the full set against MFCC alone,
+with ``benchmarks/bench_audio.py``'s best MFCC row (trimmed clips, 64 ms
+frames, deltas, a (1, 5) temporal pyramid of four statistics, SVC).
+
 Run: ``PYTHONPATH=. python benchmarks/bench_audio_features.py [--clips 1000]
-[--n-jobs N] [--reference-clips N] [--device cuda]``.
+[--n-jobs N] [--reference-clips N] [--device cuda] [--fsdd-accuracy]``.
 """
 
 import argparse
 import time
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import librosa
 import numpy as np
 
-from skmm.audio import MFCC, AudioFeatures, MelSpectrogram
+from skmm.audio import (
+    MFCC,
+    AudioFeatures,
+    AudioReader,
+    MelSpectrogram,
+    SpectralContrast,
+)
 from skmm.utils._parallel import n_workers
 
 SR = 22050
@@ -131,6 +143,59 @@ def _blas_threads():
     return max(counts, default=1)
 
 
+def fsdd_accuracy(fsdd):
+    """LOSO accuracy on FSDD: MFCC alone against the full set."""
+    from sklearn.model_selection import LeaveOneGroupOut, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from skmm.datasets import load_fsdd
+    from skmm.encode import StatsPooling
+
+    bunch = load_fsdd(fsdd)
+    y, groups = np.asarray(bunch.target), np.asarray(bunch.groups)
+    waves = AudioReader(
+        sr=8000, trim_db=20, trim_frame_length=512, trim_hop_length=128
+    ).fit_transform(list(bunch.data["audio"]))
+    stft = dict(sr=8000, n_fft=512, hop_length=64)
+    mfcc = MFCC(**stft, n_mels=40, deltas=True, delta_mode="nearest")
+    full = [
+        mfcc,
+        "chroma",
+        MelSpectrogram(**stft, n_mels=40, to_db=True),
+        SpectralContrast(**stft, n_bands=4),
+        "shape",
+    ]
+    rows = [
+        ("MFCC + deltas (bench_audio.py's pyramid row)", [mfcc]),
+        (
+            "+ chroma, log-mel 40, contrast, centroid, bandwidth, rolloff, "
+            "flatness, ZCR, RMS",
+            full,
+        ),
+        ("MFCC + deltas + ZCR + RMS + centroid", [mfcc, "zcr", "rms", "centroid"]),
+    ]
+    print("| features | LOSO mean | per speaker | time (s) |")
+    print("| --- | ---: | --- | ---: |")
+    for name, features in rows:
+        start = time.perf_counter()
+        frames = AudioFeatures(features=features, pooling=None, n_jobs=-1, **stft)
+        X = frames.fit_transform(waves)
+        model = make_pipeline(
+            StatsPooling(stats=("mean", "std", "min", "max"), segments=(1, 5)),
+            StandardScaler(),
+            SVC(C=10),
+        )
+        scores = cross_val_score(model, X, y, groups=groups, cv=LeaveOneGroupOut())
+        print(
+            f"| {name} | {scores.mean():.4f} | "
+            f"{' '.join(f'{s:.3f}' for s in scores)} | "
+            f"{time.perf_counter() - start:.0f} |",
+            flush=True,
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=1000)
@@ -140,7 +205,14 @@ def main():
     parser.add_argument("--reference-clips", type=int, default=None)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--librosa-blas-threads", type=int, default=None)
+    parser.add_argument("--fsdd-accuracy", action="store_true")
+    parser.add_argument(
+        "--fsdd", default=Path(__file__).resolve().parents[2] / "shared/data/fsdd"
+    )
     args = parser.parse_args()
+    if args.fsdd_accuracy:
+        fsdd_accuracy(args.fsdd)
+        return
     from threadpoolctl import threadpool_limits
 
     clips = music(args.clips, args.seconds)
