@@ -107,7 +107,8 @@ def _mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, x
     n_total = frame_starts.shape[0]
     n_fft = constants.window.shape[0]
     device_signal = xp.asarray(signal)
-    window = xp.asarray(constants.window.astype(dtype, copy=False))
+    # The FFT in float64, as on the CPU (see _mfcc_cpu.power_spectrum).
+    window = xp.asarray(constants.window.astype(np.float64, copy=False))
     mel_basis_t = xp.asarray(constants.mel_basis_t.astype(dtype, copy=False))
     starts = xp.asarray(frame_starts)
     taps = xp.arange(n_fft, dtype=starts.dtype)
@@ -119,7 +120,7 @@ def _mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, x
         powers = _power_frames(
             device_signal, starts[begin:end], taps, window, power, xp
         )
-        mel[begin:end] = powers @ mel_basis_t
+        mel[begin:end] = powers.astype(dtype) @ mel_basis_t
         del powers
     return cepstra(mel, frame_offsets, constants, top_db, xp)
 
@@ -129,24 +130,24 @@ def cepstra(mel, frame_offsets, constants, top_db, xp):
     ``mel`` (on the device); returns ``(frames, frame_offsets)``."""
     dtype = mel.dtype
     n_clips = frame_offsets.shape[0] - 1
-    db = 10.0 * xp.log10(xp.maximum(mel, 1e-10))
-    db = db.astype(dtype, copy=False)
+    # Decibels, DCT and deltas in float64, rounded at the end (as on the CPU).
+    db = 10.0 * xp.log10(xp.maximum(mel.astype(np.float64), 1e-10))
     if top_db >= 0:
         counts = np.diff(frame_offsets)
         clip_of_frame = xp.asarray(np.repeat(np.arange(n_clips), counts))
-        peak = xp.full(n_clips, -np.inf, dtype=dtype)
+        peak = xp.full(n_clips, -np.inf, dtype=np.float64)
         xp.maximum.at(peak, clip_of_frame, db.max(axis=1))
-        floor = (peak - dtype.type(top_db))[clip_of_frame]
+        floor = (peak - top_db)[clip_of_frame]
         db = xp.maximum(db, floor[:, None])
-    coefficients = db @ xp.asarray(constants.dct_t.astype(dtype, copy=False))
+    coefficients = db @ xp.asarray(constants.dct_t.astype(np.float64, copy=False))
     del db
     parts = [coefficients]
     for delta_filter in constants.delta_filters:
         indices, weights = _delta_gather(
             frame_offsets, delta_filter, constants.delta_mode
         )
-        weights = xp.asarray(weights.astype(dtype))
+        weights = xp.asarray(weights.astype(np.float64))
         gathered = coefficients[xp.asarray(indices)]  # (frames, width, n_mfcc)
         parts.append((weights[:, :, None] * gathered).sum(axis=1))
     result = xp.concatenate(parts, axis=1) if len(parts) > 1 else coefficients
-    return xp.ascontiguousarray(result), frame_offsets
+    return xp.ascontiguousarray(result.astype(dtype, copy=False)), frame_offsets
