@@ -60,17 +60,15 @@ class _FramedAudioMixin:
             if self.device_ == "cuda":
                 outputs = []
                 for b in batches:
-                    outputs.append(
-                        self._batch(
-                            [waves[i] for i in b], n_frames[b], constants, "cuda", 1
-                        )
+                    output = self._batch(
+                        [waves[i] for i in b], n_frames[b], constants, "cuda", 1
                     )
+                    outputs.append(self._finish_batch(output, b, waves))
                     bar.update(len(b))
             else:
                 outputs = self._batches_on_cpu_threads(
                     waves, batches, n_frames, constants, bar
                 )
-        self._check_finite(outputs, batches, waves)
         return self._assemble(outputs, on_gpu)
 
     def _batches_on_cpu_threads(self, waves, batches, n_frames, constants, bar):
@@ -95,26 +93,36 @@ class _FramedAudioMixin:
             if in_threads and (n_threads == 1 or len(batches) == 1):
                 outputs = []
                 for b in batches:
-                    outputs.append(
-                        self._batch(
-                            [waves[i] for i in b],
-                            n_frames[b],
-                            constants,
-                            "cpu",
-                            n_threads,
-                        )
+                    output = self._batch(
+                        [waves[i] for i in b], n_frames[b], constants, "cpu", n_threads
                     )
+                    outputs.append(self._finish_batch(output, b, waves))
                     bar.update(len(b))
                 return outputs
             outputs = []
-            for output in parallel_map(
-                functools.partial(self._batch, device="cpu", n_threads=1),
-                (([waves[i] for i in b], n_frames[b], constants) for b in batches),
-                n_jobs=n_threads if in_threads else self.n_jobs,
+            for b, output in zip(
+                batches,
+                parallel_map(
+                    functools.partial(self._batch, device="cpu", n_threads=1),
+                    (([waves[i] for i in b], n_frames[b], constants) for b in batches),
+                    n_jobs=n_threads if in_threads else self.n_jobs,
+                ),
+                strict=True,
             ):
-                outputs.append(output)
-                bar.update(output[1].shape[0] - 1)
+                outputs.append(self._finish_batch(output, b, waves))
+                bar.update(len(b))
             return outputs
+
+    def _finish_batch(self, output, batch, waves):
+        """Check a batch's frames and, when pooling, pool them at once, so
+        that only the pooled rows of earlier batches are held."""
+        frames, offsets = output
+        self._check_finite(frames, offsets, batch, waves)
+        if self.pooling is None:
+            return output
+        from skmm.encode._pooling import pool_flat
+
+        return pool_flat(to_numpy(frames), offsets, tuple(self.pooling)), offsets
 
     def _no_clips(self):
         """The output for no clips: no rows, of the output's width."""
@@ -149,7 +157,7 @@ class _FramedAudioMixin:
                     f"AudioReader(sr={self.sr}) or set {name}(sr={rate})."
                 )
 
-    def _check_finite(self, outputs, batches, waves):
+    def _check_finite(self, frames, offsets, batch, waves):
         """Raise, naming the clip, if a batch's frames are not finite.
 
         Finite input can still overflow: the power spectrum of float32 audio
@@ -157,27 +165,25 @@ class _FramedAudioMixin:
         returns NaN. One pass over the frames, which are small beside the
         spectra; the clip is located only when one is bad.
         """
-        for (frames, offsets), batch in zip(outputs, batches, strict=True):
-            xp = array_module(frames)
-            if bool(xp.isfinite(frames).all()):
-                continue
-            finite_rows = to_numpy(xp.isfinite(frames).all(axis=1))
-            first_bad = int(np.argmin(finite_rows))
-            i = int(batch[np.searchsorted(offsets, first_bad, side="right") - 1])
-            wave = waves[i]
-            peak = float(array_module(wave).abs(wave).max())
-            advice = (
-                "scale the clip (audio is normally within [-1, 1]) or pass it "
-                "as float64"
-                if wave.dtype == np.float32
-                else "scale the clip (audio is normally within [-1, 1])"
-            )
-            raise ValueError(
-                f"Audio sample {i} gives non-finite {self._output_name}: its "
-                f"largest sample magnitude is {peak:.3g}, and its power "
-                f"spectrum overflows {wave.dtype} (librosa returns NaN "
-                f"there); {advice}."
-            )
+        xp = array_module(frames)
+        if bool(xp.isfinite(frames).all()):
+            return
+        finite_rows = to_numpy(xp.isfinite(frames).all(axis=1))
+        first_bad = int(np.argmin(finite_rows))
+        i = int(batch[np.searchsorted(offsets, first_bad, side="right") - 1])
+        wave = waves[i]
+        peak = float(array_module(wave).abs(wave).max())
+        advice = (
+            "scale the clip (audio is normally within [-1, 1]) or pass it as float64"
+            if wave.dtype == np.float32
+            else "scale the clip (audio is normally within [-1, 1])"
+        )
+        raise ValueError(
+            f"Audio sample {i} gives non-finite {self._output_name}: its "
+            f"largest sample magnitude is {peak:.3g}, and its power "
+            f"spectrum overflows {wave.dtype} (librosa returns NaN "
+            f"there); {advice}."
+        )
 
     def _frame_layout(self, clips, n_frames, pad_mode=None):
         """Concatenate the (padded) clips and locate every frame in them.
@@ -230,16 +236,8 @@ class _FramedAudioMixin:
                     frames[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)
                 )
             return clips
-        from skmm.encode._pooling import pool_flat
-
-        return to_output(
-            np.concatenate(
-                [
-                    pool_flat(to_numpy(frames), offsets, tuple(self.pooling))
-                    for frames, offsets in outputs
-                ]
-            )
-        )
+        # Pooled batch by batch already (see _finish_batch).
+        return to_output(np.concatenate([rows for rows, _ in outputs]))
 
 
 def _batches(n_frames, max_frames):
