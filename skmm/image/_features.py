@@ -97,6 +97,12 @@ def cell_bounds(size, n_cells):
     return (np.arange(n_cells + 1, dtype=np.int64) * size) // n_cells
 
 
+def cell_of_column(width, n_cells):
+    """The grid column of each pixel column (see :func:`cell_bounds`)."""
+    bounds = cell_bounds(width, n_cells)
+    return np.searchsorted(bounds, np.arange(width), side="right") - 1
+
+
 def check_grid(height, width, grid, position, estimator):
     """Raise, naming the sample, when an image has fewer pixels than cells."""
     if height < grid[0] or width < grid[1]:
@@ -126,9 +132,10 @@ class PerImageFeatures(StatelessMixin, TransformerMixin, BaseEstimator):
     Subclasses define ``_check_params()``, ``_names()`` (the feature names,
     whose count is the output width), ``_prepare(image, position)`` (the
     host array the kernel reads, raising with the sample's position when the
-    image cannot be used) and ``_compute(batch, n_threads)`` (features of a
-    stacked batch of prepared arrays of one shape, ``(n, n_features)``
-    float64).
+    image cannot be used) and ``_compute(batch, n_threads, key)`` (features
+    of a stacked batch of prepared arrays of one shape, ``(n, n_features)``
+    float64). Images whose ``_batch_key(image)`` differ (None by default)
+    go to separate batches, and ``_compute`` receives the key.
     """
 
     def __sklearn_tags__(self):
@@ -184,15 +191,17 @@ class PerImageFeatures(StatelessMixin, TransformerMixin, BaseEstimator):
         groups = {}
         prepared = []
         for position, image in enumerate(images):
-            array = np.ascontiguousarray(self._prepare(to_numpy(image), position))
+            image = to_numpy(image)
+            array = np.ascontiguousarray(self._prepare(image, position))
             prepared.append(array)
-            groups.setdefault((array.shape, array.dtype), []).append(position)
+            key = (array.shape, array.dtype, self._batch_key(image))
+            groups.setdefault(key, []).append(position)
         with progress_bar(
             len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
         ) as bar:
-            for positions in groups.values():
+            for (_, _, key), positions in groups.items():
                 batch = np.stack([prepared[p] for p in positions])
-                features[positions] = self._compute_in_chunks(batch, bar)
+                features[positions] = self._compute_in_chunks(batch, key, bar)
         if not np.isfinite(features).all():
             position = int(np.argmin(np.isfinite(features).all(axis=1)))
             raise ValueError(
@@ -205,7 +214,10 @@ class PerImageFeatures(StatelessMixin, TransformerMixin, BaseEstimator):
             return to_cupy(features)
         return features
 
-    def _compute_in_chunks(self, batch, bar):
+    def _batch_key(self, image):
+        return None
+
+    def _compute_in_chunks(self, batch, key, bar):
         """:meth:`_compute` of the whole batch on ``n_jobs`` threads or, with
         a progress bar or another joblib backend, of chunks of images. An
         image's features depend on that image alone, so chunks give the same
@@ -218,18 +230,18 @@ class PerImageFeatures(StatelessMixin, TransformerMixin, BaseEstimator):
             parts = []
             for part in parallel_map(
                 self._compute,
-                ((batch[b : b + size], 1) for b in range(0, n_images, size)),
+                ((batch[b : b + size], 1, key) for b in range(0, n_images, size)),
             ):
                 parts.append(part)
                 bar.update(part.shape[0])
             return np.concatenate(parts)
         if not self.verbose or n_images <= size:
-            features = self._compute(batch, workers)
+            features = self._compute(batch, workers, key)
             bar.update(n_images)
             return features
         parts = []
         for begin in range(0, n_images, size):
-            parts.append(self._compute(batch[begin : begin + size], workers))
+            parts.append(self._compute(batch[begin : begin + size], workers, key))
             bar.update(parts[-1].shape[0])
         return np.concatenate(parts)
 

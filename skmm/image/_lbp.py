@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skmm.image._features import (
     PerImageFeatures,
     cell_bounds,
+    cell_of_column,
     check_grid,
     check_pair,
     gray_uint8,
@@ -62,7 +63,7 @@ def lbp_codes(image, P, R, method="default"):
     from skmm.image import _lbp_numba as kernels
 
     image = np.asarray(image)
-    if image.dtype == np.bool_:
+    if image.dtype != np.uint8:
         image = image.astype(np.float64)
     code = kernels.METHODS[method]
     geometry = kernels.geometry(*kernels.sample_offsets(P, R), *image.shape, code)
@@ -215,29 +216,32 @@ class LBP(PerImageFeatures):
             image = gray_uint8(image, position)
         elif image.ndim == 3:
             image = image[..., 0]
-        if image.dtype == np.bool_ or image.dtype == np.float16:
-            image = image.astype(np.float64)
         check_grid(*image.shape, self.grid, position, "LBP")
-        return image
+        # The kernel reads uint8 or float64 (exact for every other dtype, as
+        # scikit-image converts too), so it compiles for two types only.
+        return image if image.dtype == np.uint8 else image.astype(np.float64)
 
-    def _compute(self, batch, n_threads):
+    def _batch_key(self, image):
+        """Half the value range of the image's dtype: the last "var" edge."""
+        if image.ndim == 3 and image.shape[2] > 1:
+            return 127.5  # colour images become 8-bit gray
+        if image.dtype.kind in "fb":
+            return 0.5
+        return 32767.5 if image.dtype == np.uint16 else 127.5
+
+    def _compute(self, batch, n_threads, half_range=127.5):
         from skmm.image import _lbp_numba as kernels
 
         n, height, width = batch.shape
         rp, cp = kernels.sample_offsets(self.P, self.R)
-        half_range = {
-            "f": 0.5,
-            "b": 0.5,
-        }.get(batch.dtype.kind, 32767.5 if batch.dtype == np.uint16 else 127.5)
         edges = np.linspace(0.0, half_range, self.var_bins + 1) ** 2
         out = np.empty((n, self.n_features_out_))
-        columns = cell_bounds(width, self.grid[1])
         method = kernels.METHODS[self.method]
         arguments = (
             method,
             kernels.geometry(rp, cp, height, width, method),
             cell_bounds(height, self.grid[0]),
-            np.searchsorted(columns, np.arange(width), side="right") - 1,
+            cell_of_column(width, self.grid[1]),
             edges,
             bool(self.normalize),
         )
