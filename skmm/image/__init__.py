@@ -2,9 +2,18 @@
 
 from skmm.image._color import ColorHistogram
 from skmm.image._dense_sift import DenseSIFT
+from skmm.image._glcm import HaralickTexture
 from skmm.image._hog import HOG
 from skmm.image._lbp import LBP
 from skmm.image._reader import ImageReader
 from skmm.image._sift import SIFT
 
-__all__ = ["HOG", "LBP", "ColorHistogram", "DenseSIFT", "ImageReader", "SIFT"]
+__all__ = [
+    "HOG",
+    "LBP",
+    "ColorHistogram",
+    "HaralickTexture",
+    "DenseSIFT",
+    "ImageReader",
+    "SIFT",
+]
