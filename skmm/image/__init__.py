@@ -5,6 +5,7 @@ from skmm.image._dense_sift import DenseSIFT
 from skmm.image._glcm import HaralickTexture
 from skmm.image._hog import HOG
 from skmm.image._lbp import LBP
+from skmm.image._moments import HuMoments
 from skmm.image._reader import ImageReader
 from skmm.image._sift import SIFT
 
@@ -13,6 +14,7 @@ __all__ = [
     "LBP",
     "ColorHistogram",
     "HaralickTexture",
+    "HuMoments",
     "DenseSIFT",
     "ImageReader",
     "SIFT",
