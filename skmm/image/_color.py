@@ -198,22 +198,23 @@ class ColorHistogram(PerImageFeatures):
     def _prepare(self, image, position):
         image = as_uint8(image, position)
         check_grid(*image.shape[:2], self.grid, position, "ColorHistogram")
-        rgba = np.empty((*image.shape[:2], 4), dtype=np.uint8)
         if image.ndim == 2 or image.shape[2] == 1:
-            rgba[..., :3] = image.reshape(*image.shape[:2], 1)
-        else:
-            rgba[..., :3] = image[..., :3]
-        rgba[..., 3] = image[..., 3] if image.ndim == 3 and image.shape[2] == 4 else 255
-        return rgba
+            return np.repeat(image.reshape(*image.shape[:2], 1), 3, axis=2)
+        return image  # RGB or RGBA, uncopied
 
     def _compute(self, batch, n_threads, key=None):
         import cv2
 
         from skmm.image import _color_numba as kernels
 
-        n, height, width, _ = batch.shape
+        n, height, width, n_channels = batch.shape
         code = _SPACES[self.color_space][0]
-        colours = np.ascontiguousarray(batch[..., :3])
+        if n_channels == 4:
+            colours = np.ascontiguousarray(batch[..., :3])
+            alpha = batch[..., 3]
+        else:
+            colours = batch
+            alpha = np.empty((n, 0, 0), dtype=np.uint8)
         if code is not None:
             # Pixel by pixel: the batch is converted as one tall image.
             tall = colours.reshape(n * height, width, 3)
@@ -227,13 +228,14 @@ class ColorHistogram(PerImageFeatures):
         )
         if self.joint:
             offsets = np.array([sizes[1] * sizes[2], sizes[2], 1])
+            tables = kernels.joint_tables(tables, offsets)
         else:
             offsets = np.array([0, sizes[0], sizes[0] + sizes[1]])
         out = np.empty((n, self.n_features_out_))
-        with numba_threads(n_threads):
-            kernels.color_histograms(
+        with numba_threads(n_threads) as threads:
+            arguments = (
                 colours,
-                batch[..., 3],
+                alpha,
                 int(self.alpha_threshold),
                 tables,
                 offsets,
@@ -243,4 +245,9 @@ class ColorHistogram(PerImageFeatures):
                 bool(self.normalize),
                 out,
             )
+            if threads == 1 or n == 1:
+                kernels.color_histograms(*arguments)
+            else:
+                n_chunks = min(n, 4 * threads)
+                kernels.color_histograms_parallel(*arguments, n_chunks)
         return out

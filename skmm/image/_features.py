@@ -126,6 +126,17 @@ def grid_names(grid, names):
     ]
 
 
+def _is_batch_of(X, images, prepared):
+    """True when ``X`` is a contiguous stacked batch whose images are the
+    prepared arrays themselves."""
+    return (
+        isinstance(X, np.ndarray)
+        and X.ndim >= 3
+        and X.flags.c_contiguous
+        and all(p is i for p, i in zip(prepared, images, strict=True))
+    )
+
+
 class PerImageFeatures(StatelessMixin, TransformerMixin, BaseEstimator):
     """Base of transformers that map each image to one fixed-length vector.
 
@@ -191,8 +202,11 @@ class PerImageFeatures(StatelessMixin, TransformerMixin, BaseEstimator):
         groups = {}
         prepared = []
         for position, image in enumerate(images):
-            image = to_numpy(image)
-            array = np.ascontiguousarray(self._prepare(image, position))
+            if on_gpu:
+                image = to_numpy(image)
+            array = self._prepare(image, position)
+            if not array.flags.c_contiguous:
+                array = np.ascontiguousarray(array)
             prepared.append(array)
             key = (array.shape, array.dtype, self._batch_key(image))
             groups.setdefault(key, []).append(position)
@@ -200,7 +214,10 @@ class PerImageFeatures(StatelessMixin, TransformerMixin, BaseEstimator):
             len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
         ) as bar:
             for (_, _, key), positions in groups.items():
-                batch = np.stack([prepared[p] for p in positions])
+                if len(groups) == 1 and _is_batch_of(X, images, prepared):
+                    batch = X  # no copy: the kernel reads the input itself
+                else:
+                    batch = np.stack([prepared[p] for p in positions])
                 features[positions] = self._compute_in_chunks(batch, key, bar)
         if not np.isfinite(features).all():
             position = int(np.argmin(np.isfinite(features).all(axis=1)))
