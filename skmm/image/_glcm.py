@@ -172,14 +172,11 @@ class HaralickTexture(PerImageFeatures):
         pairs = kernels.offsets(self.distances, self.angles)
         props = np.array([kernels.PROPS.index(p) for p in self.props])
         out = np.empty((batch.shape[0], len(props), len(pairs)))
+        arguments = (batch, pairs, bool(self.symmetric), self.levels, props, out)
         with numba_threads(n_threads) as threads:
-            kernels.glcm_properties(
-                batch,
-                pairs,
-                bool(self.symmetric),
-                self.levels,
-                props,
-                min(batch.shape[0], 4 * threads),
-                out,
-            )
+            if threads == 1 or batch.shape[0] == 1:
+                kernels.glcm_properties(*arguments)
+            else:
+                n_chunks = min(batch.shape[0], 4 * threads)
+                kernels.glcm_properties_parallel(*arguments, n_chunks)
         return out.reshape(batch.shape[0], -1)

@@ -64,24 +64,21 @@ def _properties(image, d_row, d_col, symmetric, counts, props, out):
     sum_ii = 0
     sum_jj = 0
     sum_ij = 0
-    contrast = 0.0
-    dissimilarity = 0.0
-    homogeneity = 0.0
+    # Pairs per absolute difference: contrast, dissimilarity and
+    # homogeneity are weighted sums over it.
+    differences = np.zeros(256, dtype=np.int64)
     for r in range(r_begin, r_end):
         for c in range(c_begin, c_end):
             i = np.int64(image[r, c])
             j = np.int64(image[r + d_row, c + d_col])
-            diff = float(i - j)
             counts[i, j] += 1
+            differences[abs(i - j)] += 1
             n += 1
             sum_i += i
             sum_j += j
             sum_ii += i * i
             sum_jj += j * j
             sum_ij += i * j
-            contrast += diff * diff
-            dissimilarity += abs(diff)
-            homogeneity += 1.0 / (1.0 + diff * diff)
             if symmetric:
                 counts[j, i] += 1
     if symmetric:
@@ -90,9 +87,14 @@ def _properties(image, d_row, d_col, symmetric, counts, props, out):
         sum_i = sum_j = sum_i + sum_j
         sum_ii = sum_jj = sum_ii + sum_jj
         sum_ij *= 2
-        contrast *= 2.0
-        dissimilarity *= 2.0
-        homogeneity *= 2.0
+        differences *= 2
+    contrast = 0
+    dissimilarity = 0
+    homogeneity = 0.0
+    for d in range(256):
+        contrast += differences[d] * d * d
+        dissimilarity += differences[d] * d
+        homogeneity += differences[d] * (1.0 / (1.0 + d * d))
     mean_i = sum_i / n
     mean_j = sum_j / n
     squares = 0.0
@@ -101,14 +103,17 @@ def _properties(image, d_row, d_col, symmetric, counts, props, out):
         for c in range(c_begin, c_end):
             i = image[r, c]
             j = image[r + d_row, c + d_col]
-            for a, b in ((i, j), (j, i)):
-                count = counts[a, b]
+            count = counts[i, j]
+            if count > 0:
+                squares += float(count) * count
+                entropy += count * math.log(count)
+                counts[i, j] = 0
+            if symmetric:
+                count = counts[j, i]
                 if count > 0:
                     squares += float(count) * count
                     entropy += count * math.log(count)
-                    counts[a, b] = 0
-                if not symmetric:
-                    break
+                    counts[j, i] = 0
     if n <= _EXACT_PAIRS:
         # n * sum - sum * sum is exact in int64 (each term below 2**58):
         # the variances and covariance round once.
@@ -149,26 +154,28 @@ def _properties(image, d_row, d_col, symmetric, counts, props, out):
         out[k] = value
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def glcm_properties(batch, pairs, symmetric, levels, props, n_chunks, out):
+@njit(cache=True, nogil=True)
+def glcm_properties(batch, pairs, symmetric, levels, props, out):
     """Properties of each image of ``batch`` ``(n, h, w)`` (uint8 values
-    below ``levels``) into ``out`` ``(n, n_props, n_pairs)``; chunks of
-    images run in parallel, each with its own count matrix."""
+    below ``levels``) into ``out`` ``(n, n_props, n_pairs)``."""
+    counts = np.zeros((levels, levels), dtype=np.int64)
+    values = np.empty(props.shape[0])
+    for n in range(batch.shape[0]):
+        for p in range(pairs.shape[0]):
+            _properties(
+                batch[n], pairs[p, 0], pairs[p, 1], symmetric, counts, props, values
+            )
+            out[n, :, p] = values
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def glcm_properties_parallel(batch, pairs, symmetric, levels, props, out, n_chunks):
+    """:func:`glcm_properties` on ``n_chunks`` chunks of images in
+    parallel, each with its own count matrix."""
     n_images = batch.shape[0]
-    values = np.empty((n_chunks, props.shape[0]))
     for chunk in prange(n_chunks):
-        counts = np.zeros((levels, levels), dtype=np.int64)
-        for n in range(
-            chunk * n_images // n_chunks, (chunk + 1) * n_images // n_chunks
-        ):
-            for p in range(pairs.shape[0]):
-                _properties(
-                    batch[n],
-                    pairs[p, 0],
-                    pairs[p, 1],
-                    symmetric,
-                    counts,
-                    props,
-                    values[chunk],
-                )
-                out[n, :, p] = values[chunk]
+        begin = chunk * n_images // n_chunks
+        end = (chunk + 1) * n_images // n_chunks
+        glcm_properties(
+            batch[begin:end], pairs, symmetric, levels, props, out[begin:end]
+        )

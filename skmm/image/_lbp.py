@@ -245,6 +245,10 @@ class LBP(PerImageFeatures):
             edges,
             bool(self.normalize),
         )
-        with numba_threads(n_threads):
-            kernels.lbp_histograms(batch, *arguments, out)
+        with numba_threads(n_threads) as threads:
+            if threads == 1 or n == 1:
+                kernels.lbp_histograms(batch, *arguments, out)
+            else:
+                n_chunks = min(n, 4 * threads)
+                kernels.lbp_histograms_parallel(batch, *arguments, out, n_chunks)
         return out

@@ -21,8 +21,8 @@ The kernels interpolate one sample point for a whole image row at a time
 fractions read from tables computed as scikit-image computes them per pixel;
 sample points at whole offsets (weights 1 and 0, which scikit-image's formula
 returns exactly) are read directly. The histogram kernel counts each row's
-codes into their cells without storing a code image; images run in parallel
-(``prange``).
+codes into their cells without storing a code image; chunks of images run
+in parallel (``prange``) on more than one thread.
 """
 
 import functools
@@ -278,13 +278,34 @@ def _histograms(image, method, geometry, rows, cell_of_col, var_edges, normalize
                 out[cell * n_bins + k] /= total
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def lbp_histograms(
     batch, method, geometry, rows, cell_of_col, var_edges, normalize, out
 ):
     """:func:`_histograms` of each image of ``batch`` ``(n, h, w)`` into the
-    rows of ``out``, images in parallel."""
-    for n in prange(batch.shape[0]):
+    rows of ``out``."""
+    for n in range(batch.shape[0]):
         _histograms(
             batch[n], method, geometry, rows, cell_of_col, var_edges, normalize, out[n]
+        )
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def lbp_histograms_parallel(
+    batch, method, geometry, rows, cell_of_col, var_edges, normalize, out, n_chunks
+):
+    """:func:`lbp_histograms` on ``n_chunks`` chunks of images in parallel."""
+    n_images = batch.shape[0]
+    for chunk in prange(n_chunks):
+        begin = chunk * n_images // n_chunks
+        end = (chunk + 1) * n_images // n_chunks
+        lbp_histograms(
+            batch[begin:end],
+            method,
+            geometry,
+            rows,
+            cell_of_col,
+            var_edges,
+            normalize,
+            out[begin:end],
         )
