@@ -103,42 +103,46 @@ def _row_values(
 ):
     """Codes (or variances for ``var``) of the pixels of row ``r`` into
     ``values``; every sample point is interpolated for the whole row at
-    once. ``state`` is ``(3, width)`` scratch; ``table`` maps default codes
+    once. ``state`` is ``(2, width)`` scratch; ``table`` maps default codes
     to the method's (empty: :func:`code_value` per pixel)."""
     P = r0.shape[0]
     width = values.shape[0]
     centre = padded[r + margin, margin : margin + width]
-    texture = state[0]
-    code = state[1]
-    ones = state[2]
+    code = state[0]
+    ones = state[1]
     code[:] = 0.0
     ones[:] = 0.0
     for i in range(P):
         # Columns c0[i, c] and c1[i, c] are c plus a constant (checked by
-        # geometry()): contiguous slices of the padded rows.
+        # geometry()): contiguous slices of the padded rows. Each point's
+        # value goes straight into the code (or the variance's sums).
         a0 = padded[r0[i, r], c0[i, 0] : c0[i, 0] + width]
+        weight = float(1 << i)
         if integral[i]:
             # Whole offsets: scikit-image's weights are 1 and 0, exact.
-            texture[:] = a0
-        else:
-            a1 = padded[r0[i, r], c1[i, 0] : c1[i, 0] + width]
-            b0 = padded[r1[i, r], c0[i, 0] : c0[i, 0] + width]
-            b1 = padded[r1[i, r], c1[i, 0] : c1[i, 0] + width]
-            weight_r = dr[i, r]
-            fraction = dc[i]
-            for c in range(width):
-                weight_c = fraction[c]
-                top = (1 - weight_c) * a0[c] + weight_c * a1[c]
-                bottom = (1 - weight_c) * b0[c] + weight_c * b1[c]
-                texture[c] = (1 - weight_r) * top + weight_r * bottom
-        if method == 4:
-            for c in range(width):
-                code[c] += texture[c]
-                ones[c] += texture[c] * texture[c]
-        else:
-            weight = float(1 << i)
-            for c in range(width):
-                code[c] += weight * (texture[c] - centre[c] >= 0)
+            if method == 4:
+                for c in range(width):
+                    code[c] += a0[c]
+                    ones[c] += a0[c] * a0[c]
+            else:
+                for c in range(width):
+                    code[c] += weight * (a0[c] - centre[c] >= 0)
+            continue
+        a1 = padded[r0[i, r], c1[i, 0] : c1[i, 0] + width]
+        b0 = padded[r1[i, r], c0[i, 0] : c0[i, 0] + width]
+        b1 = padded[r1[i, r], c1[i, 0] : c1[i, 0] + width]
+        weight_r = dr[i, r]
+        fraction = dc[i]
+        for c in range(width):
+            weight_c = fraction[c]
+            top = (1 - weight_c) * a0[c] + weight_c * a1[c]
+            bottom = (1 - weight_c) * b0[c] + weight_c * b1[c]
+            t = (1 - weight_r) * top + weight_r * bottom
+            if method == 4:
+                code[c] += t
+                ones[c] += t * t
+            else:
+                code[c] += weight * (t - centre[c] >= 0)
     if method == 4:
         for c in range(width):
             var = (ones[c] - (code[c] * code[c]) / P) / P
@@ -205,7 +209,7 @@ def lbp_codes(image, method, geometry):
     padded = np.empty((height + 2 * margin, width + 2 * margin))
     _pad(image, margin, padded)
     out = np.empty((height, width))
-    state = np.empty((3, width))
+    state = np.empty((2, width))
     for r in range(height):
         _row_values(
             padded,
@@ -235,7 +239,7 @@ def _histograms(image, method, geometry, rows, cell_of_col, var_edges, normalize
     height, width = image.shape
     padded = np.empty((height + 2 * margin, width + 2 * margin))
     _pad(image, margin, padded)
-    state = np.empty((3, width))
+    state = np.empty((2, width))
     values = np.empty(width)
     n_cols = cell_of_col[width - 1] + 1
     n_cells = (rows.shape[0] - 1) * n_cols
