@@ -88,23 +88,24 @@ def geometry(rp, cp, height, width, method):
 
 
 @njit(cache=True, nogil=True)
-def _pad(image, margin, padded):
+def _pad(image, margin):
     """``image`` in float64 inside a zero border: scikit-image's constant
     mode (pixels outside the image are 0), with no bounds checks after."""
-    padded[:] = 0.0
+    height, width = image.shape
+    padded = np.zeros((height + 2 * margin, width + 2 * margin))
     for r in range(image.shape[0]):
         for c in range(image.shape[1]):
             padded[r + margin, c + margin] = image[r, c]
+    return padded
 
 
 @njit(cache=True, nogil=True)
-def _row_values(
-    padded, r, margin, method, r0, r1, dr, c0, c1, dc, integral, table, state, values
-):
+def _row_values(padded, r, method, geometry, state, values):
     """Codes (or variances for ``var``) of the pixels of row ``r`` into
     ``values``; every sample point is interpolated for the whole row at
     once. ``state`` is ``(2, width)`` scratch; ``table`` maps default codes
     to the method's (empty: :func:`code_value` per pixel)."""
+    margin, r0, r1, dr, c0, c1, dc, integral, table = geometry
     P = r0.shape[0]
     width = values.shape[0]
     centre = padded[r + margin, margin : margin + width]
@@ -204,29 +205,12 @@ def code_table(P, method):
 @njit(cache=True, nogil=True)
 def lbp_codes(image, method, geometry):
     """The code image of one 2-D image, float64 as scikit-image returns it."""
-    margin, r0, r1, dr, c0, c1, dc, integral, table = geometry
     height, width = image.shape
-    padded = np.empty((height + 2 * margin, width + 2 * margin))
-    _pad(image, margin, padded)
+    padded = _pad(image, geometry[0])
     out = np.empty((height, width))
     state = np.empty((2, width))
     for r in range(height):
-        _row_values(
-            padded,
-            r,
-            margin,
-            method,
-            r0,
-            r1,
-            dr,
-            c0,
-            c1,
-            dc,
-            integral,
-            table,
-            state,
-            out[r],
-        )
+        _row_values(padded, r, method, geometry, state, out[r])
     return out
 
 
@@ -235,10 +219,8 @@ def _histograms(image, method, geometry, rows, cell_of_col, var_edges, normalize
     """Count the codes of one image per grid cell into ``out`` ``(n_cells *
     n_bins,)``; ``var_edges`` are squared standard deviation edges for
     ``var`` (a NaN, zero variance, counts in the first bin)."""
-    margin, r0, r1, dr, c0, c1, dc, integral, table = geometry
     height, width = image.shape
-    padded = np.empty((height + 2 * margin, width + 2 * margin))
-    _pad(image, margin, padded)
+    padded = _pad(image, geometry[0])
     state = np.empty((2, width))
     values = np.empty(width)
     n_cols = cell_of_col[width - 1] + 1
@@ -247,22 +229,7 @@ def _histograms(image, method, geometry, rows, cell_of_col, var_edges, normalize
     out[:] = 0.0
     for cell_r in range(rows.shape[0] - 1):
         for r in range(rows[cell_r], rows[cell_r + 1]):
-            _row_values(
-                padded,
-                r,
-                margin,
-                method,
-                r0,
-                r1,
-                dr,
-                c0,
-                c1,
-                dc,
-                integral,
-                table,
-                state,
-                values,
-            )
+            _row_values(padded, r, method, geometry, state, values)
             for c in range(width):
                 value = values[c]
                 if method == 4:
