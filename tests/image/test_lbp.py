@@ -232,3 +232,18 @@ def test_pickle_and_pipeline():
     np.testing.assert_array_equal(restored.transform(X), lbp.transform(X))
     model = make_pipeline(LBP(P=8, R=2, grid=(2, 2)), LinearSVC()).fit(X[:30], y[:30])
     assert 0.0 <= model.score(X[30:], y[30:]) <= 1.0
+
+
+def test_cupy_images_give_cupy_features(monkeypatch):
+    # No GPU kernel: CuPy images come to the host, the features go back.
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))
+    import _cupy_stand_in
+
+    cupy = _cupy_stand_in.install(monkeypatch)
+    images = random_images(6, n=3)
+    expected = LBP().fit_transform(images)
+    out = LBP().fit_transform(cupy.asarray(images))
+    assert type(out) is cupy.ndarray
+    np.testing.assert_array_equal(out.get(), expected)
