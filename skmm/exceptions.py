@@ -2,6 +2,7 @@
 
 __all__ = [
     "CacheEntryWarning",
+    "DeviceFallbackWarning",
     "EmptyDocumentWarning",
     "ResumeError",
     "UnreadableSampleWarning",
@@ -42,4 +43,14 @@ class ResumeError(ValueError):
     Its progress file or ``.npy`` file is unreadable, garbled or inconsistent
     (the message names the file), or records another estimator or input
     than this call's. Pass ``resume=False`` to start over.
+    """
+
+
+class DeviceFallbackWarning(UserWarning):
+    """``device="auto"`` computes on the CPU although CuPy is installed.
+
+    Raised once per process when CuPy imports but cannot compute on a GPU:
+    no CUDA device, or a CUDA library CuPy needs (NVRTC, cuBLAS, cuFFT) is
+    missing. The message names what is missing and how to install it
+    (``pip install 'skmm[gpu]'``, which pulls ``cupy-cuda12x[ctk]``).
     """
