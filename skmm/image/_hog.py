@@ -11,13 +11,14 @@ from skmm.base import StatelessMixin, with_input_kind
 from skmm.utils._device import (
     any_cupy,
     array_module,
+    is_cupy_array,
     on_device,
     resolve_device,
     to_numpy,
 )
 from skmm.utils._parallel import n_workers, numba_threads
 from skmm.utils._progress import progress_bar
-from skmm.utils._validation import check_images, check_same_size
+from skmm.utils._validation import check_images, check_same_size, per_sample_values
 
 _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
 # With a progress bar, images go to the kernel in chunks of about this many
@@ -46,6 +47,11 @@ def _kernel_input(images):
     elif batch.dtype == np.bool_:
         batch = batch.view(np.uint8)
     return xp.ascontiguousarray(batch)
+
+
+def _minimum(image):
+    """Smallest pixel value of ``image``, on its device."""
+    return image.min()
 
 
 def _check_finite_features(features):
@@ -376,8 +382,10 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
                 f"{tuple(self.image_shape_[:2])}) first."
             )
         if self.transform_sqrt:
-            for position, image in enumerate(images):
-                if image.dtype.kind in "if" and image.min() < 0:
+            signed = [i for i, image in enumerate(images) if image.dtype.kind in "if"]
+            minima = per_sample_values([images[i] for i in signed], _minimum)
+            for position, low in zip(signed, minima, strict=True):
+                if low < 0:
                     raise ValueError(
                         f"Image sample {position} has negative values, and "
                         "transform_sqrt=True takes their square root; rescale "
@@ -396,7 +404,8 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
         ) as bar:
             if len(groups) == 1:
                 (dtype,) = float_dtypes
-                batch = X if isinstance(X, np.ndarray) and X.dtype != object else images
+                stacked = isinstance(X, np.ndarray) or is_cupy_array(X)
+                batch = X if stacked and X.dtype != object else images
                 features = self._compute_in_chunks(_kernel_input(batch), dtype, bar)
             else:
                 features = None
