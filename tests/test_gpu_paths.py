@@ -413,3 +413,23 @@ def test_batched_checks_still_name_the_sample(stand_in, bad):
             cells_per_block=(2, 2),
             device="cuda",
         ).fit(images[:1]).transform(images)
+
+
+# -- readers: a waveform's sample rate crosses to the device -------------------
+
+
+def test_device_waveforms_keep_their_sample_rate(cupy):
+    from skmm.audio import AudioReader
+
+    clips = _clips(np.float32, n=3)
+    waves = AudioReader(sr=8000, device="cuda").fit_transform(clips)
+    assert all(is_cupy_array(w) and w.sr == 8000 for w in waves)
+    assert all(is_cupy_array(w[10:]) and w[10:].sr == 8000 for w in waves)
+    want = MFCC(sr=8000, n_fft=256, hop_length=64).fit_transform(clips)
+    got = MFCC(sr=8000, n_fft=256, hop_length=64, device="cuda").fit_transform(waves)
+    np.testing.assert_allclose(_host(got), want, rtol=1e-4, atol=1e-3)
+    # MFCC's check of the rate, skipped on the GPU while the rate was dropped.
+    with pytest.raises(
+        ValueError, match="sample 0 has sample rate 8000 Hz but MFCC\\(sr=16000\\)"
+    ):
+        MFCC(sr=16000, device="cuda").fit_transform(waves)

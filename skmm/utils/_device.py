@@ -206,10 +206,40 @@ def to_numpy(array):
 
 
 def to_cupy(array):
-    """Copy a host array to the GPU; CuPy arrays pass through."""
+    """Copy a host array to the GPU; CuPy arrays pass through.
+
+    A waveform's sample rate (the ``sr`` of :class:`~skmm.audio.Waveform`)
+    crosses with it: the copy is then a :func:`device_waveform_class`
+    array, so that MFCC can still check the rate on the GPU.
+    """
     import cupy
 
-    return cupy.asarray(array)
+    device = cupy.asarray(array)
+    rate = getattr(array, "sr", None)
+    if rate is None or getattr(device, "sr", None) == rate:
+        return device
+    device = device.view(device_waveform_class(cupy))
+    device.sr = rate
+    return device
+
+
+_DEVICE_WAVEFORM_CLASSES = {}
+
+
+def device_waveform_class(cupy):
+    """The subclass of ``cupy.ndarray`` that carries a sample rate ``sr``
+    (CuPy arrays, a Cython type, take no attributes of their own)."""
+    key = id(cupy.ndarray)
+    if key not in _DEVICE_WAVEFORM_CLASSES:
+
+        class DeviceWaveform(cupy.ndarray):
+            """A CuPy waveform that remembers its sample rate ``sr``."""
+
+            def __array_finalize__(self, obj):
+                self.sr = getattr(obj, "sr", None)
+
+        _DEVICE_WAVEFORM_CLASSES[key] = DeviceWaveform
+    return _DEVICE_WAVEFORM_CLASSES[key]
 
 
 def on_device(array, device):
