@@ -142,8 +142,8 @@ def resolve_device(device):
             )
         return "cpu"
     raise RuntimeError(
-        f"device='cuda' needs CuPy and a working CUDA device: {reason}. "
-        f"{INSTALL_HINT} Or use device='cpu' or 'auto'."
+        "device='cuda' needs CuPy and a CUDA device that it can compute "
+        f"on; here {reason}. {INSTALL_HINT} Or use device='cpu' or 'auto'."
     )
 
 
