@@ -192,35 +192,37 @@ def cupy_behaviours(cp):
 
 
 def parity(cp):
-    @probe("MFCC float32 and float64, every padding mode, CuPy clips vs CPU")
+    @probe("MFCC float64 reflect and float32 constant padding, CuPy clips vs CPU")
     def _():
         from skmm.audio import MFCC
 
         rng = np.random.default_rng(3)
         messages = []
-        for dtype, rtol in ((np.float64, 1e-9), (np.float32, 1e-4)):
+        for dtype, rtol, pad_mode in (
+            (np.float64, 1e-9, "reflect"),
+            (np.float32, 1e-4, "constant"),
+        ):
             clips = [
                 rng.standard_normal(int(n)).astype(dtype)
                 for n in rng.integers(3000, 9000, 6)
             ]
-            for pad_mode in ("constant", "edge", "linear_ramp", "reflect", "symmetric"):
-                params = dict(
-                    sr=16000,
-                    n_fft=512,
-                    hop_length=128,
-                    deltas=True,
-                    pad_mode=pad_mode,
-                    pooling=None,
-                )
-                want = MFCC(**params).fit_transform(clips)
-                got = (
-                    MFCC(**params, device="cuda")
-                    .fit(clips)
-                    .transform([cp.asarray(c) for c in clips])
-                )
-                message = _close(got, want, 1e-3 * rtol, rtol=rtol)
-                if message:
-                    messages.append(f"{np.dtype(dtype).name} {pad_mode}: {message}")
+            params = dict(
+                sr=16000,
+                n_fft=512,
+                hop_length=128,
+                deltas=True,
+                pad_mode=pad_mode,
+                pooling=None,
+            )
+            want = MFCC(**params).fit_transform(clips)
+            got = (
+                MFCC(**params, device="cuda")
+                .fit(clips)
+                .transform([cp.asarray(c) for c in clips])
+            )
+            message = _close(got, want, 1e-3 * rtol, rtol=rtol)
+            if message:
+                messages.append(f"{np.dtype(dtype).name} {pad_mode}: {message}")
         return "; ".join(messages) or None
 
     @probe("HOG gray/colour, transform_sqrt, 4-D CuPy batch vs scikit-image")
