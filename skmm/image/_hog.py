@@ -67,7 +67,9 @@ def _check_finite_features(features):
     1e36 and beyond); float64 gradients square past 1e154.
     """
     xp = array_module(features)
-    if bool(xp.isfinite(features).all()):
+    # Two reductions, no temporary of the output's size: NaN and inf
+    # propagate through both.
+    if bool(xp.isfinite(xp.stack([features.max(), features.min()])).all()):
         return
     position = int(xp.argmin(xp.isfinite(features).all(axis=1)))
     raise ValueError(
@@ -442,6 +444,7 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
                     features[chunk[0] : chunk[-1] + 1] = part
                 else:
                     features[xp.asarray(chunk)] = part
+                del part  # before the next chunk's features are computed
         return features
 
     def _compute_in_chunks(self, batch, dtype, bar):
