@@ -161,6 +161,19 @@ def test_retrieve_numpy_integer_k_and_ties(cupy, metric, k):
     )
 
 
+@pytest.mark.parametrize("metric", ["cosine", "correlation", "euclidean", "dot"])
+def test_similarity_takes_cupy_inputs(cupy, metric):
+    from skmm.retrieval import similarity
+
+    queries, database = _retrieval_data()
+    want = similarity(queries, database, metric=metric)
+    got = similarity(
+        cupy.asarray(queries), cupy.asarray(database), metric=metric, device="cuda"
+    )
+    assert isinstance(got, np.ndarray) and not is_cupy_array(got)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_stand_in_argpartition_refuses_numpy_integers(stand_in):
     with pytest.raises(TypeError, match="not iterable"):
         stand_in.argpartition(stand_in.zeros((2, 5)), np.int64(2), axis=1)
