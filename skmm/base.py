@@ -334,10 +334,11 @@ class SampleReader(
                 stacklevel=4,
             )
         if device == "cuda":
-            import cupy
+            from skmm.utils._device import to_cupy
 
-            # Decoded on the host, each output crosses to the GPU once.
-            outputs = [None if out is None else cupy.asarray(out) for out in outputs]
+            # Decoded on the host, each output crosses to the GPU once (a
+            # waveform with its sample rate).
+            outputs = [None if out is None else to_cupy(out) for out in outputs]
         return outputs
 
     def _read(self, cells, wheres, *, stop_at_error):

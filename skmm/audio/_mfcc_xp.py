@@ -3,8 +3,10 @@
 The computation is written against an array module ``xp`` (CuPy by default)
 using only operations NumPy shares, so that the same code runs under NumPy
 in the CPU test suite and CuPy on a device: cuFFT for the FFT, cuBLAS for the
-mel and DCT projections, gathers for framing and deltas, ``maximum.at`` for
-each clip's peak. The CPU pipeline is ``_mfcc_cpu.mfcc_batch``.
+mel and DCT projections, gathers for framing and deltas, and a segmented
+running maximum for each clip's peak (:func:`clip_peaks`: CuPy's
+``maximum.at`` rounds float64 through float32). The CPU pipeline is
+``_mfcc_cpu.mfcc_batch``.
 """
 
 import numpy as np
@@ -49,6 +51,36 @@ def _delta_gather(frame_offsets, delta_filter, mode):
         coefficients[at_tail] = tail[tail_rows]
         source[at_tail] = (n[at_tail] - width)[:, None] + np.arange(width)
     return begins[:, None] + source, coefficients
+
+
+def clip_peaks(values, frame_offsets, xp):
+    """Largest of ``values`` ``(n_frames,)`` over each clip's frames (``-inf``
+    for a clip without frames), exact in any float dtype.
+
+    A segmented running maximum whose reach doubles each step (``log2`` of
+    the longest clip's frame count passes of plain element-wise ``maximum``),
+    in place of ``maximum.at``: CuPy's atomic maximum for float64 compares
+    through ``fmaxf`` (float32), which moves the ``top_db`` floor by about
+    1e-7 relative; atomics also serialise on one clip's frames.
+    """
+    counts = np.diff(frame_offsets)
+    peak = xp.full(counts.shape[0], -np.inf, dtype=values.dtype)
+    if values.shape[0] == 0:
+        return peak
+    clip = xp.asarray(np.repeat(np.arange(counts.shape[0]), counts))
+    running = values.copy()
+    reach = 1
+    while reach < int(counts.max()):
+        # After this step running[i] is the maximum of the 2 * reach frames
+        # ending at i, within i's clip.
+        same_clip = clip[reach:] == clip[:-reach]
+        running[reach:] = xp.where(
+            same_clip, xp.maximum(running[reach:], running[:-reach]), running[reach:]
+        )
+        reach *= 2
+    present = np.flatnonzero(counts)
+    peak[xp.asarray(present)] = running[xp.asarray(frame_offsets[1:][present] - 1)]
+    return peak
 
 
 def mfcc_batch(signal, frame_starts, frame_offsets, constants, power, top_db, xp=None):
@@ -135,8 +167,8 @@ def cepstra(mel, frame_offsets, constants, top_db, xp):
     if top_db >= 0:
         counts = np.diff(frame_offsets)
         clip_of_frame = xp.asarray(np.repeat(np.arange(n_clips), counts))
-        peak = xp.full(n_clips, -np.inf, dtype=np.float64)
-        xp.maximum.at(peak, clip_of_frame, db.max(axis=1))
+        # db is float64 here, so the floor is too (top_db as a float64).
+        peak = clip_peaks(db.max(axis=1), frame_offsets, xp)
         floor = (peak - top_db)[clip_of_frame]
         db = xp.maximum(db, floor[:, None])
     coefficients = db @ xp.asarray(constants.dct_t.astype(np.float64, copy=False))
