@@ -109,7 +109,8 @@ def _missing_values(values):
 
 
 def _replace_columns(X, positions, make_column):
-    """A copy of ``X`` whose columns ``positions`` are ``make_column(values)``."""
+    """A copy of ``X`` whose columns ``positions`` are ``make_column(values)``
+    (``values`` a 1-D array of the column's cells)."""
     if _is_dataframe(X):
         X_new = X.copy(deep=False)
         for position in positions:
@@ -145,15 +146,20 @@ def _modality_scores(
                 "missing modalities."
             ) from exc
     rng = np.random.RandomState(seed)
-    # Shuffled in place repeat after repeat, as permutation_importance does,
-    # so that a one-column modality gets the same permutations as there.
+    # Each repeat permutes the last one's rows with a reshuffled index, as
+    # permutation_importance does, so that a one-column modality gets the
+    # same permutations as there.
+    shuffling = np.arange(X.shape[0])
     order = np.arange(X.shape[0])
     scores = []
     for _ in range(n_repeats):
-        rng.shuffle(order)
+        rng.shuffle(shuffling)
+        order = order[shuffling]
         # One permutation for all the modality's columns: its cells move
         # together, as one modality of another sample.
-        X_permuted = _replace_columns(X, positions, lambda values: values[order])
+        X_permuted = _replace_columns(
+            X, positions, lambda values, order=order: values[order]
+        )
         scores.append(_score(scorer, estimator, X_permuted, y, sample_weight))
     return scores
 
