@@ -28,6 +28,18 @@ def _unlabeled_mask(y):
     return np.zeros(len(y), dtype=bool)
 
 
+def _most_confident_per_class(proba, quotas):
+    """Mask of the ``quotas[c]`` rows most confidently predicted as class
+    ``c``, for every class ``c``."""
+    predicted = proba.argmax(axis=1)
+    picked = np.zeros(len(proba), dtype=bool)
+    for c, quota in enumerate(quotas.astype(int)):
+        rows = np.flatnonzero(predicted == c)
+        best = np.argsort(-proba[rows, c], kind="stable")[:quota]
+        picked[rows[best]] = True
+    return picked
+
+
 def _fit_modality(name, estimator, X, y):
     with _named_errors(name, "fit"):
         return estimator.fit(X, y)
@@ -59,10 +71,13 @@ class CoTrainingClassifier(ClassifierMixin, MetaEstimatorMixin, _ModalityColumns
         samples whose largest predicted probability exceeds this.
     criterion : {"threshold", "k_best"}, default="threshold"
         How a modality picks the samples it labels in a round: those above
-        ``threshold``, or its ``k_best`` most confident ones.
+        ``threshold``, or its ``k_best`` most confident ones, shared among
+        the classes in proportion to the given labels (as Blum and Mitchell
+        label p positive and n negative samples per round).
     k_best : int, default=10
-        With ``criterion="k_best"``: samples each modality labels per round
-        (fewer when fewer remain).
+        With ``criterion="k_best"``: samples each modality labels per round,
+        each class's share rounded and at least 1 (fewer when fewer
+        remain).
     max_iter : int or None, default=10
         Most labelling rounds; None labels until no modality adds a label.
         0 fits each modality on the given labels only.
@@ -278,6 +293,11 @@ class CoTrainingClassifier(ClassifierMixin, MetaEstimatorMixin, _ModalityColumns
         def rows_of(m, rows):
             return _safe_indexing(features[m], positions[m][rows])
 
+        # Blum and Mitchell's balance: each round's k_best labels of a
+        # modality are shared among the classes as the given labels are, so
+        # that the most confident samples of one class do not take them all.
+        priors = np.bincount(labels[~unlabeled], minlength=len(self.classes_))
+        quotas = np.maximum(1, np.round(self.k_best * priors / priors.sum()))
         labeled_iter = np.where(unlabeled, -1, 0)
         labeled_by = np.full(n_samples, -1, dtype=np.intp)
         # A modality only labels samples that another modality can learn from.
@@ -320,8 +340,7 @@ class CoTrainingClassifier(ClassifierMixin, MetaEstimatorMixin, _ModalityColumns
                 if self.criterion == "threshold":
                     picked = confidence > self.threshold
                 else:
-                    picked = np.zeros(rows.size, dtype=bool)
-                    picked[np.argsort(-confidence, kind="stable")[: self.k_best]] = True
+                    picked = _most_confident_per_class(proba, quotas)
                 rows, confidence = rows[picked], confidence[picked]
                 better = confidence > best_confidence[rows]
                 rows, confidence = rows[better], confidence[better]
