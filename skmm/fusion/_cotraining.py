@@ -12,6 +12,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from skmm.base import _join_front, _ModalityColumnsMixin, _named_errors, _split_front
+from skmm.utils._parallel import budgeted, budgeted_blas
 
 
 def _unlabeled_mask(y):
@@ -82,7 +83,8 @@ class CoTrainingClassifier(ClassifierMixin, MetaEstimatorMixin, _ModalityColumns
         Most labelling rounds; None labels until no modality adds a label.
         0 fits each modality on the given labels only.
     n_jobs : int, default=None
-        Number of jobs fitting the modalities of a round in parallel.
+        Number of jobs fitting the modalities of a round in parallel, each
+        with its share of the cores' threads.
     verbose : bool, default=False
         Print how many labels each round adds.
 
@@ -298,6 +300,7 @@ class CoTrainingClassifier(ClassifierMixin, MetaEstimatorMixin, _ModalityColumns
         # that the most confident samples of one class do not take them all.
         priors = np.bincount(labels[~unlabeled], minlength=len(self.classes_))
         quotas = np.maximum(1, np.round(self.k_best * priors / priors.sum()))
+        fit_modality = budgeted(_fit_modality, self.n_jobs)
         labeled_iter = np.where(unlabeled, -1, 0)
         labeled_by = np.full(n_samples, -1, dtype=np.intp)
         # A modality only labels samples that another modality can learn from.
@@ -309,15 +312,16 @@ class CoTrainingClassifier(ClassifierMixin, MetaEstimatorMixin, _ModalityColumns
                 np.flatnonzero(present[m] & (labels >= 0) & (labeled_by != m))
                 for m in range(len(names))
             ]
-            fitted = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_modality)(
-                    names[m],
-                    clone(rests[m]),
-                    rows_of(m, rows),
-                    self.classes_[labels[rows]],
+            with budgeted_blas(self.n_jobs):
+                fitted = Parallel(n_jobs=self.n_jobs)(
+                    delayed(fit_modality)(
+                        names[m],
+                        clone(rests[m]),
+                        rows_of(m, rows),
+                        self.classes_[labels[rows]],
+                    )
+                    for m, rows in enumerate(training)
                 )
-                for m, rows in enumerate(training)
-            )
             candidates = (labels < 0) & shared
             if not candidates.any():
                 termination = "all_labeled"

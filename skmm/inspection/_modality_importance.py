@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from skmm.base import _is_dataframe, _ModalityColumnsMixin
-from skmm.utils._parallel import Parallel, delayed
+from skmm.utils._parallel import Parallel, budgeted, budgeted_blas, delayed
 
 __all__ = ["modality_importance"]
 
@@ -245,7 +245,8 @@ def modality_importance(
     random_state : int, RandomState instance or None, default=None
         Seeds the permutations; every modality sees the same ones.
     n_jobs : int, default=None
-        Modalities scored in parallel (joblib). None means 1 unless in a
+        Modalities scored in parallel (joblib), each worker with its share
+        of the cores' threads. None means 1 unless in a
         ``joblib.parallel_config`` context.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights passed to the scorer.
@@ -314,21 +315,23 @@ def modality_importance(
     # One seed for every modality, so that each is permuted in the same ways
     # whichever worker scores it.
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max + 1)
-    scores = Parallel(n_jobs=n_jobs)(
-        delayed(_modality_scores)(
-            estimator,
-            X,
-            y,
-            sample_weight,
-            name,
-            columns,
-            strategy,
-            seed,
-            n_repeats,
-            scorer,
+    task = budgeted(_modality_scores, n_jobs)
+    with budgeted_blas(n_jobs):
+        scores = Parallel(n_jobs=n_jobs)(
+            delayed(task)(
+                estimator,
+                X,
+                y,
+                sample_weight,
+                name,
+                columns,
+                strategy,
+                seed,
+                n_repeats,
+                scorer,
+            )
+            for name, columns in zip(names, positions, strict=True)
         )
-        for name, columns in zip(names, positions, strict=True)
-    )
     if isinstance(baseline, dict):
         return {
             key: _importances_bunch(
