@@ -154,10 +154,9 @@ class CoTrainingClassifier(ClassifierMixin, MetaEstimatorMixin, _ModalityColumns
     >>> co = CoTrainingClassifier(
     ...     [("a", LogisticRegression(), [0, 1]),
     ...      ("b", LogisticRegression(), [2, 3])],
-    ...     threshold=0.9,
     ... ).fit(X, y_partial)
-    >>> co.termination_condition_
-    'no_change'
+    >>> co.termination_condition_, bool((co.labeled_iter_ > 0).sum() > 100)
+    ('no_change', True)
     >>> bool(co.score(X, y) > 0.9)
     True
     """
