@@ -12,7 +12,10 @@ regression), the table gives per modality: the learned weight, the
 importance by permutation (mean and standard deviation over 10 repeats) and
 by dropping the modality (late fusion only: it handles missing modalities),
 and ``ModalityContributionDisplay``'s accuracy alone and decisive share. The
-last line says whether the orders agree.
+last line says which of these rank the modalities as the importance does:
+the learned weight and the decisive share say what the fused model relies
+on, the accuracy alone what each modality could do by itself (a modality
+better alone can still weigh less when the other is more confident).
 
 Run: ``PYTHONPATH=. python benchmarks/bench_inspection.py [--data DIR]``.
 """
@@ -103,20 +106,21 @@ def _report(label, model, X_test, y_test):
             f"{decisive[m]:.4f}" if late else "-",
         ]
         print("| " + " | ".join(row) + " |")
-    order = list(np.argsort(-permuted.importances_mean))
-    agree = {"importance (permuted)": order}
-    if late:
-        agree["learned weight"] = list(np.argsort(-model.weights_))
-        agree["importance (dropped)"] = list(np.argsort(-dropped.importances_mean))
-        agree["accuracy alone"] = list(np.argsort(-accuracy))
-    same = all(value == order for value in agree.values())
+    order = list(np.argsort(-permuted.importances_mean, kind="stable"))
     names = " > ".join(permuted.modality_names[m] for m in order)
-    print(
-        f"\nOrder by importance: {names}; the same by "
-        f"{', '.join(agree)}: {'yes' if same else 'NO'} "
-        f"({time.perf_counter() - start:.0f} s)",
-        flush=True,
-    )
+    line = f"\nOrder by importance (permuted): {names}."
+    if late:
+        others = {
+            "learned weight": model.weights_,
+            "decisive share": decisive,
+            "importance (dropped)": dropped.importances_mean,
+            "accuracy alone": accuracy,
+        }
+        for key, values in others.items():
+            same = list(np.argsort(-values, kind="stable")) == order
+            line += f" Same order by {key}: {'yes' if same else 'no'}."
+        line += f" Fused accuracy {fused:.4f}."
+    print(f"{line} ({time.perf_counter() - start:.0f} s)", flush=True)
 
 
 def main():
