@@ -1,5 +1,7 @@
 """modality_importance: permuted or dropped modalities of fitted models."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +12,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skmm.fusion import LateFusionClassifier
 from skmm.inspection import modality_importance
@@ -32,6 +34,10 @@ def _table(n_samples=400, seed=0):
         }
     )
     return X, y
+
+
+def _stack(column):
+    return np.stack(list(column))
 
 
 MODALITIES = {
@@ -256,3 +262,50 @@ def test_bad_input(split):
         modality_importance(
             _early().fit(X_train, y_train), X_test, y_test, strategy="drop"
         )
+
+
+DATA_DIR = Path(__file__).parents[2].parent / "shared" / "data"
+
+
+@pytest.mark.data
+@pytest.mark.skipif(
+    not ((DATA_DIR / "fsdd" / "recordings").is_dir() and (DATA_DIR / "mnist").is_dir()),
+    reason=f"FSDD or MNIST not found in {DATA_DIR} (real data lives in ../shared/data)",
+)
+def test_av_digits_importance_ranks_as_weights_and_decisive_share():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skmm.audio import MFCC
+    from skmm.datasets import make_av_digits
+    from skmm.image import HOG
+    from skmm.plotting import ModalityContributionDisplay
+
+    av = make_av_digits(DATA_DIR / "fsdd", DATA_DIR / "mnist", random_state=0)
+    rows = np.random.default_rng(0).permutation(len(av.target))[:500]
+    X = av.data.iloc[rows].reset_index(drop=True)
+    X["noise"] = list(np.random.default_rng(1).normal(size=(len(X), 16)))
+    y = av.target[rows]
+
+    def classifier(*steps):
+        return make_pipeline(*steps, StandardScaler(), LogisticRegression(C=0.1))
+
+    late = LateFusionClassifier(
+        [
+            ("image", classifier(HOG(pixels_per_cell=(7, 7))), "image"),
+            ("audio", classifier(MFCC(sr=8000)), "audio"),
+            ("noise", classifier(FunctionTransformer(_stack)), "noise"),
+        ],
+        fusion="product",
+        weights="learn",
+        cv=3,
+    ).fit(X[:350], y[:350])
+    X_test, y_test = X[350:].reset_index(drop=True), y[350:]
+    result = modality_importance(late, X_test, y_test, n_repeats=5, random_state=0)
+    display = ModalityContributionDisplay.from_estimator(late, X_test, y_test)
+    plt.close("all")
+    assert abs(result.importances_mean[2]) < 0.03
+    by_importance = np.argsort(-result.importances_mean)
+    assert_array_equal(by_importance, np.argsort(-late.weights_))
+    assert_array_equal(by_importance[:2], np.argsort(-display.decisive_share)[:2])
