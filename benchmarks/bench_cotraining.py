@@ -19,7 +19,8 @@ the draws, of:
 The last columns say how many unlabelled rows co-training labelled and how
 many of those labels were right.
 
-Run: ``PYTHONPATH=. python benchmarks/bench_cotraining.py [--data DIR]``.
+Run: ``PYTHONPATH=. python benchmarks/bench_cotraining.py [--data DIR]
+[--seeds N] [--energy-removed 0 0.75]``.
 """
 
 import argparse
@@ -49,7 +50,15 @@ def _co(**params):
 
 
 def _models():
-    models = {}
+    models = {
+        "co-training, threshold 0.75": ("all", None, _co()),
+        "co-training, threshold 0.9": ("all", None, _co(threshold=0.9)),
+        "co-training, k_best 20, 30 rounds": (
+            "all",
+            None,
+            _co(criterion="k_best", k_best=20, max_iter=30),
+        ),
+    }
     for name in MODALITIES:
         models[f"supervised, {name} only"] = ("labelled", name, _modality_model())
     models["supervised, late fusion (mean)"] = (
@@ -65,13 +74,6 @@ def _models():
                 make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
             ),
         )
-    models["co-training, threshold 0.75"] = ("all", None, _co())
-    models["co-training, threshold 0.9"] = ("all", None, _co(threshold=0.9))
-    models["co-training, k_best 20, 30 rounds"] = (
-        "all",
-        None,
-        _co(criterion="k_best", k_best=20, max_iter=30),
-    )
     return models
 
 
@@ -94,9 +96,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=DEFAULT_DATA, type=Path)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--energy-removed", type=float, nargs="+", default=[0.0, 0.75])
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
-    for energy_removed in (0.0, 0.75):
+    for energy_removed in args.energy_removed:
         bunch = make_av_digits(
             args.data / "fsdd",
             args.data / "mnist",
