@@ -23,12 +23,14 @@ def _clip_of_frame(frame_offsets, xp):
 
 
 def clip_max(values, frame_offsets):
-    """Each frame's clip's maximum of ``values`` (one per frame)."""
+    """Each frame's clip's maximum of ``values`` (one per frame), exact in
+    any float dtype on CuPy too (no float64 ``maximum.at``: see
+    :func:`skmm.audio._mfcc_xp.clip_peaks`)."""
+    from skmm.audio._mfcc_xp import clip_peaks
+
     xp = array_module(values)
     clip = _clip_of_frame(frame_offsets, xp)
-    peak = xp.full(frame_offsets.shape[0] - 1, -np.inf, dtype=values.dtype)
-    xp.maximum.at(peak, clip, values)
-    return peak[clip]
+    return clip_peaks(values, frame_offsets, xp)[clip]
 
 
 def power_to_db(x, frame_offsets, ref=1.0, amin=1e-10, top_db=80.0):
