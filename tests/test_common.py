@@ -6,7 +6,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm.base import get_skmm_tags
-from skmm.encode import VLAD, BagOfWords, FisherVector
+from skmm.encode import VLAD, BagOfWords, FisherVector, SpatialPyramid
 from skmm.fusion import LateFusionClassifier, LateFusionRegressor
 from skmm.retrieval import (
     CorrelationMatching,
@@ -25,6 +25,9 @@ _FAST_PARAMS = {
     BagOfWords: dict(n_clusters=4),
     VLAD: dict(n_clusters=4),
     FisherVector: dict(n_components=2),
+    SpatialPyramid: dict(
+        encoder=BagOfWords(n_clusters=4, random_state=0), levels=(1, 2)
+    ),
     # scikit-learn's checks pass a 1-D y: a one-feature second modality.
     CrossModalCCA: dict(n_components=1),
     KernelCCA: dict(n_components=1, n_kernel_components=20),
@@ -92,6 +95,9 @@ def test_discovery_finds_estimators():
         "HOG",
         "SIFT",
         "DenseSIFT",
+        "DAISY",
+        "ORB",
+        "SpatialPyramid",
     ):
         assert expected in names
 

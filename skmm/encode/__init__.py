@@ -6,11 +6,21 @@ descriptors of an image, MFCC frames of a clip.
 
 import importlib
 
-__all__ = ["VLAD", "BagOfWords", "FisherVector", "StatsPooling", "pool_flat"]
+__all__ = [
+    "VLAD",
+    "BagOfWords",
+    "DescriptorSet",
+    "FisherVector",
+    "SpatialPyramid",
+    "StatsPooling",
+    "pool_flat",
+]
 
 _MODULES = {
     "BagOfWords": "_bow",
+    "DescriptorSet": "_pyramid",
     "FisherVector": "_fisher",
+    "SpatialPyramid": "_pyramid",
     "StatsPooling": "_pooling",
     "VLAD": "_vlad",
     "pool_flat": "_pooling",

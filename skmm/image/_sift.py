@@ -81,6 +81,41 @@ def root_sift(descriptors):
     )
 
 
+def keypoint_table(keypoints):
+    """``x``, ``y``, ``size`` and ``angle`` of OpenCV keypoints, float32
+    ``(n, 4)``."""
+    return np.array(
+        [(k.pt[0], k.pt[1], k.size, k.angle) for k in keypoints], dtype=np.float32
+    ).reshape(-1, 4)
+
+
+def detect_in_each(detector, images):
+    """``detector._detect_and_compute(image)`` for each image, as two lists
+    (descriptors, keypoints), on ``detector.n_jobs`` threads with a progress
+    bar if ``detector.verbose``."""
+    from skmm.utils._parallel import n_workers, parallel_map
+
+    if n_workers(detector.n_jobs) == 1 or len(images) < 2:
+        described = (detector._detect_and_compute(image) for image in images)
+    else:
+        # In order, as each image is done, so that the bar moves; on
+        # threads unless a joblib backend (dask, say) was chosen.
+        described = parallel_map(
+            detector._detect_and_compute,
+            ((image,) for image in images),
+            n_jobs=detector.n_jobs,
+        )
+    results = []
+    name = type(detector).__name__
+    with progress_bar(
+        len(images), verbose=detector.verbose, desc=name, unit="image"
+    ) as bar:
+        for result in described:
+            results.append(result)
+            bar.update()
+    return [r[0] for r in results], [r[1] for r in results]
+
+
 class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator):
     """SIFT keypoints and descriptors of each image, by OpenCV.
 
@@ -267,27 +302,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         fitted = self._fitted_for(X)
         if fitted is not self:
             return fitted.transform_with_keypoints(X)
-        images = check_gray_images(X)
-        from skmm.utils._parallel import n_workers, parallel_map
-
-        if n_workers(self.n_jobs) == 1 or len(images) < 2:
-            described = (self._detect_and_compute(image) for image in images)
-        else:
-            # In order, as each image is done, so that the bar moves; on
-            # threads unless a joblib backend (dask, say) was chosen.
-            described = parallel_map(
-                self._detect_and_compute,
-                ((image,) for image in images),
-                n_jobs=self.n_jobs,
-            )
-        results = []
-        with progress_bar(
-            len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
-        ) as bar:
-            for result in described:
-                results.append(result)
-                bar.update()
-        return [r[0] for r in results], [r[1] for r in results]
+        return detect_in_each(self, check_gray_images(X))
 
     def _detect_and_compute(self, image):
         import cv2
@@ -308,11 +323,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         descriptors = np.ascontiguousarray(descriptors, dtype=np.float32)
         if self.root_sift:
             descriptors = root_sift(descriptors)
-        where = np.array(
-            [(k.pt[0], k.pt[1], k.size, k.angle) for k in keypoints],
-            dtype=np.float32,
-        )
-        return descriptors, where
+        return descriptors, keypoint_table(keypoints)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the descriptor columns: ``sift0`` to ``sift127``.
