@@ -219,7 +219,26 @@ class ORB(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator)
         fitted = self._fitted_for(X)
         if fitted is not self:
             return fitted.transform_with_keypoints(X)
-        return detect_in_each(self, check_gray_images(X))
+        images = check_gray_images(X)
+        for position, image in enumerate(images):
+            self._check_size(image, position)
+        return detect_in_each(self, images)
+
+    def _check_size(self, image, position):
+        """Raise, naming the sample, when a level of OpenCV's pyramid would
+        have no pixel (OpenCV fails inside ``resize``)."""
+        smallest = min(image.shape[:2])
+        for level in range(int(self.n_levels)):
+            scale = float(self.scale_factor) ** (level - int(self.first_level))
+            if round(smallest / scale) < 1:
+                height, width = image.shape[:2]
+                raise ValueError(
+                    f"Image sample {position} is {height}x{width} pixels, too "
+                    f"small for ORB's pyramid of n_levels={self.n_levels} at "
+                    f"scale_factor={self.scale_factor}: its level {level} would "
+                    "have no pixel. Resize the images (ImageReader(size=...)) "
+                    "or use fewer levels."
+                )
 
     def _detector(self):
         import cv2
