@@ -297,7 +297,7 @@ class DAISY(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimato
         descriptors : list of ndarray of shape (n_points, n_descriptor_features_)
             float64, one set per image, rows as ``skimage.feature.daisy(
             image).reshape(-1, n_descriptor_features_)``; with ``positions``,
-            :class:`~skmm.encode.DescriptorSet`\\ s.
+            :class:`~skmm.encode.DescriptorSet` objects.
         """
         fitted = self._fitted_for(X)
         if fitted is not self:

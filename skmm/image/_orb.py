@@ -8,7 +8,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm.base import PerSampleOutputMixin, StatelessMixin, with_input_kind
-from skmm.image._sift import check_gray_images, detect_in_each, keypoint_table
+from skmm.image._sift import (
+    check_gray_images,
+    detect_in_each,
+    keypoint_table,
+    located_sets,
+)
 from skmm.utils._validation import check_images
 
 _N_BYTES = 32  # OpenCV's ORB descriptors: 256 bits
@@ -192,13 +197,7 @@ class ORB(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator)
         descriptors, keypoints = self.transform_with_keypoints(X)
         if not self.positions:
             return descriptors
-        from skmm.encode._pyramid import DescriptorSet
-
-        shapes = [image.shape for image in check_images(X)]
-        return [
-            DescriptorSet(d, k[:, :2], shape)
-            for d, k, shape in zip(descriptors, keypoints, shapes, strict=True)
-        ]
+        return located_sets(descriptors, keypoints, check_images(X))
 
     def transform_with_keypoints(self, X):
         """ORB descriptors of each image and where they were found.

@@ -89,6 +89,17 @@ def keypoint_table(keypoints):
     ).reshape(-1, 4)
 
 
+def located_sets(descriptors, keypoints, images):
+    """:class:`~skmm.encode.DescriptorSet` objects of descriptors at keypoints
+    (``x, y`` first) of images."""
+    from skmm.encode._pyramid import DescriptorSet
+
+    return [
+        DescriptorSet(d, k[:, :2], image.shape)
+        for d, k, image in zip(descriptors, keypoints, images, strict=True)
+    ]
+
+
 def detect_in_each(detector, images):
     """``detector._detect_and_compute(image)`` for each image, as two lists
     (descriptors, keypoints), on ``detector.n_jobs`` threads with a progress
@@ -152,6 +163,10 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         square-rooted (so Euclidean distance between them compares like the
         Hellinger kernel). Otherwise OpenCV's values: integers 0..255 (as
         float32) of unit-norm descriptors scaled by 512.
+    positions : bool, default=False
+        Make :meth:`transform` return each set as a
+        :class:`~skmm.encode.DescriptorSet` carrying the keypoints' ``x, y``
+        and the image size, for :class:`~skmm.encode.SpatialPyramid`.
     n_jobs : int, default=None
         Number of threads over images (OpenCV releases the GIL). ``None``
         means 1 unless in a :obj:`joblib.parallel_config` context. ``-1``
@@ -218,6 +233,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         "edge_threshold": [Interval(numbers.Real, 0, None, closed="left")],
         "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
         "root_sift": ["boolean"],
+        "positions": ["boolean"],
         "n_jobs": [numbers.Integral, None],
         "verbose": ["verbose"],
     }
@@ -231,6 +247,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         edge_threshold=10,
         sigma=1.6,
         root_sift=False,
+        positions=False,
         n_jobs=None,
         verbose=False,
     ):
@@ -240,6 +257,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         self.edge_threshold = edge_threshold
         self.sigma = sigma
         self.root_sift = root_sift
+        self.positions = positions
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -278,9 +296,12 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         -------
         descriptors : list of ndarray of shape (n_keypoints, 128), float32
             One descriptor set per image; ``(0, 128)`` where no keypoint was
-            found.
+            found (:class:`~skmm.encode.DescriptorSet` objects with ``positions``).
         """
-        return self.transform_with_keypoints(X)[0]
+        descriptors, keypoints = self.transform_with_keypoints(X)
+        if not self.positions:
+            return descriptors
+        return located_sets(descriptors, keypoints, check_images(X))
 
     def transform_with_keypoints(self, X):
         """SIFT descriptors of each image and where they were found.

@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+from skimage import data
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
@@ -17,7 +18,7 @@ from skmm.encode import (
     SpatialPyramid,
     StatsPooling,
 )
-from skmm.image import DAISY, DenseSIFT
+from skmm.image import DAISY, SIFT, DenseSIFT
 from skmm.utils.estimator_checks import make_raw_input
 
 ENCODERS = [
@@ -177,12 +178,21 @@ def test_pipeline_carries_positions_from_the_extractor():
     np.testing.assert_array_equal(restored.predict(halves), model.predict(halves))
 
 
-def test_dense_sift_grid_gives_positions():
-    X, _ = make_raw_input("image", n_samples=4)
-    dsift = DenseSIFT(step=8, size=4).fit(X)
-    sets = [
-        DescriptorSet(d, dsift.grid(*x.shape)[:, :2], x.shape)
-        for d, x in zip(dsift.transform(X), X, strict=True)
-    ]
-    out = SpatialPyramid(BagOfWords(n_clusters=3, random_state=0)).fit_transform(sets)
-    assert out.shape == (4, 63) and np.isfinite(out).all()
+def test_sift_and_dense_sift_give_positions():
+    images = [data.camera()[:200, :150], data.coins()[:120]]
+    dsift = DenseSIFT(step=16, size=8)
+    located = clone(dsift).set_params(positions=True).fit_transform(images)
+    plain_sets = dsift.fit_transform(images)
+    for s, plain, image in zip(located, plain_sets, images, strict=True):
+        np.testing.assert_array_equal(np.asarray(s), plain)
+        np.testing.assert_array_equal(s.positions, dsift.grid(*image.shape)[:, :2])
+        assert s.image_shape == image.shape
+    sift = SIFT(n_features=40)
+    descriptors, keypoints = sift.fit(images).transform_with_keypoints(images)
+    located = SIFT(n_features=40, positions=True).fit_transform(images)
+    for s, d, k in zip(located, descriptors, keypoints, strict=True):
+        np.testing.assert_array_equal(np.asarray(s), d)
+        np.testing.assert_array_equal(s.positions, k[:, :2])
+    pyramid = SpatialPyramid(BagOfWords(n_clusters=3, random_state=0))
+    out = pyramid.fit_transform(located)
+    assert out.shape == (2, 63) and np.isfinite(out).all()
