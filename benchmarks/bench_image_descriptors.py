@@ -84,26 +84,21 @@ def main():
     )
     print(header)
     print("-" * len(header))
-    for name, images in settings:
-        reference = timed(lambda: skimage_daisy_loop(images))  # noqa: B023
-        for n_jobs in (1, 2):
-            model = DAISY(n_jobs=n_jobs).fit(images[:1])
-            ours = timed(lambda: model.transform(images), repeats=2)  # noqa: B023
-            print(
-                f"{'DAISY':<6} {name:<16} {n_jobs:>6} {ours:>8.2f} "
-                f"{reference:>11.2f} {reference / ours:>6.1f}x",
-                flush=True,
-            )
-    for name, images in settings:
-        reference = timed(lambda: opencv_orb_loop(images), repeats=2)  # noqa: B023
-        for n_jobs in (1, 2):
-            model = ORB(n_jobs=n_jobs).fit(images[:1])
-            ours = timed(lambda: model.transform(images), repeats=2)  # noqa: B023
-            print(
-                f"{'ORB':<6} {name:<16} {n_jobs:>6} {ours:>8.2f} "
-                f"{reference:>11.2f} {reference / ours:>6.1f}x",
-                flush=True,
-            )
+    comparisons = [
+        ("DAISY", DAISY, skimage_daisy_loop, 1),
+        ("ORB", ORB, opencv_orb_loop, 2),
+    ]
+    for method, estimator, loop, repeats in comparisons:
+        for name, images in settings:
+            reference = timed(lambda: loop(images), repeats)  # noqa: B023
+            for n_jobs in (1, 2):
+                model = estimator(n_jobs=n_jobs).fit(images[:1])
+                ours = timed(lambda: model.transform(images), repeats=2)  # noqa: B023
+                print(
+                    f"{method:<6} {name:<16} {n_jobs:>6} {ours:>8.2f} "
+                    f"{reference:>11.2f} {reference / ours:>6.1f}x",
+                    flush=True,
+                )
     print(
         f"\nOpenCV threads inside a call: cv2.getNumThreads() = "
         f"{cv2.getNumThreads()}. skmm's ORB times include unpacking the bits "
