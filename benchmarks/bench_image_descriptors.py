@@ -5,7 +5,9 @@ Prints, for 1,000 images of 128x128 and 100 of 512x512 (gray crops of
 scikit-image's bundled photographs), the time of each on the same images
 and the ratio reference / skmm, with skmm on one and two threads (the
 reference loops run as users write them, one image after another; OpenCV may
-thread inside an image, see the note printed). DAISY runs scikit-image's
+thread inside an image, see the note printed). The sides take turns over
+ten chunks of the images, so that a change in the machine's load during the
+run weighs on all of them. DAISY runs scikit-image's
 defaults (step 4, radius 15, 3 rings of 8 histograms of 8 orientations),
 ORB OpenCV's (500 keypoints, 8 levels).
 
@@ -46,13 +48,18 @@ def crops(n, size, seed=0):
     return images
 
 
-def timed(function, repeats=1):
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
+def interleaved(images, reference, models, n_chunks=10):
+    """Seconds of ``reference(images)`` and of each model's ``transform``,
+    chunk by chunk in turn, so that a machine whose load changes over the
+    run slows every side alike."""
+    totals = np.zeros(1 + len(models))
+    for chunk in np.array_split(np.arange(len(images)), min(n_chunks, len(images))):
+        part = [images[i] for i in chunk]
+        for k, run in enumerate([reference] + [m.transform for m in models]):
+            start = time.perf_counter()
+            run(part)
+            totals[k] += time.perf_counter() - start
+    return totals
 
 
 def opencv_orb_loop(images):
@@ -84,19 +91,15 @@ def main():
     )
     print(header)
     print("-" * len(header))
-    comparisons = [
-        ("DAISY", DAISY, skimage_daisy_loop, 1),
-        ("ORB", ORB, opencv_orb_loop, 2),
-    ]
-    for method, estimator, loop, repeats in comparisons:
+    comparisons = [("DAISY", DAISY, skimage_daisy_loop), ("ORB", ORB, opencv_orb_loop)]
+    for method, estimator, loop in comparisons:
         for name, images in settings:
-            reference = timed(lambda: loop(images), repeats)  # noqa: B023
-            for n_jobs in (1, 2):
-                model = estimator(n_jobs=n_jobs).fit(images[:1])
-                ours = timed(lambda: model.transform(images), repeats=2)  # noqa: B023
+            models = [estimator(n_jobs=n).fit(images[:1]) for n in (1, 2)]
+            reference, *ours = interleaved(images, loop, models)
+            for n_jobs, seconds in zip((1, 2), ours, strict=True):
                 print(
-                    f"{method:<6} {name:<16} {n_jobs:>6} {ours:>8.2f} "
-                    f"{reference:>11.2f} {reference / ours:>6.1f}x",
+                    f"{method:<6} {name:<16} {n_jobs:>6} {seconds:>8.2f} "
+                    f"{reference:>11.2f} {reference / seconds:>6.1f}x",
                     flush=True,
                 )
     print(
