@@ -91,7 +91,7 @@ def main():
     )
     print(header)
     print("-" * len(header))
-    comparisons = [("DAISY", DAISY, skimage_daisy_loop), ("ORB", ORB, opencv_orb_loop)]
+    comparisons = [("ORB", ORB, opencv_orb_loop), ("DAISY", DAISY, skimage_daisy_loop)]
     for method, estimator, loop in comparisons:
         for name, images in settings:
             models = [estimator(n_jobs=n).fit(images[:1]) for n in (1, 2)]

@@ -49,7 +49,7 @@ def orientation_maps(image, cos_o, sin_o, kappa, maps):
                 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def smooth_at(maps, weights, rows, cols, padded, line, out):
     """Gaussian-smoothed ``maps`` (SciPy's ``gaussian_filter``, reflect
     mode) at every ``(rows[i], cols[j])``, into ``out[o, i, j]``.
@@ -57,33 +57,42 @@ def smooth_at(maps, weights, rows, cols, padded, line, out):
     As SciPy does: the vertical pass first, then the horizontal one, each
     summing the centre tap and then symmetric pairs of taps. ``cols`` is
     sorted; ``padded`` (``width + len(weights) - 1``) and ``line``
-    (``width``) are scratch.
+    (``width``) are scratch. The inner loops run over contiguous 1-D views,
+    which LLVM vectorises (the maps are finite: ``fastmath`` only lets it
+    fuse multiply-adds).
     """
     n_orientations, height, width = maps.shape
     half = (weights.shape[0] - 1) // 2
     centre = weights[half]
     first, last = cols[0], cols[cols.shape[0] - 1] + 1
+    n = last - first
+    vertical = padded[half : half + width]
+    horizontal = line[first:last]
+    sampled = padded[half + first : half + last]
     for o in range(n_orientations):
         plane = maps[o]
         for i in range(rows.shape[0]):
             row = rows[i]
+            source = plane[row]
             for x in range(width):
-                padded[half + x] = centre * plane[row, x]
+                vertical[x] = centre * source[x]
             for j in range(1, half + 1):
-                above = _reflect(row - j, height)
-                below = _reflect(row + j, height)
+                above = plane[_reflect(row - j, height)]
+                below = plane[_reflect(row + j, height)]
                 w = weights[half + j]
                 for x in range(width):
-                    padded[half + x] += w * (plane[above, x] + plane[below, x])
+                    vertical[x] += w * (above[x] + below[x])
             for j in range(half):
                 padded[half - 1 - j] = padded[half + _reflect(-1 - j, width)]
                 padded[half + width + j] = padded[half + _reflect(width + j, width)]
-            for x in range(first, last):
-                line[x] = centre * padded[half + x]
+            for x in range(n):
+                horizontal[x] = centre * sampled[x]
             for j in range(1, half + 1):
                 w = weights[half + j]
-                for x in range(first, last):
-                    line[x] += w * (padded[half + x - j] + padded[half + x + j])
+                left = padded[half + first - j : half + last - j]
+                right = padded[half + first + j : half + last + j]
+                for x in range(n):
+                    horizontal[x] += w * (left[x] + right[x])
             for j in range(cols.shape[0]):
                 out[o, i, j] = line[cols[j]]
 
