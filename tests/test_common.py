@@ -7,7 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm.base import get_skmm_tags
 from skmm.compose import PerItem
-from skmm.encode import VLAD, BagOfWords, FisherVector
+from skmm.encode import VLAD, BagOfWords, FisherVector, SpatialPyramid
 from skmm.fusion import (
     CommonSpaceFusion,
     CoTrainingClassifier,
@@ -35,6 +35,9 @@ _FAST_PARAMS = {
     FisherVector: dict(n_components=2),
     # Required transformer: HOG of each image of a cell, pooled.
     PerItem: dict(transformer=HOG(pixels_per_cell=(8, 8), cells_per_block=(1, 1))),
+    SpatialPyramid: dict(
+        encoder=BagOfWords(n_clusters=4, random_state=0), levels=(1, 2)
+    ),
     # scikit-learn's checks pass a 1-D y: a one-feature second modality.
     CrossModalCCA: dict(n_components=1),
     KernelCCA: dict(n_components=1, n_kernel_components=20),
@@ -119,6 +122,9 @@ def test_discovery_finds_estimators():
         "HOG",
         "SIFT",
         "DenseSIFT",
+        "DAISY",
+        "ORB",
+        "SpatialPyramid",
     ):
         assert expected in names
 
