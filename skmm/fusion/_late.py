@@ -736,8 +736,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     Notes
     -----
     Missing modalities: a row of a modality's selection is missing when its
-    cell is None, NaN or a pandas missing value (for a multi-column selection:
-    when all its cells are). Such a row is never shown to that modality's
+    cell is None, NaN, a pandas missing value or an empty list or tuple (a
+    cell of several items holding none; for a multi-column selection: when
+    all its cells are). Such a row is never shown to that modality's
     estimator, neither in ``fit`` nor in ``predict``, and fusion uses only the
     modalities present in each sample. Every row of ``X`` gets a prediction; a
     sample missing every modality raises a ``ValueError`` naming it. Only

@@ -21,6 +21,7 @@ from skmm.base import (
     _describe_unread,
     _fitted_split,
     _join_front,
+    _present_mask,
     _run_front,
     _split_front,
     _warn_unread,
@@ -152,7 +153,8 @@ class ModalityImputer(_BlockTransformer):
 def _missing_rows(X):
     """Boolean mask of missing samples in a one-column raw input or 2-D array.
 
-    A cell is missing when it is None, NaN or a pandas missing scalar; a row
+    A cell is missing when it is None, NaN, a pandas missing scalar or an
+    empty list or tuple (a cell of several items holding none); a row
     of a 2-D numeric array is missing when all of it is NaN.
     """
     columns = getattr(X, "columns", None)
@@ -160,7 +162,7 @@ def _missing_rows(X):
         if len(columns) == 1:
             X = X.iloc[:, 0]
         else:
-            return X.isna().all(axis=1).to_numpy()
+            return ~_present_mask(X)
     if isinstance(X, np.ndarray) and X.ndim == 2:
         if X.dtype.kind in "fc":
             return np.isnan(X).all(axis=1)

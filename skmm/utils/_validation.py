@@ -22,9 +22,12 @@ def _pandas():
 
 
 def _is_missing(value):
-    """True for None, NaN and pandas' missing-value scalars."""
+    """True for None, NaN, pandas' missing-value scalars and an empty list or
+    tuple (a cell of several items that holds none)."""
     if value is None:
         return True
+    if isinstance(value, list | tuple):
+        return len(value) == 0
     pd = _pandas()
     if pd is not None and (value is pd.NA or value is pd.NaT):
         return True
