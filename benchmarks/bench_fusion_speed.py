@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -71,10 +72,17 @@ def _pipe(front, refit=False):
     return RefitEverything(pipe.steps) if refit else pipe
 
 
+REPEAT = 1
+
+
 def _time(estimator, X, y):
-    start = time.perf_counter()
-    estimator.fit(X, y)
-    return time.perf_counter() - start
+    """Best wall time of ``REPEAT`` fits (of clones: nothing is reused)."""
+    best = np.inf
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        clone(estimator).fit(X, y)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def _late_rows(estimators_of, X, y):
@@ -115,11 +123,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--n", type=int, default=600, help="AV-digit samples")
+    parser.add_argument("--repeat", type=int, default=2, help="best of N fits")
     args = parser.parse_args()
+    global REPEAT
+    REPEAT = args.repeat
     warnings.simplefilter("ignore", ConvergenceWarning)
 
     with tempfile.TemporaryDirectory() as tmp:
         X, y, sr = _av_files(args.data, Path(tmp), args.n)
+        # Warm-up: Numba compilation and first imports are not what is timed.
+        LateFusionClassifier(
+            [
+                ("image", _pipe(_image_front()), "image"),
+                ("audio", _pipe(_audio_front(sr)), "audio"),
+            ]
+        ).fit(X[:40], y[:40])
 
         def av(refit):
             return [

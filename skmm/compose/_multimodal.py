@@ -307,7 +307,8 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.model_.predict(self._frame(X))
+        frame = self._frame(X)
+        return self.model_.predict(frame)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -453,7 +454,8 @@ class MultimodalClassifier(ClassifierMixin, _BaseMultimodal):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return self.model_.predict_proba(self._frame(X))
+        frame = self._frame(X)
+        return self.model_.predict_proba(frame)
 
     @available_if(_model_has("decision_function"))
     def decision_function(self, X):
@@ -467,7 +469,8 @@ class MultimodalClassifier(ClassifierMixin, _BaseMultimodal):
         -------
         scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
         """
-        return self.model_.decision_function(self._frame(X))
+        frame = self._frame(X)
+        return self.model_.decision_function(frame)
 
 
 class MultimodalRegressor(RegressorMixin, _BaseMultimodal):

@@ -207,7 +207,7 @@ def test_grouped_grid_search(table):
     X = X[["caption", "weight"]]
     groups = (np.arange(N) // 2) % 6
     model = MultimodalClassifier(cv=GroupKFold(3))
-    search = GridSearchCV(model, {"fusion": ["weighted", "product"]}, cv=GroupKFold(2))
+    search = GridSearchCV(model, {"fusion": ["weighted", "stacking"]}, cv=GroupKFold(2))
     with pytest.raises(ValueError, match="enable_metadata_routing"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
