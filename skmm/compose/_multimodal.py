@@ -402,7 +402,10 @@ class MultimodalClassifier(ClassifierMixin, _BaseMultimodal):
     paths; the other modalities predict it. A category unseen in ``fit``
     is ignored by the tabular one-hot encoding. A column absent at predict
     time is a ``KeyError`` naming it. A row with no modality left follows
-    ``all_missing``. No row is ever dropped.
+    ``all_missing``. No row is ever dropped. In a column of list cells
+    (:class:`~skmm.compose.PerItem`), an empty list is a missing cell, but an
+    unreadable file among a cell's items is an error naming the row and
+    item.
 
     Examples
     --------
