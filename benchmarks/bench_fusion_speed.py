@@ -34,7 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -227,7 +227,7 @@ def _tfidf():
     return TfidfVectorizer()
 
 
-class _TwoPipelines:
+class _TwoPipelines(BaseEstimator):
     """Fits two modality pipelines on their columns: the cost a matching
     cannot go below."""
 
