@@ -13,15 +13,53 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
-from skmm.audio import MFCC, AudioReader
+from skmm.audio import (
+    MFCC,
+    AudioFeatures,
+    AudioReader,
+    Chroma,
+    MelSpectrogram,
+    SpectralContrast,
+    SpectralShape,
+)
 from skmm.base import INPUT_KINDS, SkmmTags, Tags, get_skmm_tags, is_stateless
 from skmm.encode import VLAD, BagOfWords, FisherVector, StatsPooling
-from skmm.image import HOG, SIFT, DenseSIFT, ImageReader
+from skmm.image import (
+    DAISY,
+    HOG,
+    LBP,
+    ORB,
+    SIFT,
+    ColorHistogram,
+    DenseSIFT,
+    HaralickTexture,
+    HuMoments,
+    ImageReader,
+)
 from skmm.text import Word2VecVectorizer
 from skmm.utils import all_estimators
 from skmm.utils.estimator_checks import make_raw_input
 
-STATELESS = (AudioReader, ImageReader, MFCC, HOG, SIFT, DenseSIFT, StatsPooling)
+STATELESS = (
+    AudioReader,
+    ImageReader,
+    MFCC,
+    MelSpectrogram,
+    Chroma,
+    SpectralContrast,
+    SpectralShape,
+    AudioFeatures,
+    HOG,
+    SIFT,
+    DenseSIFT,
+    DAISY,
+    ORB,
+    LBP,
+    ColorHistogram,
+    HaralickTexture,
+    HuMoments,
+    StatsPooling,
+)
 
 
 def test_skmm_tags_extend_sklearn_tags():
