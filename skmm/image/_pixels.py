@@ -76,9 +76,7 @@ class Pixels(StatelessMixin, TransformerMixin, BaseEstimator):
         -------
         self : Pixels
         """
-        images = check_images(
-            X, ensure_min_samples=1, estimator=type(self).__name__
-        )
+        images = check_images(X, ensure_min_samples=1, estimator=type(self).__name__)
         self._check_shapes(images, tuple(images[0].shape))
         self.image_shape_ = tuple(images[0].shape)
         self.n_features_out_ = int(np.prod(self.image_shape_))
@@ -122,7 +120,9 @@ class Pixels(StatelessMixin, TransformerMixin, BaseEstimator):
             X.dtype != object and X.ndim >= 3
         ):
             return xp.asarray(X, dtype=self.dtype).reshape(len(X), -1)
-        return xp.stack([xp.asarray(image, dtype=self.dtype).ravel() for image in images])
+        return xp.stack(
+            [xp.asarray(image, dtype=self.dtype).ravel() for image in images]
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Names ``pixel_{row}_{col}`` (with ``_{channel}`` for colour).
