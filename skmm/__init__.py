@@ -13,6 +13,9 @@ cache
     The per-sample feature cache (``CachedTransformer``) and
     ``extract_features`` (streaming to disk, resumable; also
     ``skmm.extract_features``).
+compose
+    Multimodal tables: cells of several items (``PerItem``) and the kind of
+    each column inferred from its content (``infer_modalities``).
 datasets
     Loaders for real multimodal data and the embedded demo data set.
 encode
@@ -40,6 +43,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "audio",
     "cache",
+    "compose",
     "datasets",
     "encode",
     "fusion",
@@ -59,6 +63,7 @@ def __getattr__(name):
     if name in {
         "audio",
         "cache",
+        "compose",
         "datasets",
         "encode",
         "fusion",

@@ -510,6 +510,11 @@ class _ModalityColumnsMixin(_BaseComposition):
 
     def _check_X(self, X, *, reset):
         if _is_dataframe(X):
+            if not reset and self._selects_by_name():
+                # As ColumnTransformer: columns picked by name may come in
+                # another order, among others; an absent one is an error
+                # naming it when it is selected.
+                return X
             validate_data(self, X, skip_check_array=True, reset=reset)
             return X
         if issparse(X):
@@ -521,6 +526,22 @@ class _ModalityColumnsMixin(_BaseComposition):
         X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
         validate_data(self, X, skip_check_array=True, reset=reset)
         return X
+
+    def _selects_by_name(self):
+        """True when every modality picks its columns by name."""
+        try:
+            _, _, columns = self._validate_triples()
+        except ValueError:
+            return False
+        return all(
+            isinstance(column, str)
+            or (
+                isinstance(column, list)
+                and column
+                and all(isinstance(c, str) for c in column)
+            )
+            for column in columns
+        )
 
     def _select(self, X, name, column):
         """Column(s) of X that estimator ``name`` sees, as ColumnTransformer does."""
@@ -669,6 +690,97 @@ def _join_front(estimator, front, rest):
     joined = clone(estimator)
     joined.steps = front_steps + rest_steps
     return joined
+
+
+def _run_front(front, X, y=None, *, fit):
+    """Run a stateless front step by step; drop the samples a step gives None.
+
+    ``front`` is a Pipeline (possibly nested) of stateless steps, fitted in
+    place when ``fit`` (on the samples still present at each step). A step
+    whose output is a list of per-sample arrays may hold None for a sample it
+    could not process (a reader's ``on_error="missing"``): that sample is left
+    out of the next steps, exactly as if its cell had been missing, since
+    stateless steps transform every sample on its own. The readers' own
+    :class:`~skmm.exceptions.UnreadableSampleWarning` is recorded, not shown:
+    the caller reports the dropped samples once.
+
+    Returns ``(features, kept, messages)``: the front's output on the kept
+    samples, the positions of the kept samples among the rows of ``X``, and
+    the readers' warning messages.
+    """
+    kept = np.arange(_n_rows(X))
+    data = X
+    messages = []
+    for _, step in _flat(front.steps):
+        if step is None or (isinstance(step, str) and step == "passthrough"):
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnreadableSampleWarning)
+            if fit:
+                y_kept = None if y is None else _safe_indexing(y, kept)
+                data = step.fit_transform(data, y_kept)
+            else:
+                data = step.transform(data)
+        for warning in caught:
+            if issubclass(warning.category, UnreadableSampleWarning):
+                messages.append(str(warning.message))
+            else:
+                warnings.warn_explicit(
+                    warning.message,
+                    warning.category,
+                    warning.filename,
+                    warning.lineno,
+                    source=warning.source,
+                )
+        if isinstance(data, list):
+            good = [i for i, sample in enumerate(data) if sample is not None]
+            if len(good) < len(data):
+                data = [data[i] for i in good]
+                kept = kept[good]
+    return data, kept, messages
+
+
+def _n_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _fitted_split(estimator):
+    """A fitted Pipeline as its fitted stateless front and fitted rest, or
+    None (see :func:`_split_front`); the steps are the fitted ones."""
+    split = _split_steps(estimator)
+    if split is None:
+        return None
+    front, rest = split
+    return Pipeline(front), Pipeline(rest)
+
+
+def _describe_unread(modality, rows, cells, labels, messages):
+    """One sentence naming the cells of ``modality`` that a step could not
+    read, with their paths and the readers' reasons."""
+    shown = []
+    for row, cell in list(zip(rows, cells, strict=True))[:_N_FAILURES_SHOWN]:
+        path = f" ({str(cell)!r})" if isinstance(cell, str | os.PathLike) else ""
+        shown.append(f"{_sample_label(int(row), labels)}{path}")
+    more = len(rows) - len(shown)
+    reasons = " ".join(messages)
+    return (
+        f"modality {modality!r}: {len(rows)} cell(s) unreadable, "
+        + ", ".join(shown)
+        + (f" and {more} more" if more > 0 else "")
+        + (f" [{reasons}]" if reasons else "")
+    )
+
+
+def _warn_unread(unread, stage, outcome="count as missing for their modality"):
+    """One warning for every cell that a modality's front could not read."""
+    if unread:
+        warnings.warn(
+            f"In {stage}, cells that could not be read {outcome}: "
+            + "; ".join(unread)
+            + ".",
+            UnreadableSampleWarning,
+            stacklevel=4,
+        )
 
 
 # -- errors named by modality and sample ---------------------------------------

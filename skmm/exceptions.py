@@ -3,6 +3,7 @@
 __all__ = [
     "CacheEntryWarning",
     "EmptyDocumentWarning",
+    "ModalityInferenceError",
     "ResumeError",
     "UnreadableSampleWarning",
 ]
@@ -42,4 +43,15 @@ class ResumeError(ValueError):
     Its progress file or ``.npy`` file is unreadable, garbled or inconsistent
     (the message names the file), or records another estimator or input
     than this call's. Pass ``resume=False`` to start over.
+    """
+
+
+class ModalityInferenceError(ValueError):
+    """``infer_modalities`` cannot tell the kind of a column.
+
+    Every file the column names is unreadable, its cells are of several
+    kinds (images beside sounds, numbers beside strings), every cell is
+    missing, or its cells are of no known kind. The message names the
+    column and what was seen in which rows; pass ``kinds={column: kind}``
+    to say it.
     """

@@ -6,8 +6,10 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm.base import get_skmm_tags
+from skmm.compose import PerItem
 from skmm.encode import VLAD, BagOfWords, FisherVector
 from skmm.fusion import LateFusionClassifier, LateFusionRegressor
+from skmm.image import HOG
 from skmm.retrieval import (
     CorrelationMatching,
     CrossModalCCA,
@@ -25,6 +27,8 @@ _FAST_PARAMS = {
     BagOfWords: dict(n_clusters=4),
     VLAD: dict(n_clusters=4),
     FisherVector: dict(n_components=2),
+    # Required transformer: HOG of each image of a cell, pooled.
+    PerItem: dict(transformer=HOG(pixels_per_cell=(8, 8), cells_per_block=(1, 1))),
     # scikit-learn's checks pass a 1-D y: a one-feature second modality.
     CrossModalCCA: dict(n_components=1),
     KernelCCA: dict(n_components=1, n_kernel_components=20),

@@ -283,6 +283,21 @@ default="soxr_hq"
       ``(n_channels, n_samples)``, librosa's layout, not soundfile's;
     - None or NaN: a missing sample.
 
+    Files as they come: WAV, FLAC, OGG (Vorbis, Opus), MP3 and every other
+    format this libsndfile reads (``soundfile.available_formats()``), at any
+    sample rate (resampled to ``sr``), mono or multi-channel (averaged with
+    ``mono=True``).
+
+    Durations, from 0.1 s to minutes: features pooled over frames (such as
+    ``MFCC``'s default mean and standard deviation) describe the whole clip,
+    every frame weighing the same; a clip shorter than the STFT window is
+    zero-padded, as librosa pads it. The default reads every sample
+    (``duration=None``); for long recordings beside short clips, read at
+    most ``duration`` seconds (``duration=30`` bounds time and memory and
+    keeps a long recording's statistics from being those of its tail), and
+    ``trim_db`` cuts leading and trailing silence, which otherwise weighs on
+    short clips' statistics.
+
     A missing file raises ``FileNotFoundError``; an undecodable file, an
     empty clip (also an ``offset`` past the end), NaN or inf samples, finite
     samples that overflow float32 (float64 beyond about 3.4e38, or loud

@@ -1,6 +1,7 @@
 """Late fusion: one model per modality, their predictions combined."""
 
 import numbers
+import warnings
 
 import numpy as np
 from scipy.optimize import minimize, nnls
@@ -34,12 +35,17 @@ from sklearn.utils.validation import (
 )
 
 from skmm.base import (
+    _describe_unread,
+    _fitted_split,
     _join_front,
     _ModalityColumnsMixin,
     _named_errors,
+    _run_front,
     _split_front,
+    _warn_unread,
 )
 from skmm.utils._progress import progress_bar
+from skmm.utils._validation import _sample_label
 
 # Probabilities are floored before logarithms (product fusion, log loss) so
 # that one modality's hard zero cannot veto a class on its own.
@@ -47,9 +53,11 @@ _PROBA_FLOOR = 1e-12
 
 
 def _fit_front(name, front, X, y, rows, labels):
-    """Fit a pipeline's stateless front; its features of ``X``."""
+    """Fit a pipeline's stateless front; its features of the samples of ``X``
+    it could read, their positions in ``X`` and the readers' warnings."""
     with _named_errors(name, "fit", X, rows, labels):
-        return front, front.fit_transform(X, y)
+        features, kept, messages = _run_front(front, X, y, fit=True)
+    return front, features, kept, messages
 
 
 def _fit_estimator(name, estimator, X, y, params, rows, labels):
@@ -90,6 +98,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         "cv": ["cv_object"],
         "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
+        "all_missing": [StrOptions({"raise", "prior"})],
     }
 
     @property
@@ -112,6 +121,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         cv=5,
         n_jobs=None,
         verbose=False,
+        all_missing="raise",
     ):
         self.estimators = estimators
         self.fusion = fusion
@@ -120,6 +130,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         self.cv = cv
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.all_missing = all_missing
 
     @_fit_context(
         # the base and final estimators are validated when they are fitted
@@ -271,33 +282,23 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         names, estimators, columns = self._validate_estimators()
         X = self._check_X(X, reset=True)
         labels = list(X.index) if hasattr(X, "index") else None
-        selections, present = self._selections(X, names, columns)
+        selections, present = self._selections(X, names, columns, need=None)
         n_samples = present.shape[1]
         if len(y) != n_samples:
             raise ValueError(
                 f"X has {n_samples} samples but y has {len(y)}; they must match."
             )
-        for name, rows in zip(names, present, strict=True):
-            if not rows.any():
-                raise ValueError(
-                    f"Every training sample lacks modality {name!r}: there is "
-                    "nothing to fit its estimator on."
-                )
-            if is_classifier(self) and np.unique(y[rows]).size < 2:
-                raise ValueError(
-                    f"Modality {name!r} has samples of only one class in its "
-                    f"present rows ({np.unique(y[rows]).tolist()}); its "
-                    "estimator needs at least 2 classes."
-                )
         routed, final_params = self._route(names, groups, fit_params)
         method = self._base_method
         present_rows = [np.flatnonzero(rows) for rows in present]
 
         # What each modality fits: the whole estimator on its selection
         # (indexed by row), or the rest of its pipeline on the front's
-        # features of its present rows (indexed by position among them).
+        # features of its present rows (indexed by position among them). The
+        # front runs once even without an inner cross-validation: that is
+        # where a reader's unreadable cells show up as missing.
         splits_front = [
-            _split_front(estimator, routed[name]) if need_oof else None
+            _split_front(estimator, routed[name])
             for name, estimator in zip(names, estimators, strict=True)
         ]
         fitted_parts = [
@@ -307,6 +308,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         data = list(selections)
         positions = [None] * len(names)
         fronts = [None] * len(names)
+        unread = []
         with_front = [m for m, split in enumerate(splits_front) if split]
         if with_front:
             computed = Parallel(n_jobs=self.n_jobs)(
@@ -320,9 +322,24 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                 )
                 for m in with_front
             )
-            for m, (front, features) in zip(with_front, computed, strict=True):
+            for m, (front, features, kept, messages) in zip(
+                with_front, computed, strict=True
+            ):
                 fronts[m], data[m] = front, features
+                unread += self._drop_unread(
+                    m,
+                    names[m],
+                    selections[m],
+                    present,
+                    present_rows,
+                    kept,
+                    messages,
+                    labels,
+                )
                 positions[m] = np.cumsum(present[m]) - 1
+        _warn_unread(unread, "fit")
+        self._check_rows(names, present, y, labels)
+        present_rows = [np.flatnonzero(rows) for rows in present]
 
         def _rows_of(m, rows):
             return _safe_indexing(
@@ -382,7 +399,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
             # of rows, a fold may hold no row of one modality, and the
             # modality x fold fits run in one flat parallel loop.
             cv = check_cv(self.cv, y, classifier=is_classifier(self))
-            splits = list(cv.split(X, y, groups))
+            splits = self._split(cv, X, y, groups)
             n_tasks = len(names) * (1 + len(splits))
         else:
             n_tasks = len(names)
@@ -425,23 +442,120 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         self.named_estimators_ = Bunch(**dict(zip(names, fitted, strict=True)))
         return oof, oof_present, final_params
 
+    def _split(self, cv, X, y, groups):
+        """The inner cross-validation's splits; a group splitter without
+        groups gets an error that says how groups reach it."""
+        try:
+            return list(cv.split(X, y, groups))
+        except ValueError as exc:
+            if groups is not None or "groups" not in str(exc):
+                raise
+            raise ValueError(
+                f"{type(self).__name__}'s internal cv={cv!r} splits by groups, "
+                "but fit got groups=None. Pass fit(X, y, groups=g). Inside "
+                "GridSearchCV or cross_val_score, groups reach this estimator "
+                "only with metadata routing: call "
+                "sklearn.set_config(enable_metadata_routing=True) (fit requests "
+                "groups by default, as set_fit_request(groups=True) would), "
+                "then search.fit(X, y, groups=g)."
+            ) from exc
+
+    def _drop_unread(
+        self, m, name, selection, present, present_rows, kept, messages, labels
+    ):
+        """Mark modality ``m``'s rows that its front could not read as
+        missing; a description of them for the warning (or nothing)."""
+        rows = present_rows[m]
+        lost = np.setdiff1d(np.arange(rows.size), kept)
+        if not lost.size:
+            return []
+        present[m, rows[lost]] = False
+        present_rows[m] = rows[kept]
+        return [
+            _describe_unread(
+                name, rows[lost], _cells(selection, rows[lost]), labels, messages
+            )
+        ]
+
+    def _check_rows(self, names, present, y, labels):
+        """Every modality has rows to fit on (two classes for a classifier);
+        rows without any modality follow ``all_missing``."""
+        for name, rows in zip(names, present, strict=True):
+            if not rows.any():
+                raise ValueError(
+                    f"Every training sample lacks modality {name!r}: there is "
+                    "nothing to fit its estimator on."
+                )
+            if is_classifier(self) and np.unique(y[rows]).size < 2:
+                raise ValueError(
+                    f"Modality {name!r} has samples of only one class in its "
+                    f"present rows ({np.unique(y[rows]).tolist()}); its "
+                    "estimator needs at least 2 classes."
+                )
+        self._check_empty(names, present, labels, "fit")
+
+    def _check_empty(self, names, present, labels, stage):
+        empty = np.flatnonzero(~present.any(axis=0))
+        if not empty.size:
+            return
+        shown = ", ".join(_sample_label(i, labels) for i in empty[:5])
+        more = f" and {empty.size - 5} more" if empty.size > 5 else ""
+        what = f"Every modality ({', '.join(names)}) is missing in {shown}{more}"
+        if self.all_missing == "raise":
+            raise ValueError(
+                f"{what}; {type(self).__name__} needs at least one per sample "
+                "(a cell counts as missing when it is None or NaN, or when its "
+                "pipeline's reader could not read it). Drop those samples, or "
+                "set all_missing='prior' to predict the training prior for them."
+            )
+        outcome = (
+            "they are left out of the fit"
+            if stage == "fit"
+            else "they get the training prior (all_missing='prior')"
+        )
+        warnings.warn(f"{what}: {outcome}.", UserWarning, stacklevel=4)
+
     def _base_outputs(self, X):
-        """Outputs of the fitted base estimators, NaN where a modality is absent."""
+        """Outputs of the fitted base estimators, NaN where a modality is
+        absent (missing in ``X``, or unreadable by its pipeline's front)."""
         check_is_fitted(self)
         names, _, columns = zip(*self.estimators, strict=True)
         X = self._check_X(X, reset=False)
         labels = list(X.index) if hasattr(X, "index") else None
-        selections, present = self._selections(X, names, columns)
+        selections, present = self._selections(X, names, columns, need=None)
         n_samples = present.shape[1]
         method = self._base_method
         outputs = np.full((len(names), n_samples) + self._output_shape_tail(), np.nan)
+        unread = []
         for m, estimator in enumerate(self.estimators_):
             rows = np.flatnonzero(present[m])
-            if rows.size:
-                cells = _safe_indexing(selections[m], rows)
-                with _named_errors(names[m], method, cells, rows, labels):
+            if not rows.size:
+                continue
+            cells = _safe_indexing(selections[m], rows)
+            split = _fitted_split(estimator)
+            with _named_errors(names[m], method, cells, rows, labels):
+                if split is None:
                     output = getattr(estimator, method)(cells)
+                else:
+                    front, rest = split
+                    features, kept, messages = _run_front(front, cells, fit=False)
+                    present_rows = {m: rows}
+                    unread += self._drop_unread(
+                        m,
+                        names[m],
+                        selections[m],
+                        present,
+                        present_rows,
+                        kept,
+                        messages,
+                        labels,
+                    )
+                    rows = present_rows[m]
+                    output = getattr(rest, method)(features) if rows.size else None
+            if rows.size:
                 outputs[m, rows] = self._align_output(estimator, output)
+        _warn_unread(unread, method)
+        self._check_empty(names, present, labels, method)
         return outputs, present
 
     def _meta_features(self, outputs, present):
@@ -461,7 +575,10 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         w = weights[:, None] * present
         total = w.sum(axis=0)
         w = np.where(total > 0, w, present.astype(float))
-        return w / w.sum(axis=0)
+        total = w.sum(axis=0)
+        # A sample without any modality gets zero weights (and, later, the
+        # prior of ``all_missing="prior"``).
+        return w / np.where(total > 0, total, 1.0)
 
     def _weighted_mean(self, outputs, present, weights):
         """``sum_m w_m output_m`` over the modalities present in each sample."""
@@ -499,6 +616,15 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+
+def _cells(selection, rows):
+    """The cells of rows ``rows`` of a one-column selection (None for each
+    row of a multi-column one), to name their paths."""
+    cells = _safe_indexing(selection, rows)
+    if getattr(cells, "ndim", 1) != 1:
+        return [None] * len(rows)
+    return list(cells)
 
 
 def _final_has(method):
@@ -610,8 +736,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     Notes
     -----
     Missing modalities: a row of a modality's selection is missing when its
-    cell is None, NaN or a pandas missing value (for a multi-column selection:
-    when all its cells are). Such a row is never shown to that modality's
+    cell is None, NaN, a pandas missing value or an empty list or tuple (a
+    cell of several items holding none; for a multi-column selection: when
+    all its cells are). Such a row is never shown to that modality's
     estimator, neither in ``fit`` nor in ``predict``, and fusion uses only the
     modalities present in each sample. Every row of ``X`` gets a prediction; a
     sample missing every modality raises a ``ValueError`` naming it. Only
@@ -681,6 +808,8 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         check_classification_targets(y)
         self._label_encoder = LabelEncoder().fit(y)
         self.classes_ = self._label_encoder.classes_
+        counts = np.bincount(self._label_encoder.transform(y))
+        self.class_prior_ = counts / counts.sum()
         return y
 
     def _modality_score(self, y, output):
@@ -716,7 +845,16 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
 
     def _fuse(self, probas, present, weights, fusion):
         """Fused probabilities ``(n_samples, n_classes)`` of per-modality
-        probabilities ``(n_estimators, n_samples, n_classes)``."""
+        probabilities ``(n_estimators, n_samples, n_classes)``; the class
+        prior for a sample without any modality."""
+        empty = ~present.any(axis=0)
+        if empty.any():
+            fused = np.empty((present.shape[1], len(self.classes_)))
+            fused[empty] = self.class_prior_
+            fused[~empty] = self._fuse(
+                probas[:, ~empty], present[:, ~empty], weights, fusion
+            )
+            return fused
         if fusion in ("mean", "weighted"):
             return self._weighted_mean(probas, present, weights)
         probas = np.nan_to_num(probas)
@@ -763,9 +901,11 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         """
         probas, present = self._base_outputs(X)
         if self.fusion == "stacking":
-            return self.final_estimator_.predict_proba(
+            proba = self.final_estimator_.predict_proba(
                 self._meta_features(probas, present)
             )
+            proba[~present.any(axis=0)] = self.class_prior_
+            return proba
         return self._fuse(probas, present, self.weights_, self.fusion)
 
     def decision_function(self, X):
@@ -783,9 +923,11 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         probas, present = self._base_outputs(X)
         if self.fusion == "stacking":
             meta = self._meta_features(probas, present)
-            if hasattr(self.final_estimator_, "decision_function"):
+            empty = ~present.any(axis=0)
+            if hasattr(self.final_estimator_, "decision_function") and not empty.any():
                 return self.final_estimator_.decision_function(meta)
             proba = self.final_estimator_.predict_proba(meta)
+            proba[empty] = self.class_prior_
         else:
             proba = self._fuse(probas, present, self.weights_, self.fusion)
         log_proba = np.log(np.maximum(proba, _PROBA_FLOOR))
@@ -806,7 +948,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         """
         probas, present = self._base_outputs(X)
         if self.fusion == "stacking":
-            return self.final_estimator_.predict(self._meta_features(probas, present))
+            y_pred = self.final_estimator_.predict(self._meta_features(probas, present))
+            y_pred[~present.any(axis=0)] = self.classes_[self.class_prior_.argmax()]
+            return y_pred
         fused = self._fuse(probas, present, self.weights_, self.fusion)
         return self.classes_[fused.argmax(axis=1)]
 
@@ -915,9 +1059,11 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     _fusions_without_weights = ("stacking",)
 
     def _check_targets(self, y):
-        return check_array(
+        y = check_array(
             y, ensure_2d=False, dtype="numeric", estimator=self, input_name="y"
         )
+        self.y_mean_ = float(np.mean(y))
+        return y
 
     def _modality_score(self, y, output):
         return _r2(y, output)
@@ -962,10 +1108,13 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         """
         predictions, present = self._base_outputs(X)
         if self.fusion == "stacking":
-            return self.final_estimator_.predict(
+            y_pred = self.final_estimator_.predict(
                 self._meta_features(predictions, present)
             )
-        return self._weighted_mean(predictions, present, self.weights_)
+        else:
+            y_pred = self._weighted_mean(predictions, present, self.weights_)
+        y_pred[~present.any(axis=0)] = self.y_mean_
+        return y_pred
 
 
 def _r2(y_true, y_pred):

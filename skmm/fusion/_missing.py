@@ -17,7 +17,17 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skmm.base import get_skmm_tags, with_input_kind
+from skmm.base import (
+    _describe_unread,
+    _fitted_split,
+    _join_front,
+    _present_mask,
+    _run_front,
+    _split_front,
+    _warn_unread,
+    get_skmm_tags,
+    with_input_kind,
+)
 from skmm.fusion._blocks import _BlockTransformer
 from skmm.utils._validation import _is_missing
 
@@ -143,7 +153,8 @@ class ModalityImputer(_BlockTransformer):
 def _missing_rows(X):
     """Boolean mask of missing samples in a one-column raw input or 2-D array.
 
-    A cell is missing when it is None, NaN or a pandas missing scalar; a row
+    A cell is missing when it is None, NaN, a pandas missing scalar or an
+    empty list or tuple (a cell of several items holding none); a row
     of a 2-D numeric array is missing when all of it is NaN.
     """
     columns = getattr(X, "columns", None)
@@ -151,7 +162,7 @@ def _missing_rows(X):
         if len(columns) == 1:
             X = X.iloc[:, 0]
         else:
-            return X.isna().all(axis=1).to_numpy()
+            return ~_present_mask(X)
     if isinstance(X, np.ndarray) and X.ndim == 2:
         if X.dtype.kind in "fc":
             return np.isnan(X).all(axis=1)
@@ -178,6 +189,15 @@ def _take(X, rows):
     if isinstance(X, np.ndarray):
         return X[rows]
     return [X[i] for i in rows]
+
+
+def _cell_list(cells):
+    """The cells of a one-column input as a list (None per row of a 2-D one)."""
+    if getattr(cells, "ndim", 1) == 2:
+        if hasattr(cells, "iloc") and cells.shape[1] == 1:
+            return list(cells.iloc[:, 0])
+        return [None] * len(cells)
+    return list(cells)
 
 
 def _stack_cells(X):
@@ -259,12 +279,33 @@ class SkipMissing(TransformerMixin, BaseEstimator):
         return tags
 
     def _present_output(self, X, fit, y=None):
+        """Output rows of the samples of ``X`` that ``transformer`` could
+        read, their positions in ``X``, and the readers' warnings.
+
+        A pipeline's stateless front (see :func:`~skmm.base.is_stateless`)
+        runs first, step by step: a sample that a reader could not read
+        (None in its output) is missing from there on, as a missing cell.
+        """
+        kept, messages = np.arange(len(X)), []
         if self.transformer is None:
-            return _stack_cells(X)
-        if fit:
-            result = self.transformer_.fit_transform(X, y)
-        else:
-            result = self.transformer_.transform(X)
+            return _stack_cells(X), kept, messages
+        split = (_split_front if fit else _fitted_split)(self.transformer_)
+        model = self.transformer_
+        if split is not None:
+            model = split[1]
+            X, kept, messages = _run_front(split[0], X, y, fit=fit)
+            if fit and y is not None:
+                y = _take(y, kept)
+        if not kept.size:
+            if fit:
+                raise ValueError(
+                    "No present sample could be read: nothing to fit on. "
+                    + " ".join(messages)
+                )
+            return np.zeros((0, self.n_features_out_)), kept, messages
+        result = model.fit_transform(X, y) if fit else model.transform(X)
+        if fit and split is not None:
+            self.transformer_ = _join_front(self.transformer_, split[0], model)
         if isinstance(result, list):
             raise TypeError(
                 f"{type(self.transformer_).__name__} returns one array per sample; "
@@ -273,11 +314,34 @@ class SkipMissing(TransformerMixin, BaseEstimator):
             )
         if sp.issparse(result):
             result = result.toarray()
-        return np.asarray(result, dtype=np.float64)
+        return np.asarray(result, dtype=np.float64), kept, messages
 
-    def _assemble(self, n_samples, present, values):
-        out = np.full((n_samples, self.n_features_out_), np.nan)
-        out[present] = values
+    def _run(self, X, missing, fit, y=None):
+        """The output of every sample: the transformer's on the present
+        samples it could read, NaN rows for the others (with one warning
+        naming the unreadable ones)."""
+        present = np.flatnonzero(~missing)
+        cells = _take(X, present)
+        values, kept, messages = self._present_output(cells, fit, y)
+        if kept.size < present.size:
+            lost = np.setdiff1d(np.arange(present.size), kept)
+            labels = list(X.index) if hasattr(X, "index") else None
+            texts = _describe_unread(
+                "input",
+                present[lost],
+                _cell_list(_take(X, present[lost])),
+                labels,
+                messages,
+            )
+            _warn_unread(
+                [texts.replace("modality 'input': ", "")],
+                f"SkipMissing.{'fit' if fit else 'transform'}",
+                "are NaN rows, as missing samples are",
+            )
+        if fit:
+            self.n_features_out_ = values.shape[1]
+        out = np.full((len(missing), self.n_features_out_), np.nan)
+        out[present[kept]] = values
         return out
 
     def _check_input(self, X, reset):
@@ -317,9 +381,7 @@ class SkipMissing(TransformerMixin, BaseEstimator):
         if y is not None and not hasattr(y, "iloc"):
             y = np.asarray(y)
         y_present = None if y is None else _take(y, present)
-        values = self._present_output(_take(X, present), True, y_present)
-        self.n_features_out_ = values.shape[1]
-        return self._assemble(len(missing), present, values)
+        return self._run(X, missing, True, y_present)
 
     def fit(self, X, y=None):
         """Fit ``transformer`` on the present samples.
@@ -350,13 +412,7 @@ class SkipMissing(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "n_features_out_")
         X, missing = self._check_input(X, reset=False)
-        present = np.flatnonzero(~missing)
-        values = (
-            self._present_output(_take(X, present), False)
-            if present.size
-            else np.zeros((0, self.n_features_out_))
-        )
-        return self._assemble(len(missing), present, values)
+        return self._run(X, missing, False)
 
     def get_feature_names_out(self, input_features=None):
         """The wrapped transformer's names (``x0, ...`` when it has none).

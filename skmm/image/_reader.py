@@ -1,5 +1,6 @@
 """Read image files and arrays into gray or RGB arrays of one size, with OpenCV."""
 
+import io
 import numbers
 import os
 import struct
@@ -11,7 +12,7 @@ import zlib
 import cv2
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from skmm.base import SampleReader, with_input_kind
 from skmm.utils._device import resolve_device
@@ -25,6 +26,7 @@ _INTERPOLATIONS = {
     "lanczos": cv2.INTER_LANCZOS4,
 }
 _DTYPES = ("uint8", "float32", "float64")
+_BACKGROUNDS = {"white": 1.0, "black": 0.0}
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -129,14 +131,58 @@ def _imdecode(data, flag):
     return _imdecode_capturing_stderr(data, flag)
 
 
+def _needs_unchanged(data):
+    """True when a file may hold transparency or more than 8 bits, which
+    OpenCV keeps only when decoding with ``IMREAD_UNCHANGED``: a PNG with an
+    alpha channel, a transparent palette entry (``tRNS``) or 16-bit depth,
+    and WebP files (GIFs go to Pillow). JPEG, BMP, TIFF and plain 8-bit PNGs are decoded
+    as gray or colour directly, as ``cv2.imread`` does (which also applies
+    a JPEG's EXIF orientation, and reads TIFFs through libtiff's RGBA)."""
+    head = data[:16].tobytes()
+    if head[:8] == _PNG_SIGNATURE:
+        if data.size < 26:
+            return False  # truncated: the decoder says why
+        bit_depth, color_type = int(data[24]), int(data[25])
+        if bit_depth == 16 or color_type in (4, 6):
+            return True
+        start = data[:65536].tobytes()
+        before_data = start.split(b"IDAT", 1)[0]
+        return b"tRNS" in before_data
+    return head[8:12] == b"WEBP"
+
+
+def _decode_gif(data, where):
+    """A GIF's first frame as RGBA, by Pillow: OpenCV's GIF decoder drops the
+    transparent palette entry of some files."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data.tobytes())) as image:
+            image.seek(0)
+            return np.asarray(image.convert("RGBA"))
+    except (OSError, ValueError, SyntaxError) as error:
+        raise ValueError(
+            f"{where}: Pillow cannot decode this GIF (corrupt or truncated: "
+            f"{type(error).__name__})."
+        ) from None
+
+
 def _decode(path, where, color):
-    """The file's pixels as uint8, gray ``(h, w)`` or RGB ``(h, w, 3)``."""
+    """The file's pixels in RGB(A) order: ``(h, w)``, ``(h, w, 3)`` or ``(h,
+    w, 4)``, at the file's own depth (uint8, uint16 or float); transparency
+    and 16-bit depth survive (see :func:`_needs_unchanged`) for
+    :func:`_convert_array`, which composites and converts."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{where}: no such file.")
     # imdecode on the file's bytes: unlike imread, it reads non-ASCII paths
     # on every platform.
     data = np.fromfile(path, dtype=np.uint8)
-    flag = cv2.IMREAD_GRAYSCALE if color == "gray" else cv2.IMREAD_COLOR
+    if data[:3].tobytes() == b"GIF":
+        return _decode_gif(data, where)
+    if _needs_unchanged(data):
+        flag = cv2.IMREAD_UNCHANGED
+    else:
+        flag = cv2.IMREAD_GRAYSCALE if color == "gray" else cv2.IMREAD_COLOR
     image, messages = _imdecode(data, flag) if data.size else (None, [])
     if image is None:
         said = f" ({'; '.join(messages)})" if messages else ""
@@ -144,8 +190,12 @@ def _decode(path, where, color):
             f"{where}: OpenCV cannot decode it (not an image, corrupt or "
             f"truncated, or a format this OpenCV build does not read){said}."
         )
-    if color == "rgb":
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    if image.ndim == 3 and image.shape[2] == 3:
+        # As cv2.imread's own conversion, from OpenCV's BGR order.
+        code = cv2.COLOR_BGR2GRAY if color == "gray" else cv2.COLOR_BGR2RGB
+        image = cv2.cvtColor(image, code)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
     return image
 
 
@@ -165,9 +215,24 @@ def _to_float(image, where):
     return image.astype(np.float32) / np.float32(info.max)
 
 
-def _convert_array(image, where, color):
+def _composite(image, background):
+    """RGBA pixels as RGB over a uniform ``background`` (a level in [0, 1]);
+    ``background=None`` drops the alpha channel."""
+    if background is None:
+        return image[:, :, :3]
+    if image.dtype == np.uint8:
+        alpha = image[:, :, 3:].astype(np.float32) / np.float32(255)
+        rgb = image[:, :, :3].astype(np.float32)
+        mixed = rgb * alpha + np.float32(255 * background) * (1 - alpha)
+        return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    alpha = np.clip(image[:, :, 3:], 0, 1)
+    return image[:, :, :3] * alpha + np.float32(background) * (1 - alpha)
+
+
+def _convert_array(image, where, color, background=None):
     """An input array as gray ``(h, w)`` or RGB ``(h, w, 3)`` pixels, uint8 or
-    float32 (floats kept as they are, other integers scaled to [0, 1])."""
+    float32 (floats kept as they are, other integers scaled to [0, 1]); RGBA
+    composited over ``background``."""
     if isinstance(image, numbers.Number | np.generic):
         image = np.asarray(image)
     if image.dtype.kind not in "biuf":
@@ -196,7 +261,7 @@ def _convert_array(image, where, color):
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 3 and image.shape[2] == 4:
-        image = image[:, :, :3]  # alpha dropped, as OpenCV's IMREAD_COLOR does
+        image = _composite(image, background)
     if color == "gray" and image.ndim == 3:
         image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
     elif color == "rgb" and image.ndim == 2:
@@ -253,13 +318,16 @@ def _finish(image, dtype):
 
 def _read_cell(cell, where, options):
     """One input cell as an image array; raises a sample error naming it."""
-    color, size, interpolation, keep_aspect, pad_value, dtype = options
+    color, size, interpolation, keep_aspect, pad_value, dtype, background = options
     if isinstance(cell, str | os.PathLike):
         path = os.fspath(cell)
         where = f"{where} ({path!r})"
-        image = _decode(path, where, color)
+        image = _convert_array(_decode(path, where, color), where, color, background)
+        # Files come out as uint8 unless a dtype is asked for (16-bit files
+        # then keep their precision).
+        dtype = "uint8" if dtype is None else dtype
     elif isinstance(cell, np.ndarray | numbers.Number | np.generic):
-        image = _convert_array(cell, where, color)
+        image = _convert_array(cell, where, color, background)
     else:
         raise TypeError(
             f"{where} is of type {type(cell).__name__}; expected a file path or "
@@ -287,7 +355,8 @@ class ImageReader(SampleReader):
     color : {"gray", "rgb"}, default="gray"
         Output channels: gray ``(height, width)`` or RGB ``(height, width,
         3)``. Colour files and RGB(A) arrays become gray by OpenCV's
-        ``cvtColor`` (0.299 R + 0.587 G + 0.114 B); alpha is dropped.
+        ``cvtColor`` (0.299 R + 0.587 G + 0.114 B), after compositing any
+        alpha channel over ``background``.
     size : tuple of (int, int) or None, default=None
         ``(height, width)`` of every output image; None keeps each image's.
     interpolation : {"area", "linear", "cubic", "nearest", "lanczos"}, \
@@ -302,6 +371,15 @@ class ImageReader(SampleReader):
     pad_value : float, default=0
         Pixel value of the padding, in the output's scale (0..255 for uint8,
         0..1 for floats).
+    background : {"white", "black"}, float in [0, 1] or None, default="white"
+        What transparent pixels show: images with an alpha channel (RGBA and
+        grey + alpha PNGs, palette PNGs and GIFs with a transparent entry,
+        WebP, RGBA arrays) are composited over a uniform background of this
+        level (``rgb * alpha + background * (1 - alpha)``; "white" is 1,
+        "black" 0). Transparent clip art is drawn to be seen on white: on
+        black (what dropping alpha often gives, since transparent pixels
+        usually store black) dark line art vanishes. None drops the alpha
+        channel and keeps the stored colours.
     dtype : {"uint8", "float32", "float64"} or None, default=None
         Output pixels: "uint8" in 0..255, floats in [0, 1] (uint8 divided by
         255). None keeps uint8 for files and uint8 arrays, and float32 for
@@ -327,6 +405,7 @@ class ImageReader(SampleReader):
         and scikit-learn estimators under ``array_api_dispatch`` keep the
         data there. "cuda" needs CuPy and a CUDA device; "auto" takes the
         GPU when there is one.
+
     See Also
     --------
     cv2.imdecode : The decoder used for files.
@@ -336,12 +415,26 @@ class ImageReader(SampleReader):
     Notes
     -----
     Each sample may be a file path (``str`` or ``os.PathLike``), a NumPy
-    array, or None/NaN (missing). Arrays are ``(height, width)`` or
-    ``(height, width, channels)`` with 1, 3 (RGB) or 4 (RGBA) channels last.
+    array, or None/NaN (missing).
+
+    Files as they come: JPEGs are turned upright by their EXIF orientation
+    (as ``cv2.imread`` does), grayscale JPEGs and PNGs become RGB with
+    ``color="rgb"``, 16-bit PNGs keep their 16 bits up to a float ``dtype``
+    (``dtype=None`` gives uint8 for every file), palette PNGs and GIFs are
+    expanded (a GIF's first frame), and transparency is composited over
+    ``background``. Sizes vary from 16x16 icons to 4000x3000 photos: for
+    extractors that need one size, the policy that keeps every picture
+    undistorted is ``size=(h, w), keep_aspect=True`` with ``pad_value`` the
+    background's level (255 for white uint8 output): the image is scaled to
+    fit (``"area"`` interpolation when shrinking) and centred.
+
+    Arrays are ``(height, width)`` or ``(height, width, channels)`` with 1,
+    3 (RGB) or 4 (RGBA) channels last.
     uint8 arrays stay uint8; float arrays are taken to be in [0, 1] and
     become float32; unsigned integer arrays (uint16, ...) are scaled to [0,
-    1] by their range. Signed integer arrays, NaN or inf pixels, empty
-    arrays and other shapes raise.
+    1] by their range. The alpha of RGBA arrays is composited as a file's.
+    Signed integer arrays, NaN or inf pixels, empty arrays and other shapes
+    raise.
 
     libpng's warnings about PNG chunks it ignores (``libpng warning: sRGB:
     out of place``, ``iCCP: known incorrect sRGB profile``), which it prints
@@ -369,6 +462,11 @@ class ImageReader(SampleReader):
         "interpolation": [StrOptions(set(_INTERPOLATIONS))],
         "keep_aspect": ["boolean"],
         "pad_value": [numbers.Real],
+        "background": [
+            StrOptions(set(_BACKGROUNDS)),
+            Interval(numbers.Real, 0, 1, closed="both"),
+            None,
+        ],
         "dtype": [StrOptions(set(_DTYPES)), None],
         "on_error": [StrOptions({"raise", "missing"})],
         "n_jobs": [None, numbers.Integral],
@@ -384,6 +482,7 @@ class ImageReader(SampleReader):
         interpolation="area",
         keep_aspect=False,
         pad_value=0,
+        background="white",
         dtype=None,
         on_error="raise",
         n_jobs=None,
@@ -395,6 +494,7 @@ class ImageReader(SampleReader):
         self.interpolation = interpolation
         self.keep_aspect = keep_aspect
         self.pad_value = pad_value
+        self.background = background
         self.dtype = dtype
         self.on_error = on_error
         self.n_jobs = n_jobs
@@ -465,4 +565,5 @@ class ImageReader(SampleReader):
             self.keep_aspect,
             self.pad_value,
             dtype,
+            _BACKGROUNDS.get(self.background, self.background),
         )

@@ -22,9 +22,12 @@ def _pandas():
 
 
 def _is_missing(value):
-    """True for None, NaN and pandas' missing-value scalars."""
+    """True for None, NaN, pandas' missing-value scalars and an empty list or
+    tuple (a cell of several items that holds none)."""
     if value is None:
         return True
+    if isinstance(value, list | tuple):
+        return len(value) == 0
     pd = _pandas()
     if pd is not None and (value is pd.NA or value is pd.NaT):
         return True
@@ -256,8 +259,14 @@ _CHANNELS = (1, 3, 4)
 def _missing_image_error(name, label, value):
     return ValueError(
         f"{name} {label} is a missing value ({value!r}). Drop or impute missing "
-        "images, read files with ImageReader(on_error='missing') and let a "
-        "late-fusion model route samples without an image around this estimator."
+        "images first. A reader with on_error='missing' outputs None for a "
+        "file it cannot read, which this estimator cannot take on its own: "
+        "put the reader and this estimator in one Pipeline and give it to "
+        "skmm.fusion.LateFusionClassifier (or LateFusionRegressor, "
+        "skmm.compose.MultimodalClassifier), which run the pipeline's "
+        "stateless steps first and count such samples as missing for that "
+        "modality, or wrap the pipeline in skmm.fusion.SkipMissing for early "
+        "fusion (NaN rows, then ModalityImputer)."
     )
 
 
@@ -428,8 +437,14 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def _missing_audio_error(name, label, value):
     return ValueError(
         f"{name} {label} is a missing value ({value!r}). Drop or impute missing "
-        "audio, read files with AudioReader(on_error='missing') and let a "
-        "late-fusion model route samples without audio around this estimator."
+        "audio first. A reader with on_error='missing' outputs None for a "
+        "file it cannot read, which this estimator cannot take on its own: "
+        "put the reader and this estimator in one Pipeline and give it to "
+        "skmm.fusion.LateFusionClassifier (or LateFusionRegressor, "
+        "skmm.compose.MultimodalClassifier), which run the pipeline's "
+        "stateless steps first and count such samples as missing for that "
+        "modality, or wrap the pipeline in skmm.fusion.SkipMissing for early "
+        "fusion (NaN rows, then ModalityImputer)."
     )
 
 
