@@ -46,16 +46,18 @@ def _embedded_blocks(random_state):
             "text",
             make_pipeline(
                 Word2VecVectorizer(
-                    min_count=1, vector_size=50, epochs=10, random_state=random_state
+                    min_count=1, vector_size=50, epochs=20, random_state=random_state
                 ),
                 StandardScaler(),
             ),
         ),
-        # 8x8 digits: 4x4-pixel cells, one 2x2-cell block per quadrant.
+        # 8x8 digits: 2x2-pixel cells in overlapping 3x3-cell blocks (0.71
+        # where raw pixels reach 0.82 on these noisy digits; coarser cells
+        # do worse).
         "image (HOG)": (
             "image",
             make_pipeline(
-                HOG(pixels_per_cell=(4, 4), cells_per_block=(2, 2)), StandardScaler()
+                HOG(pixels_per_cell=(2, 2), cells_per_block=(3, 3)), StandardScaler()
             ),
         ),
         # DTMF tones at 8 kHz: fine frequency resolution, statistics of frames.
@@ -351,8 +353,7 @@ def demo(
             continue
         if output == "table":
             print(
-                f"{data.title}: {len(data.y)} samples, "
-                f"columns {list(data.X.columns)}",
+                f"{data.title}: {len(data.y)} samples, columns {list(data.X.columns)}",
                 file=out,
             )
             print(
