@@ -19,8 +19,12 @@ only its time is compared. skmm runs with one thread and with all cores
 single-threaded. Times are the best of ``--repeat`` runs after one warm-up
 call (scikit-image: one run).
 
-Then the first-call latency: a fresh interpreter imports skmm's HOG and
-transforms one image (Numba's on-disk cache warm; a first run fills it).
+Then the memory of a list input: ``--memory-images`` (20,000) images of
+128x64 as a list, whose ``transform`` streams them to the kernel in chunks:
+the peak traced memory (``tracemalloc``) during the call against the output's
+size and the input's (a stacked copy of the input, as before, would add the
+latter). Then the first-call latency: a fresh interpreter imports skmm's HOG
+and transforms one image (Numba's on-disk cache warm; a first run fills it).
 ``--device cuda`` adds GPU rows at ``--gpu-images`` images of 128x64.
 
 Run: ``PYTHONPATH=. python benchmarks/bench_hog.py [--device cuda]``.
@@ -37,6 +41,7 @@ import numpy as np
 import skimage.data
 from skimage.feature import hog
 
+from skmm.image import _hog
 from skmm.image._hog import HOG
 
 PARAMS = dict(
@@ -110,6 +115,22 @@ def _opencv_time(cv2, images, n_threads, repeat):
         cv2.setNumThreads(previous)
 
 
+def _list_memory(n_images):
+    """Peak memory traced while HOG transforms a list of ``n_images``
+    128x64 crops: ``(peak, output bytes, input bytes)``."""
+    import tracemalloc
+
+    images = list(_images(n_images, 128, 64, seed=3))
+    model = HOG(n_jobs=1, **PARAMS).fit(images[:1])
+    model.transform(images[:10])  # kernels compiled before tracing
+    tracemalloc.start()
+    baseline = tracemalloc.get_traced_memory()[0]
+    features = model.transform(images)
+    peak = tracemalloc.get_traced_memory()[1] - baseline
+    tracemalloc.stop()
+    return peak, features.nbytes, sum(image.nbytes for image in images)
+
+
 def _first_call_latency():
     code = (
         "import time; start = time.perf_counter()\n"
@@ -132,6 +153,7 @@ def main():
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--gpu-images", type=int, default=10_000)
+    parser.add_argument("--memory-images", type=int, default=20_000)
     args = parser.parse_args()
 
     import numba
@@ -193,6 +215,17 @@ def main():
         print(
             f"\nskmm on {n_cores} CPU threads for the same images: {cpu:.4f} s "
             f"(GPU {cpu / ours:.1f}x faster)"
+        )
+
+    if args.memory_images:
+        peak, output, given = _list_memory(args.memory_images)
+        chunk = _hog._STREAM_CHUNK_BYTES
+        print(
+            f"\nMemory, a list of {args.memory_images:,} images of 128x64: peak "
+            f"{peak / 2**20:.1f} MiB during transform = output "
+            f"{output / 2**20:.1f} MiB + {(peak - output) / 2**20:.1f} MiB "
+            f"(the input is {given / 2**20:.1f} MiB; chunks of "
+            f"{chunk / 2**20:.0f} MiB of images and of features)"
         )
 
     print(

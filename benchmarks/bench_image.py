@@ -25,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 
 from skmm.datasets import load_mnist_csv
-from skmm.encode import VLAD, BagOfWords, FisherVector
+from skmm.encode import VLAD, BagOfWords, FisherVector, SpatialPyramid
 from skmm.image import HOG, SIFT, DenseSIFT, ImageReader
 
 DEFAULT_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
@@ -54,6 +54,20 @@ def _mnist_rows():
             "dense SIFT (step 4, size 4) + VLAD(32) + linear SVM",
             DenseSIFT(step=4, size=4, n_jobs=-1),
             [VLAD(n_clusters=32, random_state=0), LinearSVC(C=1.0)],
+        ),
+        (
+            "dense SIFT (step 4, size 4) + VLAD(32), pyramid 1x1 + 2x2 + linear SVM",
+            DenseSIFT(step=4, size=4, positions=True, n_jobs=-1),
+            [
+                SpatialPyramid(VLAD(n_clusters=32, random_state=0), levels=(1, 2)),
+                LinearSVC(C=1.0),
+            ],
+        ),
+        (
+            "dense SIFT (step 4, size 4) + VLAD(8), pyramid 1x1 + 2x2 + 4x4 "
+            "+ linear SVM",
+            DenseSIFT(step=4, size=4, positions=True, n_jobs=-1),
+            [SpatialPyramid(VLAD(n_clusters=8, random_state=0)), LinearSVC(C=1.0)],
         ),
         (
             "dense SIFT (step 4, size 4) + Fisher vector(16) + linear SVM",

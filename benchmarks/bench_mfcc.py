@@ -23,6 +23,9 @@ says how many threads each side had. Times are the best of
 - memory: peak of traced allocations (NumPy's included) while extracting all
   FSDD clips, against the size of the decoded float32 audio.
 
+``--profile`` prints instead where case a's time goes on one thread
+(cProfile's own time per function), the table issue 18 asks for.
+
 Run: ``PYTHONPATH=. python benchmarks/bench_mfcc.py [--fsdd DIR] [--device cuda]
 [--n-jobs N]``.
 """
@@ -145,6 +148,44 @@ def memory(clips, n_jobs):
         )
 
 
+def profile(n_clips, top=8):
+    """Where case a's time goes: cProfile's own time per function, one
+    thread (``n_jobs=1``), frames out (``pooling=None``)."""
+    import cProfile
+    import pstats
+
+    clips = _noise(n_clips, 16000)
+    model = MFCC(
+        pooling=None,
+        n_jobs=1,
+        sr=16000,
+        n_fft=512,
+        hop_length=160,
+        n_mels=40,
+        n_mfcc=13,
+    ).fit()
+    model.transform(clips[:10])
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.runcall(model.transform, clips)
+    total = time.perf_counter() - start
+    stats = pstats.Stats(profiler).stats
+    rows = sorted(
+        (
+            (tt, f"{Path(file).name}:{name}")
+            for (file, _, name), (_, _, tt, _, _) in stats.items()
+        ),
+        reverse=True,
+    )
+    print(f"\nprofile of case a, {n_clips:,} clips, one thread: {total:.3f} s")
+    print("| function | own time (s) | share |")
+    print("| --- | ---: | ---: |")
+    for tt, name in rows[:top]:
+        print(f"| {name} | {tt:.3f} | {tt / total:.0%} |")
+    rest = total - sum(tt for tt, _ in rows[:top])
+    print(f"| everything else | {rest:.3f} | {rest / total:.0%} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fsdd", default=DEFAULT_FSDD)
@@ -161,8 +202,16 @@ def main():
         default=None,
         help="BLAS threads of the librosa loop (default: BLAS's own)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="only print where case a's time goes (one thread), then stop",
+    )
     args = parser.parse_args()
     blas = args.librosa_blas_threads
+    if args.profile:
+        profile(args.clips)
+        return
 
     print(
         f"librosa: a per-clip loop, NumPy FFT on 1 thread, BLAS on "

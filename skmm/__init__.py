@@ -24,6 +24,8 @@ fusion
     Early and late fusion of modalities, with missing modalities.
 image
     Images: reading, HOG, SIFT and dense SIFT descriptors.
+inspection
+    Which modality a fitted model relies on (``modality_importance``).
 metrics
     Retrieval metrics (MAP, precision and recall at k, PR curves).
 plotting
@@ -48,6 +50,7 @@ __all__ = [
     "encode",
     "fusion",
     "image",
+    "inspection",
     "metrics",
     "plotting",
     "retrieval",
@@ -68,6 +71,7 @@ def __getattr__(name):
         "encode",
         "fusion",
         "image",
+        "inspection",
         "metrics",
         "plotting",
         "retrieval",

@@ -334,10 +334,11 @@ class SampleReader(
                 stacklevel=4,
             )
         if device == "cuda":
-            import cupy
+            from skmm.utils._device import to_cupy
 
-            # Decoded on the host, each output crosses to the GPU once.
-            outputs = [None if out is None else cupy.asarray(out) for out in outputs]
+            # Decoded on the host, each output crosses to the GPU once (a
+            # waveform with its sample rate).
+            outputs = [None if out is None else to_cupy(out) for out in outputs]
         return outputs
 
     def _read(self, cells, wheres, *, stop_at_error):
@@ -787,6 +788,10 @@ def _warn_unread(unread, stage, outcome="count as missing for their modality"):
 
 
 def _cell_kind(value):
+    if isinstance(value, list | tuple) and value and not _is_audio_pair(value):
+        # A cell of several items (PerItem's list cells) is of its items'
+        # kind, so that one path and a list of paths agree.
+        return _cell_kind(value[0])
     if isinstance(value, str):
         return "str"
     if isinstance(value, os.PathLike):
@@ -796,6 +801,16 @@ def _cell_kind(value):
     if isinstance(value, np.ndarray | list | tuple) or hasattr(value, "__array__"):
         return "array"
     return type(value).__name__
+
+
+def _is_audio_pair(value):
+    """True for the ``(samples, sample_rate)`` tuple audio readers take."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], np.ndarray)
+        and isinstance(value[1], numbers.Real)
+    )
 
 
 def _odd_cell(cells):

@@ -2,6 +2,7 @@
 
 __all__ = [
     "CacheEntryWarning",
+    "DeviceFallbackWarning",
     "EmptyDocumentWarning",
     "ModalityInferenceError",
     "ResumeError",
@@ -54,4 +55,14 @@ class ModalityInferenceError(ValueError):
     missing, or its cells are of no known kind. The message names the
     column and what was seen in which rows; pass ``kinds={column: kind}``
     to say it.
+    """
+
+
+class DeviceFallbackWarning(UserWarning):
+    """``device="auto"`` computes on the CPU although CuPy is installed.
+
+    Raised once per process when CuPy imports but cannot compute on a GPU:
+    no CUDA device, or a CUDA library CuPy needs (NVRTC, cuBLAS, cuFFT) is
+    missing. The message names what is missing and how to install it
+    (``pip install 'skmm[gpu]'``, which pulls ``cupy-cuda12x[ctk]``).
     """

@@ -15,6 +15,14 @@ that should have stayed on the device, which the tests check.
 :func:`install` puts it in ``sys.modules`` and makes ``resolve_device``
 report a CUDA device; ``skmm.utils._device.is_cupy_array`` then recognises
 its arrays exactly as it recognises CuPy's.
+
+Where CuPy is known to differ from NumPy in ways skmm's array code must
+avoid, the stand-in differs too (see ``../shared/gpu/REVIEW.md``):
+``maximum.at``/``minimum.at`` on float64 raise (CuPy's atomics round them
+through float32), ``argpartition`` takes only a Python ``int`` as ``kth``,
+and ``hypot`` is off by one ulp on every other element (CUDA's is not
+correctly rounded), so code that compares ``hypot`` results across arrays
+shows it.
 """
 
 import sys
@@ -41,6 +49,15 @@ class ndarray(np.ndarray):
                     f"{ufunc.__name__} mixes a device array with a host array "
                     f"of shape {operand.shape}; copy it with cupy.asarray."
                 )
+        if (
+            method == "at"
+            and ufunc in (np.maximum, np.minimum)
+            and _host(inputs[0]).dtype == np.float64
+        ):
+            raise TypeError(
+                f"{ufunc.__name__}.at on float64 rounds through float32 in "
+                "CuPy's atomics: use another construct."
+            )
         host = [_host(x) for x in inputs]
         if out is not None:
             kwargs["out"] = tuple(_host(x) for x in out)
@@ -98,15 +115,46 @@ def asnumpy(array):
     return np.array(array, subok=False)
 
 
+def argpartition(a, kth, axis=-1):
+    if type(kth) is not int:
+        # CuPy iterates a kth that is not a Python int, and fails.
+        raise TypeError(f"'{type(kth).__name__}' object is not iterable")
+    return _device(np.argpartition(_host(a), kth, axis=axis))
+
+
+def argsort(a, axis=-1):
+    # CuPy's argsort is always stable (a radix sort); NumPy's default is not.
+    return _device(np.argsort(_host(a), axis=axis, kind="stable"))
+
+
+def hypot(a, b):
+    """NumPy's hypot, one ulp up on every other element, as a not correctly
+    rounded ``hypot`` (CUDA's) may be."""
+    exact = np.hypot(_host(a), _host(b))
+    off = np.zeros(exact.shape, dtype=bool)
+    off.reshape(-1)[1::2] = True
+    return _device(np.where(off, np.nextafter(exact, np.inf), exact))
+
+
+# Free device memory the stand-in reports, in bytes.
+FREE_MEMORY = 16 * 2**30
+
+
 def make_module():
     """A fresh stand-in ``cupy`` module."""
-    runtime = types.SimpleNamespace(getDeviceCount=lambda: 1)
+    runtime = types.SimpleNamespace(
+        getDeviceCount=lambda: 1,
+        memGetInfo=lambda: (FREE_MEMORY, 2 * FREE_MEMORY),
+    )
     return _module(
         "cupy",
         np,
         ndarray=ndarray,
         asarray=asarray,
         asnumpy=asnumpy,
+        argpartition=argpartition,
+        argsort=argsort,
+        hypot=hypot,
         fft=_module("cupy.fft", np.fft),
         linalg=_module("cupy.linalg", np.linalg),
         cuda=types.SimpleNamespace(runtime=runtime),
@@ -120,4 +168,19 @@ def install(monkeypatch):
     module = make_module()
     monkeypatch.setitem(sys.modules, "cupy", module)
     monkeypatch.setattr(_device, "cuda_is_available", lambda: True)
+    return module
+
+
+def install_for_rehearsal():
+    """Install the stand-in as ``cupy`` for the rest of the process, with a
+    CUDA device reported: how ``benchmarks/gpu_probe.py --stand-in`` and the
+    GPU benchmarks rehearse on a machine without a GPU."""
+    from skmm.utils import _device
+
+    module = make_module()
+    module.cuda.Device = lambda device=0: types.SimpleNamespace(
+        synchronize=lambda: None
+    )
+    sys.modules["cupy"] = module
+    _device.cuda_is_available = lambda: True
     return module

@@ -9,10 +9,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from skmm.audio._framing import _FramedAudioMixin
 from skmm.base import PerSampleOutputMixin, StatelessMixin, with_input_kind
-from skmm.utils._device import any_cupy, array_module, resolve_device, to_numpy
-from skmm.utils._progress import progress_bar
-from skmm.utils._validation import check_waveforms
+from skmm.utils._device import resolve_device
 
 _PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric", "empty")
 _DELTA_MODES = {"nearest": 0, "mirror": 1, "wrap": 2, "interp": 3, "constant": 4}
@@ -69,7 +68,13 @@ def _savgol_filters(width, order):
     )
 
 
-class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator):
+class MFCC(
+    _FramedAudioMixin,
+    StatelessMixin,
+    PerSampleOutputMixin,
+    TransformerMixin,
+    BaseEstimator,
+):
     """Mel-frequency cepstral coefficients, equal to ``librosa.feature.mfcc``.
 
     Each clip's frames are computed exactly as ``librosa.feature.mfcc`` does
@@ -232,6 +237,8 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
     [(16, 13), (24, 13)]
     """
 
+    _output_name = "MFCCs"
+
     _parameter_constraints: dict = {
         "sr": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_mfcc": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -368,16 +375,12 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         return self
 
     def _constants(self, dtype, device="cpu"):
-        import librosa
-
+        from skmm.audio import _filters
         from skmm.audio._mfcc_cpu import sparse_filters, spectral_taps
 
         n_fft = self.n_fft
-        window = librosa.filters.get_window(
-            self.window, self.win_length or n_fft, fftbins=True
-        )
-        window = librosa.util.pad_center(window, size=n_fft)
-        mel_basis = librosa.filters.mel(
+        window = _filters.padded_window(self.window, self.win_length or n_fft, n_fft)
+        mel_basis = _filters.mel(
             sr=self.sr,
             n_fft=n_fft,
             n_mels=self.n_mels,
@@ -385,7 +388,6 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
             fmax=self.fmax,
             htk=self.htk,
             norm=self.mel_norm,
-            dtype=np.float32,
         )
         dct = _dct_matrix(
             self.n_mels, self.n_mfcc, self.dct_type, self.norm, self.lifter
@@ -395,12 +397,12 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
             for order in self._delta_orders()
         )
         return _Constants(
-            window=window.astype(dtype),
+            window=window,  # float64, as librosa.stft's
             window_taps=spectral_taps(window),
             hop_length=self.hop_length,
             mel_basis_t=np.ascontiguousarray(mel_basis.T, dtype=dtype),
             mel_sparse=sparse_filters(mel_basis, dtype),
-            dct_t=np.ascontiguousarray(dct.T, dtype=dtype),
+            dct_t=np.ascontiguousarray(dct.T),
             delta_filters=filters,
             delta_mode=_DELTA_MODES[self.delta_mode],
             max_frames=max(
@@ -408,29 +410,19 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
             ),
         )
 
-    def _frame_counts(self, waves):
-        lengths = np.fromiter((w.shape[0] for w in waves), np.int64, len(waves))
-        if self.center:
-            padded = lengths + 2 * (self.n_fft // 2)
-        else:
-            padded = lengths
-            short = np.flatnonzero(lengths < self.n_fft)
+    def _frame_width(self):
+        return self.n_coefficients_
+
+    def _check_frame_counts(self, n_frames):
+        if self.delta_mode == "interp" and self.deltas:
+            short = np.flatnonzero(n_frames < self.delta_width)
             if short.size:
                 i = int(short[0])
                 raise ValueError(
-                    f"Audio sample {i} has {lengths[i]} samples, fewer than "
-                    f"n_fft={self.n_fft}, and center=False leaves no frame "
-                    f"(librosa raises too); pad it or use center=True."
-                )
-        return 1 + (padded - self.n_fft) // self.hop_length
-
-    def _check_sample_rates(self, rates):
-        for i, rate in enumerate(rates):
-            if rate is not None and rate != self.sr:
-                raise ValueError(
-                    f"Audio sample {i} has sample rate {rate} Hz but "
-                    f"MFCC(sr={self.sr}); read the audio with "
-                    f"AudioReader(sr={self.sr}) or set MFCC(sr={rate})."
+                    f"Audio sample {i} gives {n_frames[i]} frames, fewer than "
+                    f"delta_width={self.delta_width}, which delta_mode='interp' "
+                    "needs (librosa raises too); use a smaller delta_width, "
+                    "a smaller hop_length or another delta_mode."
                 )
 
     def transform(self, X):
@@ -464,195 +456,23 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         fitted = self._fitted_for(X)
         if fitted is not self:
             return fitted.transform(X)
-        waves, rates = check_waveforms(X, name="Audio")
-        if not waves:
-            return self._no_clips()
-        self._check_sample_rates(rates)
-        n_frames = self._frame_counts(waves)
-        dtype = np.result_type(np.float32, *{w.dtype for w in waves})
-        if self.delta_mode == "interp" and self.deltas:
-            short = np.flatnonzero(n_frames < self.delta_width)
-            if short.size:
-                i = int(short[0])
-                raise ValueError(
-                    f"Audio sample {i} gives {n_frames[i]} frames, fewer than "
-                    f"delta_width={self.delta_width}, which delta_mode='interp' "
-                    "needs (librosa raises too); use a smaller delta_width, "
-                    "a smaller hop_length or another delta_mode."
-                )
-        on_gpu = any_cupy(waves)
-        if on_gpu and self.device_ == "cpu":
-            waves = [to_numpy(w) for w in waves]
-        constants = self._constants(dtype, self.device_)
-        batches = list(_batches(n_frames, constants.max_frames))
-        with progress_bar(
-            len(waves), verbose=self.verbose, desc=type(self).__name__, unit="clip"
-        ) as bar:
-            if self.device_ == "cuda":
-                from skmm.audio import _mfcc_xp
+        return self._extract(X)
 
-                outputs = [
-                    self._compute(
-                        waves, b, n_frames, constants, _mfcc_xp.mfcc_batch, bar
-                    )
-                    for b in batches
-                ]
-            else:
-                outputs = self._compute_on_cpu_threads(
-                    waves, batches, n_frames, constants, bar
-                )
-        self._check_finite(outputs, batches, waves)
-        return self._assemble(outputs, on_gpu)
-
-    def _no_clips(self):
-        """The output for no clips: no rows, of the output's width."""
-        if self.pooling is None:
-            return []
-        width = self.n_coefficients_ * len(self.pooling)
-        return np.empty((0, width), dtype=np.float32)
-
-    @staticmethod
-    def _check_finite(outputs, batches, waves):
-        """Raise, naming the clip, if a batch's coefficients are not finite.
-
-        Finite input can still overflow: the power spectrum of float32 audio
-        scaled far beyond [-1, 1] exceeds float32's range, and librosa then
-        returns NaN. One pass over the coefficients, which are small beside
-        the spectra; the clip is located only when one is bad.
-        """
-        for (frames, offsets), batch in zip(outputs, batches, strict=True):
-            xp = array_module(frames)
-            if bool(xp.isfinite(frames).all()):
-                continue
-            finite_rows = to_numpy(xp.isfinite(frames).all(axis=1))
-            first_bad = int(np.argmin(finite_rows))
-            i = int(batch[np.searchsorted(offsets, first_bad, side="right") - 1])
-            wave = waves[i]
-            peak = float(array_module(wave).abs(wave).max())
-            advice = (
-                "scale the clip (audio is normally within [-1, 1]) or pass it "
-                "as float64"
-                if wave.dtype == np.float32
-                else "scale the clip (audio is normally within [-1, 1])"
-            )
-            raise ValueError(
-                f"Audio sample {i} gives non-finite MFCCs: its largest sample "
-                f"magnitude is {peak:.3g}, and its power spectrum overflows "
-                f"{wave.dtype} (librosa returns NaN there); {advice}."
-            )
-
-    def _compute_on_cpu_threads(self, waves, batches, n_frames, constants, bar):
-        """Run batches through joblib: ``n_workers(n_jobs)`` threads, each
-        taking whole batches with a serial pipeline.
-
-        Every stage (Numba kernels, the FFT, BLAS, NumPy's ufuncs) releases the
-        GIL, so threads that each take whole batches keep all cores busy
-        without the oversubscription of multi-threaded FFT and BLAS calls
-        competing with each other. One long clip is split into chunks of
-        frames instead, which the threads share. A backend set with
-        ``joblib.parallel_config`` (dask, say) takes the batches instead, each
-        task carrying only its own clips.
-        """
-        from threadpoolctl import threadpool_limits
-
-        from skmm.audio import _mfcc_cpu
-        from skmm.utils._parallel import n_workers, parallel_map, runs_in_threads
-
-        n_threads = n_workers(self.n_jobs)
-        in_threads = runs_in_threads()
-        with threadpool_limits(limits=1, user_api="blas"):
-            if in_threads and (n_threads == 1 or len(batches) == 1):
-                run = functools.partial(_mfcc_cpu.mfcc_batch, n_threads=n_threads)
-                return [
-                    self._compute(waves, b, n_frames, constants, run, bar)
-                    for b in batches
-                ]
-            run = functools.partial(_mfcc_cpu.mfcc_batch, n_threads=1)
-            outputs = []
-            for output in parallel_map(
-                self._compute_clips,
-                (([waves[i] for i in b], n_frames[b], constants, run) for b in batches),
-                n_jobs=n_threads if in_threads else self.n_jobs,
-            ):
-                outputs.append(output)
-                bar.update(output[1].shape[0] - 1)
-            return outputs
-
-    def _compute(self, waves, batch, n_frames, constants, compute_batch, bar):
-        """MFCC frames (with deltas) of the clips in ``batch``, stacked; the
-        progress bar ``bar`` advances by the batch's clips."""
-        result = self._compute_clips(
-            [waves[i] for i in batch], n_frames[batch], constants, compute_batch
-        )
-        bar.update(len(batch))
-        return result
-
-    def _compute_clips(self, clips, n_frames, constants, compute_batch):
+    def _batch(self, clips, n_frames, constants, device, n_threads):
         """``(frames, frame_offsets)`` of ``clips``: their MFCC frames (with
         deltas), stacked."""
+        if device == "cuda":
+            from skmm.audio import _mfcc_xp
+
+            compute = _mfcc_xp.mfcc_batch
+        else:
+            from skmm.audio import _mfcc_cpu
+
+            compute = functools.partial(_mfcc_cpu.mfcc_batch, n_threads=n_threads)
         signal, frame_starts, frame_offsets = self._frame_layout(clips, n_frames)
         top_db = -1.0 if self.top_db is None else float(self.top_db)
-        return compute_batch(
+        return compute(
             signal, frame_starts, frame_offsets, constants, self.power, top_db
-        )
-
-    def _frame_layout(self, clips, n_frames):
-        """Concatenate the (padded) clips and locate every frame in them.
-
-        Each clip starts at a multiple of ``hop_length``, so that every frame
-        of the batch starts at a multiple of it too: one strided view of the
-        signal then holds every frame, for the FFT to read in place.
-        """
-        pad = self.n_fft // 2 if self.center else 0
-        hop = self.hop_length
-        dtype = np.result_type(np.float32, *{c.dtype for c in clips})
-        lengths = np.array([c.shape[0] + 2 * pad for c in clips], dtype=np.int64)
-        slots = -(-lengths // hop) * hop
-        starts = np.zeros(len(clips) + 1, dtype=np.int64)
-        np.cumsum(slots, out=starts[1:])
-        # CuPy clips are laid out on the GPU; the frame positions stay here.
-        xp = array_module(clips[0])
-        signal = xp.zeros(int(starts[-1]) + self.n_fft, dtype=dtype)
-        for clip, begin, length in zip(clips, starts[:-1], lengths, strict=True):
-            end = begin + length
-            if pad and self.pad_mode != "constant":
-                signal[begin:end] = xp.pad(clip, pad, mode=self.pad_mode)
-            else:
-                signal[begin + pad : end - pad] = clip
-        frame_offsets = np.zeros(len(clips) + 1, dtype=np.int64)
-        np.cumsum(n_frames, out=frame_offsets[1:])
-        clip_of_frame = np.repeat(np.arange(len(clips)), n_frames)
-        frame_starts = starts[:-1][clip_of_frame] + hop * (
-            np.arange(frame_offsets[-1]) - frame_offsets[:-1][clip_of_frame]
-        )
-        return signal, frame_starts, frame_offsets
-
-    def _assemble(self, outputs, on_gpu):
-        """Split or pool the batches' frames; each batch crosses between host
-        and device at most once, towards the input's side."""
-        if on_gpu:
-            import cupy
-
-            to_output = cupy.asarray
-        else:
-            to_output = to_numpy
-        if self.pooling is None:
-            clips = []
-            for frames, offsets in outputs:
-                frames = to_output(frames)
-                clips.extend(
-                    frames[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)
-                )
-            return clips
-        from skmm.encode._pooling import pool_flat
-
-        return to_output(
-            np.concatenate(
-                [
-                    pool_flat(to_numpy(frames), offsets, tuple(self.pooling))
-                    for frames, offsets in outputs
-                ]
-            )
         )
 
     def get_feature_names_out(self, input_features=None):
@@ -679,17 +499,3 @@ class MFCC(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
             [f"{stat}_{name}" for stat in self.pooling for name in frame_names],
             dtype=object,
         )
-
-
-def _batches(n_frames, max_frames):
-    """Group consecutive clips into batches of at most ``max_frames`` frames
-    (a longer clip makes a batch of its own)."""
-    batch, total = [], 0
-    for i, count in enumerate(n_frames):
-        if batch and total + count > max_frames:
-            yield np.asarray(batch)
-            batch, total = [], 0
-        batch.append(i)
-        total += int(count)
-    if batch:
-        yield np.asarray(batch)

@@ -85,42 +85,52 @@ def _overflow_reported(function):
 
 @_overflow_reported
 def mfcc_batch(
-    signal, frame_starts, frame_offsets, constants, power, top_db, n_threads=1
+    signal,
+    frame_starts,
+    frame_offsets,
+    constants,
+    power,
+    top_db,
+    n_threads=1,
+    fft_dtype=np.float64,
 ):
     """MFCC frames of one batch on the CPU; returns ``(frames, frame_offsets)``.
 
     ``frame_starts`` are multiples of the hop (see ``MFCC._frame_layout``).
     Frames go through the FFT in chunks; the log-mel spectrogram of the whole
     batch is kept, so that a long clip split across chunks is floored at its
-    own maximum. ``n_threads`` threads share the chunks.
+    own maximum. ``n_threads`` threads share the chunks. The FFT runs in
+    ``fft_dtype`` (see ``power_spectrum``), the rest in the signal's
+    precision.
     """
     dtype = signal.dtype
     n_total = frame_starts.shape[0]
-    mel_basis_t = constants.mel_basis_t.astype(dtype, copy=False)
-    db = np.empty((n_total, mel_basis_t.shape[1]), dtype=dtype)
-    chunk = max(1, min(constants.max_frames, -(-n_total // n_threads)))
-    bounds = [(b, min(b + chunk, n_total)) for b in range(0, n_total, chunk)]
+    db = np.empty((n_total, constants.mel_basis_t.shape[1]), dtype=dtype)
     job = functools.partial(
-        _log_mel_chunk, signal, frame_starts, constants, power, mel_basis_t, db
+        _log_mel_chunk, signal, frame_starts, constants, power, db, fft_dtype
     )
-    if n_threads > 1 and len(bounds) > 1:
-        from joblib import Parallel, delayed
+    _run_chunks(n_total, constants.max_frames, n_threads, job)
+    return cepstra(db, frame_offsets, constants, top_db)
 
-        # The chunks write into one shared ``db``: threads whatever the
-        # active joblib backend (this runs inside one batch's task).
-        Parallel(n_jobs=n_threads, require="sharedmem")(
-            delayed(job)(bound) for bound in bounds
-        )
-    else:
-        for bound in bounds:
-            job(bound)
+
+def cepstra(mel, frame_offsets, constants, top_db):
+    """MFCC frames (with deltas) from the mel power spectrogram ``mel`` of a
+    batch; returns ``(frames, frame_offsets)``.
+
+    Decibels, DCT and deltas run in float64 (a few values per frame, cheap
+    beside the FFT) and are rounded to the input's precision at the end: in
+    float32 that is what makes the coefficients as close to librosa's
+    float64 ones as librosa's own float32 path is.
+    """
+    dtype = mel.dtype
+    db = mel.astype(np.float64)
     # 10 log10(x) as ln(x) 10 / ln(10): NumPy's log is vectorised, log10 not.
     np.maximum(db, 1e-10, out=db)
     np.log(db, out=db)
     db *= 10.0 / np.log(10.0)
     if top_db >= 0:
         kernels.floor_at_peak(db, frame_offsets, top_db)
-    coefficients = db @ constants.dct_t.astype(dtype, copy=False)
+    coefficients = db @ constants.dct_t.astype(np.float64, copy=False)
     del db
     if constants.delta_filters:
         parts = [coefficients]
@@ -137,44 +147,103 @@ def mfcc_batch(
             )
             parts.append(delta)
         coefficients = np.concatenate(parts, axis=1)
-    return coefficients, frame_offsets
+    return coefficients.astype(dtype, copy=False), frame_offsets
+
+
+def _run_chunks(n_total, max_frames, n_threads, job):
+    """``job((begin, end))`` over chunks of at most ``max_frames`` frames;
+    ``n_threads`` threads share them (the jobs write into shared arrays)."""
+    chunk = max(1, min(max_frames, -(-n_total // n_threads)))
+    bounds = [(b, min(b + chunk, n_total)) for b in range(0, n_total, chunk)]
+    if n_threads > 1 and len(bounds) > 1:
+        from joblib import Parallel, delayed
+
+        # Threads whatever the active joblib backend (this runs inside one
+        # batch's task).
+        Parallel(n_jobs=n_threads, require="sharedmem")(
+            delayed(job)(bound) for bound in bounds
+        )
+    else:
+        for bound in bounds:
+            job(bound)
 
 
 @_overflow_reported
-def _log_mel_chunk(signal, frame_starts, constants, power, mel_basis_t, db, bounds):
-    """Mel power spectrogram of frames ``begin:end`` into ``db[begin:end]``."""
-    begin, end = bounds
-    dtype = signal.dtype
+def power_spectrum(signal, frame_starts, constants, power, n_threads=1, fft_dtype=None):
+    """``|STFT| ** power`` of the frames at ``frame_starts``, one row each:
+    ``(n_frames, n_fft // 2 + 1)`` in the signal's precision.
+
+    ``fft_dtype=np.float64`` windows and transforms float32 frames in
+    float64, rounding only the result, as ``librosa.stft`` does (its window
+    is float64): its float32 spectra are then as precise as float64 ones
+    up to that rounding, where a float32 FFT leaves an error floor near
+    1e-7 of each frame's peak in its weakest bins."""
     n_fft = constants.window.shape[0]
-    starts = frame_starts[begin:end]
+    out = np.empty((frame_starts.shape[0], n_fft // 2 + 1), dtype=signal.dtype)
+
+    def job(bounds):
+        begin, end = bounds
+        _power_chunk(
+            signal,
+            frame_starts[begin:end],
+            constants,
+            power,
+            out[begin:end],
+            fft_dtype,
+        )
+
+    _run_chunks(frame_starts.shape[0], constants.max_frames, n_threads, job)
+    return out
+
+
+def _power_chunk(signal, starts, constants, power, out, fft_dtype=None):
+    """``|STFT| ** power`` of the frames at ``starts`` into ``out``, the FFT
+    in ``fft_dtype`` (default: the signal's)."""
+    dtype = signal.dtype if fft_dtype is None else np.dtype(fft_dtype)
+    n_fft = constants.window.shape[0]
     taps = constants.window_taps
     if taps is None:
-        frames = np.empty((end - begin, n_fft), dtype=dtype)
+        frames = np.empty((starts.shape[0], n_fft), dtype=dtype)
         window = constants.window.astype(dtype, copy=False)
         kernels.frame_and_window(signal, starts, window, frames)
         spectrum = scipy.fft.rfft(frames, axis=1, workers=1)
         del frames
-        rows, taps = np.arange(end - begin), np.ones(1, dtype=dtype)
+        rows, taps = np.arange(starts.shape[0]), np.ones(1, dtype=dtype)
     else:
         # Every hop position from the chunk's first frame to its last, read in
         # place; positions between two clips are transformed and skipped.
         hop = constants.hop_length
         first = int(starts[0])
+        piece = signal[first : int(starts[-1]) + n_fft].astype(dtype, copy=False)
         view = as_strided(
-            signal[first:],
+            piece,
             shape=(int(starts[-1] - first) // hop + 1, n_fft),
-            strides=(hop * signal.itemsize, signal.itemsize),
+            strides=(hop * piece.itemsize, piece.itemsize),
             writeable=False,
         )
         spectrum = scipy.fft.rfft(view, axis=1, workers=1)
         rows, taps = (starts - first) // hop, taps.astype(dtype)
-    powers = np.empty((end - begin, n_fft // 2 + 1), dtype=dtype)
-    kernels.windowed_power(spectrum, rows, taps, n_fft, float(power), powers)
-    del spectrum
+    kernels.windowed_power(spectrum, rows, taps, n_fft, float(power), out)
+
+
+@_overflow_reported
+def _log_mel_chunk(signal, frame_starts, constants, power, db, fft_dtype, bounds):
+    """Mel power spectrogram of frames ``begin:end`` into ``db[begin:end]``."""
+    begin, end = bounds
+    n_fft = constants.window.shape[0]
+    powers = np.empty((end - begin, n_fft // 2 + 1), dtype=signal.dtype)
+    _power_chunk(signal, frame_starts[begin:end], constants, power, powers, fft_dtype)
+    project_mel(powers, constants, db[begin:end])
+
+
+def project_mel(powers, constants, out):
+    """``out = powers @ mel_basis.T``, sparse when that pays."""
     if constants.mel_sparse is None:
-        np.matmul(powers, mel_basis_t, out=db[begin:end])
+        np.matmul(
+            powers, constants.mel_basis_t.astype(powers.dtype, copy=False), out=out
+        )
     else:
         weights, lo, hi, offsets = constants.mel_sparse
         kernels.sparse_mel(
-            powers, weights.astype(dtype, copy=False), lo, hi, offsets, db[begin:end]
+            powers, weights.astype(powers.dtype, copy=False), lo, hi, offsets, out
         )

@@ -108,7 +108,11 @@ def _item_kind(item):
         path = os.fspath(item)
         if isinstance(path, bytes):
             return "other", "value", "bytes path"
-        looks_like_file = os.path.splitext(path)[1].lower() in _MEDIA_EXTENSIONS
+        # A caption may end with "photo.png": a name that is no file counts as
+        # a missing file only when it reads as a path, not as a sentence.
+        looks_like_file = os.path.splitext(path)[1].lower() in _MEDIA_EXTENSIONS and (
+            not any(c.isspace() for c in path) or os.sep in path or "/" in path
+        )
         if os.path.isfile(path):
             try:
                 found = sniff_file(path)
@@ -335,7 +339,9 @@ def infer_modalities(X, *, kinds=None, n_rows=200, random_state=0):
       format are tolerated beside readable ones (readers with
       ``on_error="missing"`` make them missing cells), but a column of
       nothing else raises. A string with a media file extension that names
-      no file counts as a missing file;
+      no file counts as a missing file when it has no blank or has a path
+      separator (``"photo.png"``, ``"my photos/a b.png"``; not ``"see
+      photo.png"``);
     - an array carrying a sample rate (:class:`~skmm.audio.Waveform`), a
       ``(samples, sample_rate)`` tuple, a 1-D float array of at least 64
       samples, or a 2-D float array of at most 8 rows (channels) and many

@@ -3,7 +3,6 @@
 import numbers
 import sys
 
-import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import (
     BaseEstimator,
@@ -17,7 +16,7 @@ from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skmm.compose._defaults import make_default_pipeline
 from skmm.fusion import (
@@ -43,12 +42,7 @@ def _as_frame(X):
             "Sparse input is not supported: give a pandas DataFrame with one "
             "column per modality or tabular feature."
         )
-    array = np.asarray(X, dtype=object if not hasattr(X, "dtype") else None)
-    if array.ndim != 2:
-        raise ValueError(
-            f"Expected a 2-D table (a DataFrame, one row per sample), got an "
-            f"array of shape {array.shape}."
-        )
+    array = check_array(X, dtype=None, ensure_all_finite=False)
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
 
@@ -105,8 +99,8 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         params : dict
         """
         params = super().get_params(deep=deep)
-        if deep:
-            for name, estimator in (self.pipelines or {}).items():
+        if deep and isinstance(self.pipelines, dict):
+            for name, estimator in self.pipelines.items():
                 params[f"pipelines__{name}"] = estimator
                 if hasattr(estimator, "get_params") and not isinstance(estimator, type):
                     for key, value in estimator.get_params(deep=True).items():
@@ -130,7 +124,7 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         super().set_params(**{k: v for k, v in params.items() if k not in nested})
         if not nested:
             return self
-        pipelines = dict(self.pipelines or {})
+        pipelines = dict(self.pipelines) if isinstance(self.pipelines, dict) else {}
         deeper = {}
         for key, value in nested.items():
             name, _, sub = key[len("pipelines__") :].partition("__")
@@ -260,6 +254,8 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
                 "y is None."
             )
         frame = _as_frame(X)
+        if frame.shape[0] == 0 or frame.shape[1] == 0:
+            check_array(frame, dtype=None, ensure_all_finite=False)  # names it
         validate_data(self, X, skip_check_array=True, reset=True)
         self.modalities_ = self._modalities(frame)
         for column, info in self.modalities_.items():
@@ -290,9 +286,11 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         import pandas as pd
 
-        if not isinstance(X, pd.DataFrame):
-            validate_data(self, X, skip_check_array=True, reset=False)
-        return _as_frame(X)
+        if isinstance(X, pd.DataFrame):
+            return X
+        frame = _as_frame(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        return frame
 
     def predict(self, X):
         """Predictions of the fused model.
@@ -307,7 +305,8 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.model_.predict(self._frame(X))
+        frame = self._frame(X)
+        return self.model_.predict(frame)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -403,7 +402,10 @@ class MultimodalClassifier(ClassifierMixin, _BaseMultimodal):
     paths; the other modalities predict it. A category unseen in ``fit``
     is ignored by the tabular one-hot encoding. A column absent at predict
     time is a ``KeyError`` naming it. A row with no modality left follows
-    ``all_missing``. No row is ever dropped.
+    ``all_missing``. No row is ever dropped. In a column of list cells
+    (:class:`~skmm.compose.PerItem`), an empty list is a missing cell, but an
+    unreadable file among a cell's items is an error naming the row and
+    item.
 
     Examples
     --------
@@ -453,7 +455,8 @@ class MultimodalClassifier(ClassifierMixin, _BaseMultimodal):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return self.model_.predict_proba(self._frame(X))
+        frame = self._frame(X)
+        return self.model_.predict_proba(frame)
 
     @available_if(_model_has("decision_function"))
     def decision_function(self, X):
@@ -467,7 +470,8 @@ class MultimodalClassifier(ClassifierMixin, _BaseMultimodal):
         -------
         scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
         """
-        return self.model_.decision_function(self._frame(X))
+        frame = self._frame(X)
+        return self.model_.decision_function(frame)
 
 
 class MultimodalRegressor(RegressorMixin, _BaseMultimodal):

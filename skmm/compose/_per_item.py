@@ -1,6 +1,7 @@
 """Cells of several items: one batched call of a transformer, pooled back."""
 
 import re
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
@@ -10,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmm.base import (
     PerSampleOutputMixin,
+    _is_audio_pair,
     _wrap_vectors,
     get_skmm_tags,
     is_stateless,
@@ -28,15 +30,7 @@ _SAMPLE_IN_MESSAGE = re.compile(r"\bsample (\d+)\b")
 def _is_item_list(cell):
     """True for a cell of several items: a list or tuple, except the
     ``(samples, sample_rate)`` pair that audio readers take as one item."""
-    if isinstance(cell, list):
-        return True
-    if isinstance(cell, tuple):
-        return not (
-            len(cell) == 2
-            and isinstance(cell[0], np.ndarray)
-            and isinstance(cell[1], int | float | np.integer | np.floating)
-        )
-    return False
+    return isinstance(cell, list | tuple) and not _is_audio_pair(cell)
 
 
 def _missing_cell_error(label, value, item=None):
@@ -84,26 +78,31 @@ def flatten_cells(X):
     return items, offsets, labels
 
 
-def _naming_rows(exc, offsets, labels):
-    """``exc`` with its message saying which row and item "sample k" of the
-    flattened batch is, or None when it names no such sample."""
-    match = _SAMPLE_IN_MESSAGE.search(str(exc))
-    if match is None or len(offsets) < 2:
-        return None
-    flat = int(match.group(1))
-    if flat >= offsets[-1]:
-        return None
-    row = int(np.searchsorted(offsets, flat, side="right")) - 1
-    n_items = offsets[row + 1] - offsets[row]
-    note = (
-        f"In PerItem's batch of items, sample {flat} is item "
-        f"{flat - offsets[row]} of {n_items} of {_sample_label(row, labels)}: "
-    )
+@contextmanager
+def _rows_named(offsets, labels):
+    """Re-raise an error of the transformer that names "sample k" of the
+    flattened batch of items, of the same type, saying which row and item
+    that is (errors naming no sample, or of a type that cannot be rebuilt
+    from a message, pass unchanged)."""
     try:
-        named = type(exc)(note + str(exc))
-    except Exception:
-        return None
-    return named
+        yield
+    except Exception as exc:
+        match = _SAMPLE_IN_MESSAGE.search(str(exc))
+        flat = None if match is None else int(match.group(1))
+        if isinstance(exc, Warning) or flat is None or flat >= offsets[-1]:
+            raise
+        row = int(np.searchsorted(offsets, flat, side="right")) - 1
+        n_items = offsets[row + 1] - offsets[row]
+        note = (
+            f"In PerItem's batch of items, sample {flat} is item "
+            f"{flat - offsets[row]} of {n_items} of "
+            f"{_sample_label(row, labels)}: "
+        )
+        try:
+            named = type(exc)(note + str(exc))
+        except Exception:
+            raise exc from None
+        raise named from exc
 
 
 class PerItem(PerSampleOutputMixin, TransformerMixin, BaseEstimator):
@@ -257,16 +256,11 @@ or list of ndarray
                 )
             item_y = np.repeat(y, np.diff(offsets), axis=0)
         transformer = clone(self.transformer)
-        try:
+        with _rows_named(offsets, labels):
             if output:
                 Z = transformer.fit_transform(items, item_y, **fit_params)
             else:
                 transformer.fit(items, item_y, **fit_params)
-        except Exception as exc:
-            named = _naming_rows(exc, offsets, labels)
-            if named is None:
-                raise
-            raise named from exc
         self.transformer_ = transformer
         if output:
             return self._pool(Z, offsets, stats)
@@ -292,18 +286,13 @@ or list of ndarray
         fitted = hasattr(self, "transformer_")
         if not fitted and not is_stateless(self.transformer):
             check_is_fitted(self)
-        try:
+        with _rows_named(offsets, labels):
             if fitted:
                 Z = self.transformer_.transform(items)
             else:
                 # Stateless: fitting learns nothing, so a fresh clone gives
                 # what a fitted PerItem would.
                 Z = clone(self.transformer).fit(items).transform(items)
-        except Exception as exc:
-            named = _naming_rows(exc, offsets, labels)
-            if named is None:
-                raise
-            raise named from exc
         return self._pool(Z, offsets, stats)
 
     def _pool(self, Z, offsets, stats):

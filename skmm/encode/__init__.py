@@ -1,16 +1,31 @@
 """Encoders: a set of local descriptors per sample becomes one vector.
 
 The same encoders serve every modality that produces descriptor sets: SIFT
-descriptors of an image, MFCC frames of a clip.
+descriptors of an image, MFCC frames of a clip. Binary descriptors (ORB) reach
+them unpacked to bits of 0 and 1 (``skmm.image.ORB(unpack_bits=True)``, the
+default), for which the squared Euclidean distance the encoders use is the
+Hamming distance; k-means centres are then the bitwise means. Sets that carry
+their positions (:class:`DescriptorSet`) can be encoded per cell of a spatial
+pyramid (:class:`SpatialPyramid`).
 """
 
 import importlib
 
-__all__ = ["VLAD", "BagOfWords", "FisherVector", "StatsPooling", "pool_flat"]
+__all__ = [
+    "VLAD",
+    "BagOfWords",
+    "DescriptorSet",
+    "FisherVector",
+    "SpatialPyramid",
+    "StatsPooling",
+    "pool_flat",
+]
 
 _MODULES = {
     "BagOfWords": "_bow",
+    "DescriptorSet": "_pyramid",
     "FisherVector": "_fisher",
+    "SpatialPyramid": "_pyramid",
     "StatsPooling": "_pooling",
     "VLAD": "_vlad",
     "pool_flat": "_pooling",

@@ -34,6 +34,7 @@ def nearest_centre(X, centres, xp=None):
     Parameters
     ----------
     X : ndarray of shape (n, d), float32 or float64
+        On the host (copied block by block) or on the device.
     centres : ndarray of shape (k, d), same dtype
     xp : module, default=None
         The array namespace; None is CuPy.
@@ -41,17 +42,36 @@ def nearest_centre(X, centres, xp=None):
     Returns
     -------
     labels : ndarray of shape (n,), int64 (on the host)
+    unsure : ndarray of int64
+        Rows whose two nearest centres lie within the rounding error of the
+        product (cuBLAS sums in another order than the CPU's BLAS), so that
+        the CPU may pick the other: the caller recomputes them there.
     """
     cp = _namespace(xp)
     centres_gpu = cp.asarray(centres)
     centre_sq_norms = cp.sum(centres_gpu * centres_gpu, axis=1)
+    # |x|^2 + |c|^2 bounds the magnitude of the terms each score sums; the
+    # rounding of a d-term product is within d * eps of that.
+    eps = float(np.finfo(centres.dtype).eps)
+    slack = 4.0 * centres.shape[1] * eps
+    peak_centre = float(centre_sq_norms.max()) if centres.shape[0] else 0.0
     labels = np.empty(X.shape[0], dtype=np.int64)
+    unsure = []
     step = _block_rows(centres.shape[0])
     for start in range(0, X.shape[0], step):
         block = cp.asarray(X[start : start + step])
         scores = centre_sq_norms[None, :] - 2 * (block @ centres_gpu.T)
-        labels[start : start + step] = _to_host(cp.argmin(scores, axis=1))
-    return labels
+        best = cp.argmin(scores, axis=1)
+        labels[start : start + step] = _to_host(best)
+        if centres.shape[0] < 2:
+            continue
+        two = cp.partition(scores, 1, axis=1)[:, :2]
+        bound = slack * (cp.sum(block * block, axis=1) + peak_centre)
+        close = cp.flatnonzero(two[:, 1] - two[:, 0] <= bound)
+        if close.size:
+            unsure.append(_to_host(close) + start)
+    unsure = np.concatenate(unsure) if unsure else np.zeros(0, dtype=np.int64)
+    return labels, unsure.astype(np.int64, copy=False)
 
 
 def sq_distances_softmin(X, centres, bandwidth, xp=None):
@@ -104,14 +124,15 @@ def fisher_vectors(X, offsets, weights, means, variances, include_weights, xp=No
         - 0.5 * xp.sum(means_d**2 * precisions, axis=1)
     )
     scaled_means = means_d * precisions
-    set_of_row = xp.asarray(np.repeat(np.arange(n_sets), counts))
     s0 = xp.zeros((n_sets, k))
     s1 = xp.zeros((n_sets, k, d))
     s2 = xp.zeros((n_sets, k, d))
-    # Each block's (rows, k, d) moments stay near _BLOCK_ELEMENTS values.
-    step = _block_rows(k * d)
+    # Each block's (rows, k) posteriors and (rows, d) descriptors, padded per
+    # set, stay near _BLOCK_ELEMENTS values.
+    step = _block_rows(max(k, d))
     for start in range(0, X.shape[0], step):
-        block = X[start : start + step]
+        stop = min(start + step, X.shape[0])
+        block = X[start:stop]
         log_prob = (
             constant[None, :]
             + block @ scaled_means.T
@@ -120,10 +141,7 @@ def fisher_vectors(X, offsets, weights, means, variances, include_weights, xp=No
         log_prob -= log_prob.max(axis=1, keepdims=True)
         gamma = xp.exp(log_prob)
         gamma /= gamma.sum(axis=1, keepdims=True)
-        rows = set_of_row[start : start + step]
-        xp.add.at(s0, rows, gamma)
-        xp.add.at(s1, rows, gamma[:, :, None] * block[:, None, :])
-        xp.add.at(s2, rows, gamma[:, :, None] * (block * block)[:, None, :])
+        _accumulate_moments(gamma, block, offsets, start, stop, (s0, s1, s2), xp)
     n = xp.asarray(np.maximum(counts, 1).astype(np.float64))[:, None]
     present = xp.asarray((counts > 0).astype(np.float64))[:, None]
     sqrt_w = xp.sqrt(weights_d)
@@ -140,6 +158,60 @@ def fisher_vectors(X, offsets, weights, means, variances, include_weights, xp=No
     if include_weights:
         blocks.insert(0, grad_w)
     return xp.concatenate(blocks, axis=1)
+
+
+def _set_pieces(offsets, start, stop):
+    """``(sets, begins, lengths)`` of the sets holding rows ``start:stop``,
+    each piece clipped to those rows, positions relative to ``start``."""
+    first = int(np.searchsorted(offsets, start, side="right")) - 1
+    last = int(np.searchsorted(offsets, stop, side="left"))
+    sets = np.arange(first, last)
+    begins = np.maximum(offsets[first:last], start)
+    ends = np.minimum(offsets[first + 1 : last + 1], stop)
+    keep = ends > begins
+    return sets[keep], (begins - start)[keep], (ends - begins)[keep]
+
+
+def _accumulate_moments(gamma, block, offsets, start, stop, moments, xp):
+    """Add the zeroth, first and second order statistics of rows
+    ``start:stop`` (``gamma`` ``(rows, k)``, ``block`` ``(rows, d)``) to each
+    set's ``moments`` ``(s0, s1, s2)`` by batched matrix products.
+
+    The sets' rows are gathered into a zero-padded ``(sets, length, .)``
+    batch, then ``s1[set] += gamma_set.T @ x_set`` for all sets in one
+    batched product (cuBLAS's strided batched GEMM on a GPU), in place of
+    one atomic addition per (row, centre, feature) of ``add.at``. Sets
+    longer than twice the mean piece go one product each, so that the padding
+    stays within twice the block.
+    """
+    s0, s1, s2 = moments
+    sets, begins, lengths = _set_pieces(offsets, start, stop)
+    if sets.size == 0:
+        return
+    long = lengths > max(1, 2 * -(-(stop - start) // sets.size))
+    pieces = zip(sets[long], begins[long], lengths[long], strict=True)
+    for set_, begin, length in pieces:
+        g = gamma[begin : begin + length]
+        x = block[begin : begin + length]
+        s0[set_] += g.sum(axis=0)
+        s1[set_] += g.T @ x
+        s2[set_] += g.T @ (x * x)
+    sets, begins, lengths = sets[~long], begins[~long], lengths[~long]
+    if sets.size == 0:
+        return
+    width = int(lengths.max())
+    positions = np.arange(width)
+    inside = positions[None, :] < lengths[:, None]
+    rows = np.where(inside, begins[:, None] + positions[None, :], 0)
+    rows_d = xp.asarray(rows)
+    g = gamma[rows_d] * xp.asarray(inside.astype(gamma.dtype))[:, :, None]
+    x = block[rows_d]
+    g_t = xp.ascontiguousarray(xp.swapaxes(g, 1, 2))
+    sets_d = xp.asarray(sets)
+    # Each set appears once per block: plain indexed additions are safe.
+    s0[sets_d] += g.sum(axis=1)
+    s1[sets_d] += xp.matmul(g_t, x)
+    s2[sets_d] += xp.matmul(g_t, x * x)
 
 
 def row_norms(rows, norm, xp):

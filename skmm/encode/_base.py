@@ -113,14 +113,23 @@ def nearest_centre(X, centres, *, device="cpu", n_jobs=None):
     -------
     labels : ndarray of shape (n,), int64
     """
-    X = np.ascontiguousarray(X)
+    if device != "cuda":
+        X = to_numpy(X)
+    xp = array_module(X)  # CuPy rows stay on the GPU for device="cuda"
+    X = xp.ascontiguousarray(X)
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    centres = np.ascontiguousarray(centres, dtype=X.dtype)
+    centres = np.ascontiguousarray(to_numpy(centres), dtype=X.dtype)
     if device == "cuda":
         from skmm.encode import _assign_xp
 
-        return _assign_xp.nearest_centre(X, centres)
+        labels, unsure = _assign_xp.nearest_centre(X, centres)
+        if unsure.size:
+            # Near ties the GPU's product may break otherwise: the CPU's
+            # labels, so that both devices give the same codes.
+            rows = to_numpy(X[xp.asarray(unsure) if xp is not np else unsure])
+            labels[unsure] = nearest_centre(rows, centres, n_jobs=n_jobs)
+        return labels
     labels = np.empty(X.shape[0], dtype=np.int64)
     if X.shape[0] == 0:
         return labels

@@ -702,11 +702,18 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         Show a progress bar (``tqdm.auto``, on standard error) counting the
         base-estimator fits: one per modality, plus one per modality and
         fold of the internal cross-validation.
+    all_missing : {"raise", "prior"}, default="raise"
+        A sample whose every modality is missing (or unreadable, see the
+        notes): "raise" a ``ValueError`` naming it; "prior": leave it out of
+        ``fit`` and predict the training class prior ``class_prior_`` for it,
+        with a warning.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels.
+    class_prior_ : ndarray of shape (n_classes,)
+        Frequency of each class in the training targets.
     estimators_ : list of estimators
         The base estimators, each fitted on all rows where its modality is
         present (on the original labels ``y``).
@@ -741,9 +748,19 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     all its cells are). Such a row is never shown to that modality's
     estimator, neither in ``fit`` nor in ``predict``, and fusion uses only the
     modalities present in each sample. Every row of ``X`` gets a prediction; a
-    sample missing every modality raises a ``ValueError`` naming it. Only
-    cells missing in ``X`` count: a file that a reader inside a pipeline
-    fails to read is not detected here.
+    sample missing every modality follows ``all_missing``.
+
+    Unreadable cells: the stateless front of a modality's ``Pipeline``
+    (readers, extractors, pooling: steps tagged ``requires_fit=False``) runs
+    first, step by step, in ``fit`` and in prediction. A sample that a step
+    outputs as None (a reader with ``on_error="missing"`` that could not read
+    the file) is missing for that modality from there on, as a missing cell
+    is; one :class:`~skmm.exceptions.UnreadableSampleWarning` per call names
+    those samples and their paths.
+
+    Columns selected by name are looked up by name, as
+    :class:`~sklearn.compose.ColumnTransformer` does: at prediction time
+    ``X`` may hold them in another order and hold other columns too.
 
     Class labels that a modality never saw in training (absent from its
     present rows, or from a fold) get probability 0 from it. A modality whose
@@ -992,9 +1009,14 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         Show a progress bar (``tqdm.auto``, on standard error) counting the
         base-estimator fits: one per modality, plus one per modality and
         fold of the internal cross-validation.
+    all_missing : {"raise", "prior"}, default="raise"
+        A sample whose every modality is missing: a ``ValueError`` naming
+        it, or the training mean ``y_mean_`` with a warning.
 
     Attributes
     ----------
+    y_mean_ : float
+        Mean of the training targets.
     estimators_ : list of estimators
         The fitted base estimators.
     named_estimators_ : :class:`~sklearn.utils.Bunch`

@@ -118,6 +118,11 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
     root_sift : bool, default=False
         Return RootSIFT descriptors (L1-normalised, then square-rooted)
         instead of OpenCV's 0..255 values.
+    positions : bool, default=False
+        Return each set as a :class:`~skmm.encode.DescriptorSet` carrying
+        the keypoints' ``x, y`` (the first two columns of :meth:`grid`) and
+        the image size, for :class:`~skmm.encode.SpatialPyramid`; such sets
+        are NumPy arrays, whatever the device.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to compute. "cuda" needs CuPy and a CUDA device; "auto" takes
         the GPU when there is one. The output's array library follows the
@@ -184,6 +189,7 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         "size": [Interval(numbers.Real, 0, None, closed="neither"), list, tuple],
         "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
         "root_sift": ["boolean"],
+        "positions": ["boolean"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "n_jobs": [numbers.Integral, None],
         "verbose": ["verbose"],
@@ -196,6 +202,7 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         size=16,
         sigma=1.6,
         root_sift=False,
+        positions=False,
         device="cpu",
         n_jobs=None,
         verbose=False,
@@ -204,6 +211,7 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         self.size = size
         self.sigma = sigma
         self.root_sift = root_sift
+        self.positions = positions
         self.device = device
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -285,7 +293,8 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
         -------
         descriptors : list of ndarray of shape (n_keypoints, 128), float32
             One descriptor set per image, rows in the order of
-            ``grid(height, width)``.
+            ``grid(height, width)`` (:class:`~skmm.encode.DescriptorSet` objects
+            with ``positions``).
         """
         fitted = self._fitted_for(X)
         if fitted is not self:
@@ -313,6 +322,13 @@ class DenseSIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEsti
                     results = [cupy.asarray(d) for d in results]
         if self.root_sift:
             results = [_root_sift(d) for d in results]
+        if self.positions:
+            from skmm.encode._pyramid import DescriptorSet
+
+            results = [
+                DescriptorSet(to_numpy(d), self.grid(*image.shape)[:, :2], image.shape)
+                for d, image in zip(results, images, strict=True)
+            ]
         return results
 
     def _transform_cpu(self, images, sizes, bar):

@@ -11,19 +11,24 @@ from skmm.base import StatelessMixin, with_input_kind
 from skmm.utils._device import (
     any_cupy,
     array_module,
+    is_cupy_array,
     on_device,
     resolve_device,
     to_numpy,
 )
 from skmm.utils._parallel import n_workers, numba_threads
 from skmm.utils._progress import progress_bar
-from skmm.utils._validation import check_images, check_same_size
+from skmm.utils._validation import check_images, check_same_size, per_sample_values
 
 _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
 # With a progress bar, images go to the kernel in chunks of about this many
 # pixels: enough images per chunk to keep every thread busy, and a bar that
 # moves every fraction of a second.
 _PROGRESS_CHUNK_PIXELS = 1 << 23
+# A list of images is stacked and computed in chunks of about this many
+# bytes of images (and of features): bounded memory beyond the output, and
+# chunks large enough to keep every thread busy (4,096 images of 128x64).
+_STREAM_CHUNK_BYTES = 1 << 25
 
 
 def float_dtype(dtype):
@@ -48,6 +53,11 @@ def _kernel_input(images):
     return xp.ascontiguousarray(batch)
 
 
+def _minimum(image):
+    """Smallest pixel value of ``image``, on its device."""
+    return image.min()
+
+
 def _check_finite_features(features):
     """Raise, naming the first image, when features overflowed.
 
@@ -57,7 +67,9 @@ def _check_finite_features(features):
     1e36 and beyond); float64 gradients square past 1e154.
     """
     xp = array_module(features)
-    if bool(xp.isfinite(features).all()):
+    # Two reductions, no temporary of the output's size: NaN and inf
+    # propagate through both.
+    if bool(xp.isfinite(xp.stack([features.max(), features.min()])).all()):
         return
     position = int(xp.argmin(xp.isfinite(features).all(axis=1)))
     raise ValueError(
@@ -376,8 +388,10 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
                 f"{tuple(self.image_shape_[:2])}) first."
             )
         if self.transform_sqrt:
-            for position, image in enumerate(images):
-                if image.dtype.kind in "if" and image.min() < 0:
+            signed = [i for i, image in enumerate(images) if image.dtype.kind in "if"]
+            minima = per_sample_values([images[i] for i in signed], _minimum)
+            for position, low in zip(signed, minima, strict=True):
+                if low < 0:
                     raise ValueError(
                         f"Image sample {position} has negative values, and "
                         "transform_sqrt=True takes their square root; rescale "
@@ -394,24 +408,44 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
         with progress_bar(
             len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
         ) as bar:
-            if len(groups) == 1:
+            stacked = isinstance(X, np.ndarray) or is_cupy_array(X)
+            if len(groups) == 1 and stacked and X.dtype != object:
+                # One array already: the kernels read it in place.
                 (dtype,) = float_dtypes
-                batch = X if isinstance(X, np.ndarray) and X.dtype != object else images
-                features = self._compute_in_chunks(_kernel_input(batch), dtype, bar)
+                features = self._compute_in_chunks(_kernel_input(X), dtype, bar)
             else:
-                features = None
-                for (dtype, _), positions in groups.items():
-                    batch = _kernel_input([images[p] for p in positions])
-                    part = self._compute_in_chunks(batch, float_dtype(dtype), bar)
-                    # On the device the kernels computed on, host or GPU.
-                    xp = array_module(part)
-                    if features is None:
-                        shape = (len(images), self.n_features_out_)
-                        features = xp.empty(shape, dtype=out_dtype)
-                    features[xp.asarray(positions)] = part
+                features = self._stream(images, groups, out_dtype, bar)
         _check_finite_features(features)
         # Features cross between host and device once, to the input's side.
         return on_device(features, "cuda" if on_gpu else "cpu")
+
+    def _stream(self, images, groups, out_dtype, bar):
+        """Features of a list of images into one ``(n, n_features_out_)``
+        output, each group of one dtype and channel count stacked and
+        computed chunk by chunk: beyond the output, memory holds one chunk
+        of images and its features (about ``_STREAM_CHUNK_BYTES`` each), not
+        a stacked copy of the whole input."""
+        features = None
+        feature_bytes = self.n_features_out_ * np.dtype(out_dtype).itemsize
+        for (dtype, _), positions in groups.items():
+            per_image = max(images[positions[0]].nbytes, feature_bytes, 1)
+            size = max(1, _STREAM_CHUNK_BYTES // per_image)
+            for begin in range(0, len(positions), size):
+                chunk = positions[begin : begin + size]
+                batch = _kernel_input([images[p] for p in chunk])
+                part = self._compute_in_chunks(batch, float_dtype(dtype), bar)
+                del batch
+                # On the device the kernels computed on, host or GPU.
+                xp = array_module(part)
+                if features is None:
+                    shape = (len(images), self.n_features_out_)
+                    features = xp.empty(shape, dtype=out_dtype)
+                if chunk[-1] - chunk[0] == len(chunk) - 1:
+                    features[chunk[0] : chunk[-1] + 1] = part
+                else:
+                    features[xp.asarray(chunk)] = part
+                del part  # before the next chunk's features are computed
+        return features
 
     def _compute_in_chunks(self, batch, dtype, bar):
         """:meth:`_compute` of the whole batch or, with a progress bar, of

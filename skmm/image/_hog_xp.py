@@ -6,7 +6,8 @@ runs it in the CPU test suite and in the CPU path's recomputation of pixels
 on a bin boundary (:func:`dominant_gradients`, :func:`orientation_bins`). It
 follows
 :mod:`skmm.image._hog_numba` step for step: gradients in the image's float
-dtype, the dominant channel by ``argmax`` of ``hypot``, orientations binned
+dtype, the dominant channel as scikit-image's ``argmax`` of ``hypot`` picks it
+(see :func:`dominant_gradients`), orientations binned
 against scikit-image's float32 boundaries, and cell sums accumulated in
 float32 in scikit-image's pixel order (one vectorised step per pixel position
 in the cell: adding zero to the other bins leaves them unchanged).
@@ -42,6 +43,31 @@ def _normalise(blocks, norm, xp):
     return out
 
 
+def _dominant_channel(g_row, g_col, xp):
+    """Channel of largest ``hypot(g_row, g_col)`` in the gradients' dtype,
+    the first on ties, ``(n, h, w)``: scikit-image's ``argmax``.
+
+    With NumPy, that argmax itself. Elsewhere (CuPy), CUDA's ``hypot`` is not
+    NumPy's (not correctly rounded: equal magnitudes may compare unequal), so
+    squared magnitudes in float64 decide, exactly for integer gradients;
+    pixels where two channels lie within rounding of each other take
+    NumPy's ``hypot`` on the host (few: exact ties of integer gradients).
+    """
+    if xp is np:
+        return np.argmax(np.hypot(g_row, g_col), axis=3)
+    row, col = g_row.astype(xp.float64), g_col.astype(xp.float64)
+    squared = row * row + col * col
+    dominant = xp.argmax(squared, axis=3)
+    tolerance = 1e-6 if g_row.dtype == np.float32 else 1e-14
+    best = squared.max(axis=3, keepdims=True)
+    close = xp.count_nonzero(squared >= best * (1.0 - tolerance), axis=3) > 1
+    near = xp.nonzero(close)
+    if near[0].size:
+        host = np.hypot(g_row[near].get(), g_col[near].get())
+        dominant[near] = xp.asarray(np.argmax(host, axis=1))
+    return dominant
+
+
 def dominant_gradients(images, transform_sqrt, dtype, xp):
     """``(g_row, g_col)`` in float64, ``(n, h, w)``, as scikit-image computes
     them: in ``dtype``, of the channel of largest ``hypot`` (the first on
@@ -51,7 +77,7 @@ def dominant_gradients(images, transform_sqrt, dtype, xp):
         images = xp.sqrt(images)
     g_row, g_col = _gradients(images, xp)
     if images.shape[3] > 1:
-        dominant = xp.argmax(xp.hypot(g_row, g_col), axis=3)[..., None]
+        dominant = _dominant_channel(g_row, g_col, xp)[..., None]
         g_row = xp.take_along_axis(g_row, dominant, axis=3)
         g_col = xp.take_along_axis(g_col, dominant, axis=3)
     return g_row[..., 0].astype(xp.float64), g_col[..., 0].astype(xp.float64)
@@ -96,7 +122,9 @@ def _hog_chunk(
     g_row, g_col = dominant_gradients(images, transform_sqrt, dtype, xp)
     g_row = g_row[:, : n_cells_row * c_row, : n_cells_col * c_col]
     g_col = g_col[:, : n_cells_row * c_row, : n_cells_col * c_col]
-    magnitude = xp.hypot(g_col, g_row)
+    # sqrt of the sum of squares, as the CPU kernel: IEEE sqrt rounds
+    # correctly on every device, where CUDA's hypot does not.
+    magnitude = xp.sqrt(g_col * g_col + g_row * g_row)
     bins = orientation_bins(g_row, g_col, orientations, xp)
     del g_row, g_col
     bin_ids = xp.arange(orientations)

@@ -334,6 +334,10 @@ def _read_cell(cell, where, options):
             "an image array."
         )
     if size is not None:
+        if pad_value == "background":
+            level = 0.0 if background is None else background
+            # Files are resized as uint8: the level to the nearest of 256.
+            pad_value = round(255 * level) if image.dtype == np.uint8 else level
         image = _resize(image, size, interpolation, keep_aspect, pad_value)
     return np.ascontiguousarray(_finish(image, dtype))
 
@@ -368,9 +372,10 @@ class ImageReader(SampleReader):
     keep_aspect : bool, default=False
         Resize to fit inside ``size`` keeping the aspect ratio, and pad the
         rest (centred) with ``pad_value``. False stretches to ``size``.
-    pad_value : float, default=0
+    pad_value : float or "background", default=0
         Pixel value of the padding, in the output's scale (0..255 for uint8,
-        0..1 for floats).
+        0..1 for floats); "background" pads with ``background``'s level
+        (black when it is None).
     background : {"white", "black"}, float in [0, 1] or None, default="white"
         What transparent pixels show: images with an alpha channel (RGBA and
         grey + alpha PNGs, palette PNGs and GIFs with a transparent entry,
@@ -424,9 +429,11 @@ class ImageReader(SampleReader):
     expanded (a GIF's first frame), and transparency is composited over
     ``background``. Sizes vary from 16x16 icons to 4000x3000 photos: for
     extractors that need one size, the policy that keeps every picture
-    undistorted is ``size=(h, w), keep_aspect=True`` with ``pad_value`` the
-    background's level (255 for white uint8 output): the image is scaled to
-    fit (``"area"`` interpolation when shrinking) and centred.
+    undistorted is ``size=(h, w), keep_aspect=True,
+    pad_value="background"``: the image is scaled to fit (``"area"``
+    interpolation when shrinking), centred, and padded with the colour its
+    transparency was composited on, so that padding draws no edge around
+    clip art.
 
     Arrays are ``(height, width)`` or ``(height, width, channels)`` with 1,
     3 (RGB) or 4 (RGBA) channels last.
@@ -461,7 +468,7 @@ class ImageReader(SampleReader):
         "size": [tuple, list, None],
         "interpolation": [StrOptions(set(_INTERPOLATIONS))],
         "keep_aspect": ["boolean"],
-        "pad_value": [numbers.Real],
+        "pad_value": [numbers.Real, StrOptions({"background"})],
         "background": [
             StrOptions(set(_BACKGROUNDS)),
             Interval(numbers.Real, 0, 1, closed="both"),

@@ -81,6 +81,52 @@ def root_sift(descriptors):
     )
 
 
+def keypoint_table(keypoints):
+    """``x``, ``y``, ``size`` and ``angle`` of OpenCV keypoints, float32
+    ``(n, 4)``."""
+    return np.array(
+        [(k.pt[0], k.pt[1], k.size, k.angle) for k in keypoints], dtype=np.float32
+    ).reshape(-1, 4)
+
+
+def located_sets(descriptors, keypoints, images):
+    """:class:`~skmm.encode.DescriptorSet` objects of descriptors at keypoints
+    (``x, y`` first) of images."""
+    from skmm.encode._pyramid import DescriptorSet
+
+    return [
+        DescriptorSet(d, k[:, :2], image.shape)
+        for d, k, image in zip(descriptors, keypoints, images, strict=True)
+    ]
+
+
+def detect_in_each(detector, images):
+    """``detector._detect_and_compute(image)`` for each image, as two lists
+    (descriptors, keypoints), on ``detector.n_jobs`` threads with a progress
+    bar if ``detector.verbose``."""
+    from skmm.utils._parallel import n_workers, parallel_map
+
+    if n_workers(detector.n_jobs) == 1 or len(images) < 2:
+        described = (detector._detect_and_compute(image) for image in images)
+    else:
+        # In order, as each image is done, so that the bar moves; on
+        # threads unless a joblib backend (dask, say) was chosen.
+        described = parallel_map(
+            detector._detect_and_compute,
+            ((image,) for image in images),
+            n_jobs=detector.n_jobs,
+        )
+    results = []
+    name = type(detector).__name__
+    with progress_bar(
+        len(images), verbose=detector.verbose, desc=name, unit="image"
+    ) as bar:
+        for result in described:
+            results.append(result)
+            bar.update()
+    return [r[0] for r in results], [r[1] for r in results]
+
+
 class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator):
     """SIFT keypoints and descriptors of each image, by OpenCV.
 
@@ -117,6 +163,10 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         square-rooted (so Euclidean distance between them compares like the
         Hellinger kernel). Otherwise OpenCV's values: integers 0..255 (as
         float32) of unit-norm descriptors scaled by 512.
+    positions : bool, default=False
+        Make :meth:`transform` return each set as a
+        :class:`~skmm.encode.DescriptorSet` carrying the keypoints' ``x, y``
+        and the image size, for :class:`~skmm.encode.SpatialPyramid`.
     n_jobs : int, default=None
         Number of threads over images (OpenCV releases the GIL). ``None``
         means 1 unless in a :obj:`joblib.parallel_config` context. ``-1``
@@ -183,6 +233,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         "edge_threshold": [Interval(numbers.Real, 0, None, closed="left")],
         "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
         "root_sift": ["boolean"],
+        "positions": ["boolean"],
         "n_jobs": [numbers.Integral, None],
         "verbose": ["verbose"],
     }
@@ -196,6 +247,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         edge_threshold=10,
         sigma=1.6,
         root_sift=False,
+        positions=False,
         n_jobs=None,
         verbose=False,
     ):
@@ -205,6 +257,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         self.edge_threshold = edge_threshold
         self.sigma = sigma
         self.root_sift = root_sift
+        self.positions = positions
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -243,9 +296,12 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         -------
         descriptors : list of ndarray of shape (n_keypoints, 128), float32
             One descriptor set per image; ``(0, 128)`` where no keypoint was
-            found.
+            found (:class:`~skmm.encode.DescriptorSet` objects with ``positions``).
         """
-        return self.transform_with_keypoints(X)[0]
+        descriptors, keypoints = self.transform_with_keypoints(X)
+        if not self.positions:
+            return descriptors
+        return located_sets(descriptors, keypoints, check_images(X))
 
     def transform_with_keypoints(self, X):
         """SIFT descriptors of each image and where they were found.
@@ -267,27 +323,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         fitted = self._fitted_for(X)
         if fitted is not self:
             return fitted.transform_with_keypoints(X)
-        images = check_gray_images(X)
-        from skmm.utils._parallel import n_workers, parallel_map
-
-        if n_workers(self.n_jobs) == 1 or len(images) < 2:
-            described = (self._detect_and_compute(image) for image in images)
-        else:
-            # In order, as each image is done, so that the bar moves; on
-            # threads unless a joblib backend (dask, say) was chosen.
-            described = parallel_map(
-                self._detect_and_compute,
-                ((image,) for image in images),
-                n_jobs=self.n_jobs,
-            )
-        results = []
-        with progress_bar(
-            len(images), verbose=self.verbose, desc=type(self).__name__, unit="image"
-        ) as bar:
-            for result in described:
-                results.append(result)
-                bar.update()
-        return [r[0] for r in results], [r[1] for r in results]
+        return detect_in_each(self, check_gray_images(X))
 
     def _detect_and_compute(self, image):
         import cv2
@@ -308,11 +344,7 @@ class SIFT(StatelessMixin, PerSampleOutputMixin, TransformerMixin, BaseEstimator
         descriptors = np.ascontiguousarray(descriptors, dtype=np.float32)
         if self.root_sift:
             descriptors = root_sift(descriptors)
-        where = np.array(
-            [(k.pt[0], k.pt[1], k.size, k.angle) for k in keypoints],
-            dtype=np.float32,
-        )
-        return descriptors, where
+        return descriptors, keypoint_table(keypoints)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the descriptor columns: ``sift0`` to ``sift127``.

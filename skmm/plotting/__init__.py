@@ -8,6 +8,7 @@ it, and only drawing asks for it.
 
 from skmm.plotting._contribution import ModalityContributionDisplay
 from skmm.plotting._hog import HOGDisplay
+from skmm.plotting._importance import ModalityImportanceDisplay
 from skmm.plotting._missing import MissingModalityDisplay
 from skmm.plotting._retrieval import RetrievalPrecisionRecallDisplay
 
@@ -15,5 +16,6 @@ __all__ = [
     "HOGDisplay",
     "MissingModalityDisplay",
     "ModalityContributionDisplay",
+    "ModalityImportanceDisplay",
     "RetrievalPrecisionRecallDisplay",
 ]

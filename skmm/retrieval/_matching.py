@@ -20,7 +20,14 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from skmm.base import _ModalityColumnsMixin
+from skmm.base import (
+    _describe_unread,
+    _join_front,
+    _ModalityColumnsMixin,
+    _run_front,
+    _split_front,
+    _warn_unread,
+)
 from skmm.retrieval._cca import CrossModalCCA
 from skmm.retrieval._retrieve import _METRICS, retrieve
 
@@ -124,18 +131,49 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
         return self
 
     def _fit_transformers(self, estimators, selections, present, y):
-        """Fit each modality's transformer on its present rows; features."""
+        """Fit each modality's transformer on its present rows; features.
+
+        A pipeline's stateless front runs first, step by step: rows whose
+        cell it could not read (None from a reader) become absent from
+        ``present`` for that modality, with one warning naming them.
+        """
         self.transformers_ = []
         features = []
-        for estimator, Xm, rows in zip(estimators, selections, present, strict=True):
-            Xm, y_m = _safe_indexing(Xm, np.flatnonzero(rows)), y[rows]
+        unread = []
+        for name, estimator, Xm, rows in zip(
+            self.modality_names_, estimators, selections, present, strict=True
+        ):
+            index = np.flatnonzero(rows)
+            cells, y_m = _safe_indexing(Xm, index), y[index]
             if estimator == "passthrough":
                 self.transformers_.append("passthrough")
-                features.append(_dense(Xm).astype(np.float64))
+                features.append(_dense(cells).astype(np.float64))
                 continue
             fitted = clone(estimator)
-            features.append(_dense(fitted.fit_transform(Xm, y_m)))
+            split = _split_front(fitted)
+            if split is None:
+                features.append(_dense(fitted.fit_transform(cells, y_m)))
+            else:
+                front, rest = split
+                data, kept, messages = _run_front(front, cells, y_m, fit=True)
+                if kept.size < index.size:
+                    lost = np.setdiff1d(np.arange(index.size), kept)
+                    rows[index[lost]] = False
+                    shown = _safe_indexing(cells, lost)
+                    shown = list(shown) if getattr(shown, "ndim", 1) == 1 else None
+                    unread.append(
+                        _describe_unread(
+                            name,
+                            index[lost],
+                            shown or [None] * lost.size,
+                            None,
+                            messages,
+                        )
+                    )
+                features.append(_dense(rest.fit_transform(data, y_m[kept])))
+                fitted = _join_front(fitted, front, rest)
             self.transformers_.append(fitted)
+        _warn_unread(unread, f"{type(self).__name__}.fit")
         return features
 
     def _fit_cca(self, features, present, names):

@@ -129,8 +129,10 @@ def retrieve(
         either way (CuPy inputs are accepted and copied to the host first).
     batch_size : int or None, default=None
         Queries scored per block. None picks the largest block whose scores
-        and sort indices fit in about 128 MiB (16 bytes per query and database
-        item; at least one query). The ranking does not depend on it.
+        and sort indices fit in about 128 MiB on the CPU (16 bytes per query
+        and database item; at least one query), and in half the free GPU
+        memory (up to 8 GiB, 48 bytes per query and item) on the GPU. The
+        ranking does not depend on it.
 
     Returns
     -------

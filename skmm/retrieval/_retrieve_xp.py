@@ -19,15 +19,36 @@ import numpy as np
 
 from skmm.utils._device import to_numpy
 
-# Bytes of one block's working set: its float64 scores and the int64 indices
-# that partitioning or sorting them allocates (16 bytes per score).
+# Bytes of one block's working set on the CPU: its float64 scores and the
+# int64 indices that partitioning or sorting them allocates (16 bytes per
+# score), sized for the caches and memory of a CPU.
 BLOCK_BYTES = 128 * 2**20
 _BYTES_PER_SCORE = 16
+# On a GPU a block's working set is several arrays of its scores' shape (the
+# scores, a comparison mask, partition and sort indices): 48 bytes per score
+# budgets them. Blocks take this share of the free device memory, up to
+# _GPU_BLOCK_BYTES_MAX: large blocks keep kernel launches and host syncs
+# (about 15 launches and 3 syncs per block) few on large databases.
+_GPU_BYTES_PER_SCORE = 48
+_GPU_FREE_SHARE = 0.5
+_GPU_BLOCK_BYTES_MAX = 8 * 2**30
 
 
-def default_batch_size(n_queries, n_database):
-    """Queries per block, so that one block's working set fits ``BLOCK_BYTES``."""
-    return max(1, min(n_queries, BLOCK_BYTES // (_BYTES_PER_SCORE * n_database)))
+def device_block_bytes(xp):
+    """Bytes one block's working set may take: ``BLOCK_BYTES`` on the CPU,
+    half the free GPU memory (at most 8 GiB) on a GPU."""
+    if xp is np:
+        return BLOCK_BYTES
+    free, _ = xp.cuda.runtime.memGetInfo()
+    return int(max(BLOCK_BYTES, min(_GPU_BLOCK_BYTES_MAX, free * _GPU_FREE_SHARE)))
+
+
+def default_batch_size(n_queries, n_database, xp=np):
+    """Queries per block, so that one block's working set fits the budget of
+    :func:`device_block_bytes`."""
+    per_score = _BYTES_PER_SCORE if xp is np else _GPU_BYTES_PER_SCORE
+    budget = device_block_bytes(xp)
+    return max(1, min(n_queries, budget // (per_score * max(1, n_database))))
 
 
 def _stable_argsort(X, xp):
@@ -115,15 +136,20 @@ def top_k(distances, k, xp):
     if k is None or k >= n_database:
         ranking = _stable_argsort(distances, xp)
     else:
+        # CuPy takes only a Python int as kth (a NumPy integer is iterated).
+        k = int(k)
         # Partition to the best k, then sort only those: O(n + k log k) per row.
         top = xp.argpartition(distances, k - 1, axis=1)[:, :k]
         kth = xp.take_along_axis(distances, top[:, k - 1 :], axis=1)
         # When the k-th best ties with an item left out, the partition picked
         # among the tied items arbitrarily; a stable sort of those rows picks
-        # the first ones in database order. (NaN at the k-th place, from
-        # overflowing features, is settled the same way.)
+        # the first ones in database order. Rows holding NaN (from
+        # overflowing features) are sorted too: CuPy's selection compares
+        # with < and > only, which ranks a NaN row arbitrarily, where a sort
+        # puts NaN last as NumPy's does.
         unsure = xp.flatnonzero(
-            (xp.count_nonzero(distances <= kth, axis=1) > k) | xp.isnan(kth[:, 0])
+            (xp.count_nonzero(distances <= kth, axis=1) > k)
+            | xp.isnan(distances).any(axis=1)
         )
         if unsure.size:
             top[unsure] = _stable_argsort(distances[unsure], xp)[:, :k]
@@ -145,7 +171,7 @@ def retrieve_blocks(Q, D, k, metric, batch_size, xp=None):
     k : int or None
     metric : {"cosine", "correlation", "euclidean", "dot"}
     batch_size : int or None
-        Queries per block; from ``BLOCK_BYTES`` when None.
+        Queries per block; from :func:`default_batch_size` when None.
     xp : module, default=None
         The array module to compute with; CuPy when None.
 
@@ -159,7 +185,7 @@ def retrieve_blocks(Q, D, k, metric, batch_size, xp=None):
     n_queries, n_database = Q.shape[0], D.shape[0]
     n_kept = n_database if k is None else min(k, n_database)
     if batch_size is None:
-        batch_size = default_batch_size(n_queries, n_database)
+        batch_size = default_batch_size(n_queries, n_database, xp)
     database = _Database(D, metric, xp)
     ranking = np.empty((n_queries, n_kept), dtype=np.int64)
     scores = np.empty((n_queries, n_kept), dtype=np.float64)
@@ -182,7 +208,7 @@ def similarity_blocks(Q, D, metric, batch_size, xp=None):
         import cupy as xp
     n_queries, n_database = Q.shape[0], D.shape[0]
     if batch_size is None:
-        batch_size = default_batch_size(n_queries, n_database)
+        batch_size = default_batch_size(n_queries, n_database, xp)
     database = _Database(D, metric, xp)
     scores = np.empty((n_queries, n_database), dtype=np.float64)
     for start in range(0, n_queries, batch_size):

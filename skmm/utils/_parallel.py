@@ -11,19 +11,154 @@ client sends the batches to the cluster's workers.
 What a task carries must then pickle: module-level functions, estimators and
 their bound methods, NumPy arrays. Progress bars stay in the calling process
 and advance as results come back.
+
+Thread budget: ``k`` workers on ``c`` cores share them, so each worker's own
+thread pools (BLAS and OpenMP through threadpoolctl, Numba's) get
+``max(1, c // k)`` threads while it runs a task (:func:`limit_threads`), and
+skmm's parallel loops inside it (:func:`n_workers`) ask for no more. Without
+that, two workers each running two BLAS threads and two Numba threads put
+eight busy threads on two cores, and ``n_jobs=2`` runs slower than
+``n_jobs=1``. Process workers started by joblib's loky backend are budgeted
+by joblib itself (it sets ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``,
+``NUMBA_NUM_THREADS``... in them), which :func:`thread_budget` reads too.
 """
+
+import functools
+import os
+import threading
+from contextlib import contextmanager
 
 from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
 
 __all__ = [
     "Parallel",
+    "budgeted",
+    "budgeted_blas",
     "delayed",
+    "limit_threads",
     "n_workers",
     "numba_threads",
     "parallel_map",
     "runs_in_threads",
+    "thread_budget",
 ]
+
+# The budget of the task the current thread runs, set by ``limit_threads``.
+_local = threading.local()
+
+# Set by joblib's loky backend (and by users) to cap a process's threads.
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def thread_budget():
+    """Threads the current thread may use for its own parallel work.
+
+    The budget of the task it runs (see :func:`limit_threads`); else, in a
+    joblib worker, the cap that ``OMP_NUM_THREADS`` (or
+    ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``) puts on its process, as
+    joblib sets it in process workers; else every core
+    (``joblib.cpu_count()``).
+    """
+    from joblib import cpu_count
+
+    cap = _cap()
+    return max(1, cpu_count()) if cap is None else cap
+
+
+def _cap():
+    """The budget in force (a task's, or the process's), or None."""
+    budget = getattr(_local, "budget", None)
+    if budget is not None:
+        return budget
+    backend, _ = get_active_backend()
+    if not getattr(backend, "nesting_level", 0):
+        # Not inside a joblib worker: a user's OMP_NUM_THREADS=1 caps BLAS,
+        # not the n_jobs they ask of skmm.
+        return None
+    for variable in _THREAD_VARIABLES:
+        value = os.environ.get(variable, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return None
+
+
+def _share(n_tasks_at_once):
+    """Threads for each of ``n_tasks_at_once`` workers sharing the budget."""
+    return max(1, thread_budget() // max(1, n_tasks_at_once))
+
+
+@contextmanager
+def limit_threads(n_threads, *, blas=True):
+    """Run the block with at most ``n_threads`` threads in each pool.
+
+    Sets this thread's budget (read by :func:`n_workers` and
+    :func:`thread_budget`), and its Numba and OpenMP thread counts (both
+    per thread); with ``blas`` also the BLAS pools through threadpoolctl
+    (those are process-wide: the caller of a pool of thread workers limits
+    them once, around all of its tasks). Everything is restored on exit.
+    """
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    n_threads = max(1, int(n_threads))
+    previous_budget = getattr(_local, "budget", None)
+    previous_numba = numba.get_num_threads()
+    _local.budget = n_threads
+    numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        # OpenMP's thread count is per calling thread; BLAS's (OpenBLAS,
+        # MKL) is per process.
+        with threadpool_limits(limits=n_threads, user_api=None if blas else "openmp"):
+            yield n_threads
+    finally:
+        numba.set_num_threads(previous_numba)
+        _local.budget = previous_budget
+
+
+def _run_with_budget(function, n_threads, blas, *arguments, **keywords):
+    with limit_threads(n_threads, blas=blas):
+        return function(*arguments, **keywords)
+
+
+def budgeted(function, n_jobs):
+    """``function`` wrapped to run under its share of the thread budget.
+
+    For a task of ``Parallel(n_jobs=n_jobs)``: with ``k = n_workers(n_jobs)``
+    workers, each task runs under :func:`limit_threads` with
+    ``thread_budget() // k`` threads. Pickles (for process backends), where
+    joblib already caps BLAS, so only skmm's and Numba's threads are set.
+
+    Parameters
+    ----------
+    function : callable
+    n_jobs : int or None
+
+    Returns
+    -------
+    wrapped : callable
+        Use as ``delayed(budgeted(function, n_jobs))(*arguments)``, the
+        ``Parallel`` call inside ``with budgeted_blas(n_jobs):``.
+    """
+    n_threads = _share(n_workers(n_jobs))
+    return functools.partial(
+        _run_with_budget, function, n_threads, not runs_in_threads()
+    )
+
+
+@contextmanager
+def budgeted_blas(n_jobs):
+    """Limit the process's BLAS and OpenMP pools to the share of each of
+    ``n_workers(n_jobs)`` thread workers, for a ``Parallel`` call of
+    :func:`budgeted` tasks on threads (a no-op for other backends, whose
+    workers have pools of their own)."""
+    if runs_in_threads() and n_workers(n_jobs) > 1:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=_share(n_workers(n_jobs))):
+            yield
+    else:
+        yield
 
 
 def n_workers(n_jobs):
@@ -31,11 +166,18 @@ def n_workers(n_jobs):
 
     As scikit-learn's glossary says: None means 1 unless inside a
     ``joblib.parallel_config(n_jobs=...)`` context, which then decides; -1
-    means all processors, -2 all but one, and so on.
+    means all processors, -2 all but one, and so on. Inside budgeted work
+    (see :func:`thread_budget`), local threads are capped by its budget.
     """
     from joblib import effective_n_jobs
 
-    return max(1, effective_n_jobs(n_jobs))
+    workers = max(1, effective_n_jobs(n_jobs))
+    cap = _cap()
+    if cap is not None and runs_in_threads():
+        # Local threads inside budgeted work (a worker's task, a process
+        # worker): never more than its budget.
+        workers = min(workers, cap)
+    return workers
 
 
 class numba_threads:
@@ -98,6 +240,24 @@ def parallel_map(function, argument_lists, *, n_jobs=None):
     result
         ``function(*arguments)``, in the order of ``argument_lists``.
     """
-    return Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
-        delayed(function)(*arguments) for arguments in argument_lists
-    )
+    return _budgeted_map(function, argument_lists, n_jobs)
+
+
+def _budgeted_map(function, argument_lists, n_jobs):
+    k = n_workers(n_jobs)
+    in_threads = runs_in_threads()
+    if k == 1 or not in_threads:
+        # One worker runs the tasks in the calling thread, with its threads
+        # (and budget); process and distributed workers are capped by their
+        # backend.
+        yield from Parallel(
+            n_jobs=1 if in_threads else n_jobs, prefer="threads", return_as="generator"
+        )(delayed(function)(*arguments) for arguments in argument_lists)
+        return
+    n_threads = _share(k)
+    # BLAS and OpenMP pools are shared by the threads: limited once here.
+    with limit_threads(n_threads):
+        task = functools.partial(_run_with_budget, function, n_threads, False)
+        yield from Parallel(n_jobs=k, prefer="threads", return_as="generator")(
+            delayed(task)(*arguments) for arguments in argument_lists
+        )

@@ -38,6 +38,31 @@ def _is_missing(value):
     )
 
 
+def per_sample_values(arrays, reduce):
+    """``reduce(array)`` (a 0-d or 1-d array) of each of ``arrays``, as host
+    NumPy values, with one device-to-host transfer for all the CuPy arrays
+    among them (not one per sample: each transfer waits for the GPU)."""
+    values = [None] * len(arrays)
+    on_device = []
+    for position, array in enumerate(arrays):
+        if is_cupy_array(array):
+            on_device.append(position)
+        else:
+            values[position] = np.asarray(reduce(array))
+    if on_device:
+        xp = array_module(arrays[on_device[0]])
+        fetched = xp.stack([reduce(arrays[p]) for p in on_device]).get()
+        for position, value in zip(on_device, fetched, strict=True):
+            values[position] = value
+    return values
+
+
+def per_sample_flags(arrays, test):
+    """``test(array)`` (a 0-d boolean array) of each of ``arrays`` as a host
+    list of bool; see :func:`per_sample_values`."""
+    return [bool(flag) for flag in per_sample_values(arrays, test)]
+
+
 def _sample_label(position, labels):
     """Name a sample by its position, and by its index label when it has one."""
     if labels is None or labels[position] == position:
@@ -219,24 +244,28 @@ def check_descriptor_sets(X, *, n_features=None):
             )
         xp = array_module(array)
         array = xp.ascontiguousarray(array, dtype=dtype)
-        if array.size:
-            # Two reductions, no temporary: NaN propagates through both.
-            high, low = float(array.max()), float(array.min())
-            if not (math.isfinite(high) and math.isfinite(low)):
-                raise ValueError(
-                    f"Descriptor set {_sample_label(position, labels)} contains "
-                    "NaN or infinity."
-                )
-            peak = max(high, -low)
-            limit = _largest_encodable(dtype, *array.shape)
-            if peak > limit:
-                raise ValueError(
-                    f"Descriptor set {_sample_label(position, labels)} holds "
-                    f"values up to {peak:.3g} in magnitude; encoders sum their "
-                    "squares, which would overflow. Rescale the descriptors "
-                    f"(below {limit:.3g} for this set's size and dtype)."
-                )
         sets.append(array)
+    # The values' checks: two reductions per set, no temporary (NaN
+    # propagates through both), fetched from the GPU once for all sets.
+    positions = [p for p, a in enumerate(sets) if a is not None and a.size]
+    extremes = per_sample_values([sets[p] for p in positions], _extremes)
+    for position, (high, low) in zip(positions, extremes, strict=True):
+        high, low = float(high), float(low)
+        if not (math.isfinite(high) and math.isfinite(low)):
+            raise ValueError(
+                f"Descriptor set {_sample_label(position, labels)} contains "
+                "NaN or infinity."
+            )
+        peak = max(high, -low)
+        array = sets[position]
+        limit = _largest_encodable(array.dtype, *array.shape)
+        if peak > limit:
+            raise ValueError(
+                f"Descriptor set {_sample_label(position, labels)} holds "
+                f"values up to {peak:.3g} in magnitude; encoders sum their "
+                "squares, which would overflow. Rescale the descriptors "
+                f"(below {limit:.3g} for this set's size and dtype)."
+            )
     width = 0 if n_features is None else n_features
     xp = next((array_module(a) for a in sets if a is not None), np)
     for position, array in enumerate(sets):
@@ -329,8 +358,9 @@ def check_images(X, *, name="Image", ensure_min_samples=0, estimator=None):
         X = list(X)
     cells, labels = _as_column(X, kind="image")
     _enough(cells, ensure_min_samples, name, estimator)
+    # CuPy images are checked where they are, on the GPU.
+    device_finite = _finite_on_device(cells)
     for position, image in enumerate(cells):
-        # CuPy images are checked where they are, on the GPU.
         is_array = isinstance(image, np.ndarray) or is_cupy_array(image)
         if (
             is_array
@@ -339,7 +369,8 @@ def check_images(X, *, name="Image", ensure_min_samples=0, estimator=None):
             and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in _CHANNELS))
             and (
                 image.dtype.kind != "f"
-                or bool(array_module(image).isfinite(image).all())
+                or device_finite.get(position, False)
+                or (position not in device_finite and bool(np.isfinite(image).all()))
             )
         ):
             continue
@@ -377,6 +408,28 @@ def check_images(X, *, name="Image", ensure_min_samples=0, estimator=None):
             f"{where} holds {n_bad} non-finite pixel value(s) (NaN or inf)."
         )
     return cells
+
+
+def _extremes(array):
+    """``[max, min]`` of ``array``, on its device."""
+    return array_module(array).stack([array.max(), array.min()])
+
+
+def _all_finite(array):
+    """0-d boolean array: every value of ``array`` is finite (on its device)."""
+    return array_module(array).isfinite(array).all()
+
+
+def _finite_on_device(cells):
+    """``{position: all values finite}`` for the non-empty float CuPy arrays
+    among ``cells``, computed on the GPU with one sync for all of them."""
+    on_device = [
+        position
+        for position, cell in enumerate(cells)
+        if is_cupy_array(cell) and cell.dtype.kind == "f" and cell.size
+    ]
+    flags = per_sample_flags([cells[p] for p in on_device], _all_finite)
+    return dict(zip(on_device, flags, strict=True))
 
 
 def _is_stacked_batch(X):
@@ -481,14 +534,15 @@ def _check_rank(wave, where, *, max_ndim):
         )
 
 
-def _check_device_wave(wave, where):
-    """The checks of ``check_waveforms`` for a CuPy array, on the GPU."""
+def _check_device_wave(wave, where, finite):
+    """The checks of ``check_waveforms`` for a CuPy array; ``finite`` is
+    whether its values are (computed on the GPU for every clip at once)."""
     _check_rank(wave, where, max_ndim=1)
     if wave.dtype not in _FLOAT_DTYPES:
         raise TypeError(f"{where} has dtype {wave.dtype}; expected float32 or float64.")
     if wave.size == 0:
         raise ValueError(f"{where} is empty (zero samples).")
-    if not bool(array_module(wave).isfinite(wave).all()):
+    if not finite:
         raise ValueError(
             f"{where} holds non-finite values (NaN or inf); clean or drop the clip."
         )
@@ -566,9 +620,15 @@ def check_waveforms(X, *, name="Audio"):
     [8000, None]
     """
     cells, labels = _as_column(unstack(X, name=name), kind="audio")
+    # CuPy clips are checked where they are, on the GPU.
+    device_finite = _finite_on_device(cells)
     for position, wave in enumerate(cells):
         if is_cupy_array(wave):
-            _check_device_wave(wave, f"{name} {_sample_label(position, labels)}")
+            _check_device_wave(
+                wave,
+                f"{name} {_sample_label(position, labels)}",
+                device_finite.get(position, True),
+            )
             continue
         is_mono_float = (
             isinstance(wave, np.ndarray)

@@ -92,13 +92,22 @@ def _bad_waveforms():
 
 def _make_descriptor_sets(n_samples, rng, n_features=6):
     """Sets of local descriptors whose distribution depends on a binary label."""
+    from skmm.encode._pyramid import DescriptorSet
+
     y = np.arange(n_samples) % 2
     sets = []
     for label in y:
         n_local = int(rng.integers(5, 30))
         centre = np.where(np.arange(n_features) % 2 == label, 1.0, -1.0)
         sets.append(centre + rng.standard_normal((n_local, n_features)))
-    return sets, y
+    # Every set says where its descriptors lie in a 32x32 image, for encoders
+    # that pool by position (SpatialPyramid); the others read plain arrays.
+    # The positions come from a generator of their own, so that the
+    # descriptors are those drawn without them.
+    where = np.random.default_rng(len(sets))
+    return [
+        DescriptorSet(s, where.uniform(0, 32, (len(s), 2)), (32, 32)) for s in sets
+    ], y
 
 
 def _bad_descriptor_sets():

@@ -206,3 +206,15 @@ def test_real_clipart_table():
         "title": ModalityInfo("text", False, "value"),
         "category": ModalityInfo("categorical", False, "value"),
     }
+
+
+def test_a_caption_naming_a_file_is_still_text(media):
+    X = pd.DataFrame(
+        {
+            "caption": ["a cat on a mat", "see photo.png for the rest", "two dogs"],
+            "paths": [media["png"], "photos/my photo.png", "lost.png"],
+        }
+    )
+    found = infer_modalities(X)
+    assert found["caption"].kind == "text"
+    assert found["paths"] == ModalityInfo("image", False, "path")

@@ -207,7 +207,7 @@ def test_grouped_grid_search(table):
     X = X[["caption", "weight"]]
     groups = (np.arange(N) // 2) % 6
     model = MultimodalClassifier(cv=GroupKFold(3))
-    search = GridSearchCV(model, {"fusion": ["weighted", "product"]}, cv=GroupKFold(2))
+    search = GridSearchCV(model, {"fusion": ["weighted", "stacking"]}, cv=GroupKFold(2))
     with pytest.raises(ValueError, match="enable_metadata_routing"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -231,3 +231,22 @@ def test_regressor(table):
     model = _fit(MultimodalRegressor(cv=3), X[["caption", "weight"]], target)
     assert model.score(X[["caption", "weight"]], target) > 0.9
     assert set(model.modality_scores_) == {"caption", "tabular"}
+
+
+def test_list_cells(table):
+    X, y = table
+    readable = [i for i in range(N) if i not in (2, 4)]
+    cells = []
+    for i, label in enumerate(y):
+        same = [X["picture"][j] for j in readable if y[j] == label]
+        cells.append(same[i % 3 : i % 3 + 1 + i % 2])  # one or two pictures
+    cells[6] = []  # an empty list: a missing cell
+    X = pd.DataFrame({"picture": cells, "weight": X["weight"]})
+    model = _fit(MultimodalClassifier(cv=3), X, y)
+    assert model.modalities_["picture"].multi
+    picture = model.model_.named_estimators_["picture"]
+    assert type(picture.steps[0][1]).__name__ == "PerItem"
+    proba = model.model_.predict_proba_per_modality(X)
+    assert np.isnan(proba[0, 6]).all()
+    assert not np.isnan(np.delete(proba[0], 6, axis=0)).any()
+    assert (model.predict(X) == y).mean() >= 0.9

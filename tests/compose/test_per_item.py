@@ -67,6 +67,20 @@ def test_one_batched_call_per_batch_and_row_order():
         np.testing.assert_allclose(out[row], [np.mean(firsts), 1, np.max(firsts), 1])
 
 
+def test_hog_kernel_gets_every_item_of_the_batch_at_once(spy_on):
+    from skmm.image import _hog_numba
+
+    calls = []
+    for name in ("hog_batch", "hog_batch_parallel"):
+        spy_on(calls, _hog_numba, name, "kernel", describe=len)
+    cells = _mixed_cells(np.random.default_rng(13))
+    per_item = PerItem(HOG(pixels_per_cell=(8, 8), cells_per_block=(1, 1)))
+    per_item.fit(cells)
+    calls.clear()
+    per_item.transform(cells)
+    assert calls == [("kernel", 8)]  # eight images, one kernel call
+
+
 def test_fit_transform_calls_the_transformer_once():
     cells = _mixed_cells(np.random.default_rng(1))
     BATCHES.clear()
@@ -289,3 +303,16 @@ def test_cuda_pooling_equals_cpu():
     hog = HOG(device="cuda", **params)
     out = PerItem(hog, pooling=stats).fit_transform(on_device)
     np.testing.assert_allclose(cupy.asnumpy(out), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_error_in_late_fusion_blames_the_odd_cell_not_list_cells():
+    # One caption or a list of captions per row, and one array by mistake:
+    # list cells are of their items' kind, so the array is the odd cell.
+    notes = ["a red car", "a dog", "a blue bus", "two cats"]
+    notes += [["a tall tree", "green leaves"]] * 5 + [np.zeros(3)]
+    X = pd.DataFrame({"notes": notes})
+    y = np.arange(10) % 2
+    text = make_pipeline(PerItem(TfidfVectorizer()), LogisticRegression())
+    model = LateFusionClassifier([("notes", text, "notes")])
+    with pytest.raises(Exception, match="sample 9 holds 'array' where its column"):
+        model.fit(X, y)

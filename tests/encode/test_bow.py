@@ -126,9 +126,12 @@ def test_soft_assignment_matches_reference(bandwidth):
 def test_empty_set_gives_zero_histogram(assignment):
     sets = _sets(4)
     bow = BagOfWords(n_clusters=4, assignment=assignment, random_state=0).fit(sets)
-    out = bow.transform([np.zeros((0, 5)), sets[0], [], sets[1]])
+    out = bow.transform([np.zeros((0, 5)), sets[0], np.zeros((0, 5)), sets[1]])
     np.testing.assert_array_equal(out[[0, 2]], 0.0)
     np.testing.assert_allclose(out[[1, 3]], bow.transform(sets[:2]))
+    # An empty list is a cell of no items: a missing sample, not an empty set.
+    with pytest.raises(ValueError, match=r"sample 2 is a missing value \(\[\]\)"):
+        bow.transform([np.zeros((0, 5)), sets[0], [], sets[1]])
 
 
 def test_partial_fit():

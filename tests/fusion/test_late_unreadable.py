@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from skmm.audio import MFCC, AudioReader
 from skmm.exceptions import UnreadableSampleWarning
 from skmm.fusion import LateFusionClassifier, LateFusionRegressor, SkipMissing
+from skmm.retrieval import CorrelationMatching, CrossModalCCA
 
 SR = 8000
 
@@ -209,3 +210,22 @@ def test_group_splitter_without_groups_names_the_fix():
     with config_context(enable_metadata_routing=True):
         search.fit(X, y, groups=groups)
     assert search.best_estimator_.weights_.shape == (2,)
+
+
+def test_matching_treats_unreadable_cells_as_missing(table):
+    X, y = table
+    front = make_pipeline(
+        AudioReader(sr=SR, on_error="missing"),
+        MFCC(sr=SR, n_mfcc=8, n_fft=256, hop_length=128, n_mels=20),
+        StandardScaler(),
+    )
+    matching = CorrelationMatching(
+        [("sound", front, "sound"), ("size", "passthrough", ["size"])],
+        cca=CrossModalCCA(n_components=1),
+    )
+    with pytest.warns(UnreadableSampleWarning) as record:
+        matching.fit(X, y)
+    assert len(_unread_warnings(record)) == 1
+    assert "sample 3" in str(record[0].message)
+    assert "sample 5" in str(record[0].message)
+    assert matching.n_pairs_ == len(y) - 2

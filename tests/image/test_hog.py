@@ -441,3 +441,28 @@ def test_device_dispatch_reaches_the_right_kernel(monkeypatch, spy_on, n_jobs):
         assert calls == [("xp", kind)]
         assert type(out) is kind
         np.testing.assert_allclose(np.asarray(out), expected, rtol=0, atol=1e-12)
+
+
+def test_a_list_is_streamed_in_chunks_not_stacked_whole(monkeypatch, spy_on):
+    from skmm.image import _hog
+
+    rng = np.random.default_rng(3)
+    images = [(rng.random((32, 24)) * 255).astype(np.uint8) for _ in range(11)]
+    # Two dtype groups, interleaved: each is chunked, rows land in place.
+    for i in (2, 5, 6, 9):
+        images[i] = rng.random((32, 24)).astype(np.float32)
+    params = dict(pixels_per_cell=(8, 8), cells_per_block=(2, 2))
+    expected = HOG(**params).fit(images).transform(images)
+    np.testing.assert_allclose(
+        expected.astype(np.float64), skimage_hog(images, **params), rtol=0, atol=1e-4
+    )
+    # Chunks of three float32 images' worth of bytes (five uint8 images:
+    # their float64 features are the larger part).
+    monkeypatch.setattr(_hog, "_STREAM_CHUNK_BYTES", 3 * 32 * 24 * 4)
+    calls = []
+    spy_on(calls, _hog, "_kernel_input", "chunk", describe=len)
+    features = HOG(**params).fit(images).transform(images)
+    np.testing.assert_array_equal(features, expected)
+    assert sum(n for _, n in calls) == len(images)
+    # 7 uint8 images in chunks of 5 and 2, 4 float32 images in 3 and 1.
+    assert sorted(n for _, n in calls) == [1, 2, 3, 5]

@@ -150,6 +150,16 @@ def test_icon_and_photo_to_one_size_keeping_the_aspect(tmp_path):
     np.testing.assert_array_equal(
         large[8:-8], cv2.resize(photo, (64, 48), interpolation=cv2.INTER_AREA)
     )
+    # Padding in the background's colour, whatever the output dtype.
+    for background, dtype, level in (
+        ("white", None, 255),
+        (0.5, "float32", 0.5),
+        (None, "float64", 0.0),
+    ):
+        reader.set_params(pad_value="background", background=background, dtype=dtype)
+        _, padded = reader.fit_transform(paths)
+        for band in (padded[:8], padded[-8:]):
+            np.testing.assert_allclose(band, level, rtol=0, atol=1 / 255)
 
 
 @pytest.mark.data

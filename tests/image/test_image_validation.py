@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skmm.image import HOG, SIFT, DenseSIFT, ImageReader
+from skmm.image import DAISY, HOG, ORB, SIFT, DenseSIFT, ImageReader
 from skmm.utils import _validation
 from skmm.utils._validation import check_images
 
@@ -14,6 +14,8 @@ EXTRACTORS = [
     HOG(pixels_per_cell=(8, 8), cells_per_block=(2, 2)),
     SIFT(),
     DenseSIFT(step=8, size=8),
+    DAISY(radius=6, step=5),
+    ORB(edge_threshold=5, patch_size=5),
 ]
 ALL = [ImageReader(), *EXTRACTORS]
 

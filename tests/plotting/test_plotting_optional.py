@@ -21,6 +21,7 @@ def test_public_names():
         "HOGDisplay",
         "MissingModalityDisplay",
         "ModalityContributionDisplay",
+        "ModalityImportanceDisplay",
         "RetrievalPrecisionRecallDisplay",
     ]
     for name in skmm.plotting.__all__:
@@ -47,12 +48,15 @@ def test_works_without_matplotlib_until_drawing():
         sys.modules["matplotlib"] = None
         from skmm.plotting import (
             HOGDisplay, MissingModalityDisplay, ModalityContributionDisplay,
-            RetrievalPrecisionRecallDisplay)
+            ModalityImportanceDisplay, RetrievalPrecisionRecallDisplay)
         calls = [
             lambda: RetrievalPrecisionRecallDisplay([1.0, 0.5], [0.0, 1.0]).plot(),
             lambda: RetrievalPrecisionRecallDisplay.from_predictions(
                 [0], [0, 1], [[1.0, 0.0]]),
             lambda: ModalityContributionDisplay(["a"], [1.0], [0.0]).plot(),
+            lambda: ModalityImportanceDisplay(["a"], [[1.0]]).plot(),
+            lambda: ModalityImportanceDisplay.from_result(
+                {"modality_names": ["a"], "importances": [[1.0]]}),
             lambda: MissingModalityDisplay([0.0], [[[1.0]]], ["a"]).plot(),
             lambda: HOGDisplay([[0.0]], [[0.0]]).plot(),
         ]
