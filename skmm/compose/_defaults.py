@@ -55,6 +55,10 @@ def _audio_features(multi):
                 hop_length=160,
                 n_mels=40,
                 deltas=1,
+                # Nearest-frame padding gives deltas of clips of any number
+                # of frames (a 0.1 s clip has 11); librosa's "interp" needs
+                # at least 9 frames and would fail on short sounds.
+                delta_mode="nearest",
                 pooling=("mean", "std"),
             ),
         ),
@@ -141,7 +145,8 @@ def make_default_pipeline(
           ``LogisticRegression(C=0.01)``;
         - audio: ``AudioReader(sr=16000, on_error="missing")``, ``MFCC`` (20
           coefficients of 40 mel bands, ``n_fft=512``, ``hop_length=160``,
-          first-order deltas, mean and standard deviation over the clip),
+          first-order deltas with ``delta_mode="nearest"`` so that clips
+          of a few frames work, mean and standard deviation over the clip),
           ``StandardScaler``, ``LogisticRegression(C=0.1)``;
         - tabular: a ``ColumnTransformer`` of median imputation (with
           missing indicators) and scaling for numeric columns, and

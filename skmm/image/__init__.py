@@ -9,6 +9,7 @@ from skmm.image._hog import HOG
 from skmm.image._lbp import LBP
 from skmm.image._moments import HuMoments
 from skmm.image._orb import ORB
+from skmm.image._pixels import Pixels
 from skmm.image._reader import ImageReader
 from skmm.image._sift import SIFT
 
@@ -22,5 +23,6 @@ __all__ = [
     "HuMoments",
     "DenseSIFT",
     "ImageReader",
+    "Pixels",
     "SIFT",
 ]

@@ -14,6 +14,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skmm.audio import Waveform
 from skmm.compose import (
     MultimodalClassifier,
     MultimodalRegressor,
@@ -250,3 +251,19 @@ def test_list_cells(table):
     assert np.isnan(proba[0, 6]).all()
     assert not np.isnan(np.delete(proba[0], 6, axis=0)).any()
     assert (model.predict(X) == y).mean() >= 0.9
+
+
+@pytest.mark.parametrize("seconds", [0.02, 0.1, 2.0])
+def test_default_audio_pipeline_takes_short_and_long_clips(seconds):
+    # The duration policy: any clip of at least one frame gets pooled MFCC
+    # statistics with deltas (nearest-frame padding), short sounds included.
+    rng = np.random.default_rng(0)
+    n = int(16000 * seconds)
+    clips = [
+        Waveform(rng.normal(size=n) * (1 + label), sr=16000) for label in (0, 1) * 4
+    ]
+    y = np.array([0, 1] * 4)
+    pipeline = make_default_pipeline("audio").fit(clips, y)
+    assert pipeline.predict_proba(clips).shape == (8, 2)
+    features = make_default_pipeline("audio", features_only=True).fit_transform(clips)
+    assert np.isfinite(features).all() and features.shape == (8, 80)

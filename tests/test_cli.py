@@ -1,0 +1,67 @@
+import io
+import json
+
+import pytest
+
+from skmm import __version__
+from skmm._cli import demo, main
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"skmm {__version__}"
+
+
+def test_demo_json_runs_the_selected_pipelines(capsys):
+    code = main(["demo", "--pipelines", "image*", "--output", "json"])
+    assert code == 0
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [row["pipeline"] for row in rows] == ["image (HOG)"]
+    (row,) = rows
+    assert 0.5 < row["accuracy"] <= 1 and 0.5 < row["f1_macro"] <= 1
+    assert row["seconds"] > 0
+    # One progress line per row on standard error.
+    assert captured.err.count("skmm demo: [1/1] image (HOG)") == 1
+
+
+def test_demo_csv_and_modalities():
+    out = io.StringIO()
+    rows = demo(
+        pipelines=["audio*", "text*"],
+        modalities=["audio"],
+        output="csv",
+        file=out,
+    )
+    assert [row["pipeline"] for row in rows] == ["audio (MFCC)"]
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "data,pipeline,accuracy,accuracy_std,f1_macro,seconds"
+    assert len(lines) == 2 and ",audio (MFCC)," in lines[1]
+
+
+def test_demo_table_streams_rows():
+    out = io.StringIO()
+    demo(pipelines=["IMAGE (hog)"], file=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("embedded multimodal digits")
+    assert lines[1].split() == ["pipeline", "accuracy", "macro", "F1", "seconds"]
+    assert lines[2].startswith("image (HOG)")
+
+
+def test_demo_reports_nothing_to_run(capsys):
+    assert main(["demo", "--pipelines", "nothing*"]) == 2
+    assert "No pipeline matches" in capsys.readouterr().err
+
+
+def test_demo_rejects_unknown_modalities(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--modalities", "smell"])
+    assert exit_info.value.code == 2
+    assert "unknown modalities ['smell']" in capsys.readouterr().err
+
+
+def test_demo_missing_data_folder(tmp_path, capsys):
+    assert main(["demo", "--data", str(tmp_path / "absent")]) == 2
+    assert "skmm demo:" in capsys.readouterr().err
