@@ -35,6 +35,7 @@ from skmm.image import (
     HaralickTexture,
     HuMoments,
     ImageReader,
+    Pixels,
 )
 from skmm.text import Word2VecVectorizer
 from skmm.utils import all_estimators
@@ -54,6 +55,7 @@ STATELESS = (
     DenseSIFT,
     DAISY,
     ORB,
+    Pixels,
     LBP,
     ColorHistogram,
     HaralickTexture,
