@@ -12,6 +12,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from skmm.base import _join_front, _ModalityColumnsMixin, _named_errors, _split_front
+from skmm.fusion._late import align_proba
 from skmm.utils._parallel import budgeted, budgeted_blas
 
 
@@ -383,10 +384,7 @@ class CoTrainingClassifier(ClassifierMixin, MetaEstimatorMixin, _ModalityColumns
     def _align(self, estimator, proba):
         """Probability columns in ``classes_`` order (0 for a class the
         modality's classifier never saw)."""
-        proba = np.asarray(proba, dtype=float)
-        aligned = np.zeros((proba.shape[0], len(self.classes_)))
-        aligned[:, np.searchsorted(self.classes_, estimator.classes_)] = proba
-        return aligned
+        return align_proba(proba, estimator.classes_, self.classes_)
 
     def predict_proba_per_modality(self, X):
         """Each modality's class probabilities, NaN where it is absent.

@@ -76,6 +76,15 @@ def _fit_and_predict(
         return estimator, getattr(estimator, method)(X_test)
 
 
+def align_proba(proba, estimator_classes, classes):
+    """``proba`` of a classifier that saw ``estimator_classes``, as columns
+    of ``classes`` (sorted); 0 for a class it never saw."""
+    proba = np.asarray(proba, dtype=float)
+    aligned = np.zeros((proba.shape[0], len(classes)))
+    aligned[:, np.searchsorted(classes, estimator_classes)] = proba
+    return aligned
+
+
 class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
     """Late fusion's work: column selection, present rows, out-of-fold fits,
     stacking, fixed weights.
@@ -811,11 +820,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
 
     def _align_output(self, estimator, proba):
         """Put a base estimator's probability columns in ``classes_`` order."""
-        proba = np.asarray(proba, dtype=float)
-        columns = np.searchsorted(self.classes_, estimator.classes_)
-        aligned = np.zeros((proba.shape[0], len(self.classes_)))
-        aligned[:, columns] = proba
-        return aligned
+        return align_proba(proba, estimator.classes_, self.classes_)
 
     _base_method = "predict_proba"
     _fusions_without_weights = ("max", "stacking")
