@@ -229,6 +229,29 @@ def _composite(image, background):
     return image[:, :, :3] * alpha + np.float32(background) * (1 - alpha)
 
 
+def _shrink_transparent(image, size, interpolation, keep_aspect, background):
+    """An RGBA uint8 image larger than ``size``: resized, then composited.
+
+    Compositing is linear in the colours premultiplied by alpha, and so are
+    the resizing kernels: resizing the premultiplied colours and the alpha
+    and compositing the small result gives the composited image resized,
+    to a level's rounding, without the full-size float temporaries that
+    compositing first costs (a 16000 x 10500 poster: 2.7 GB each). The
+    result is RGB uint8 at the size the image would have
+    inside ``size``; :func:`_resize` pads it.
+    """
+    height, width = size
+    if keep_aspect:
+        scale = min(height / image.shape[0], width / image.shape[1])
+        height = max(1, min(height, round(image.shape[0] * scale)))
+        width = max(1, min(width, round(image.shape[1] * scale)))
+    premultiplied = cv2.cvtColor(image, cv2.COLOR_RGBA2mRGBA)
+    small = cv2.resize(premultiplied, (width, height), interpolation=interpolation)
+    alpha = small[:, :, 3:].astype(np.float32) / np.float32(255)
+    mixed = small[:, :, :3] + np.float32(255 * background) * (1 - alpha)
+    return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
 def _convert_array(image, where, color, background=None):
     """An input array as gray ``(h, w)`` or RGB ``(h, w, 3)`` pixels, uint8 or
     float32 (floats kept as they are, other integers scaled to [0, 1]); RGBA
@@ -322,7 +345,19 @@ def _read_cell(cell, where, options):
     if isinstance(cell, str | os.PathLike):
         path = os.fspath(cell)
         where = f"{where} ({path!r})"
-        image = _convert_array(_decode(path, where, color), where, color, background)
+        image = _decode(path, where, color)
+        if (
+            size is not None
+            and background is not None
+            and image.dtype == np.uint8
+            and image.ndim == 3
+            and image.shape[2] == 4
+            and image.shape[0] * image.shape[1] > size[0] * size[1]
+        ):
+            image = _shrink_transparent(
+                image, size, interpolation, keep_aspect, background
+            )
+        image = _convert_array(image, where, color, background)
         # Files come out as uint8 unless a dtype is asked for (16-bit files
         # then keep their precision).
         dtype = "uint8" if dtype is None else dtype
@@ -384,7 +419,10 @@ class ImageReader(SampleReader):
         "black" 0). Transparent clip art is drawn to be seen on white: on
         black (what dropping alpha often gives, since transparent pixels
         usually store black) dark line art vanishes. None drops the alpha
-        channel and keeps the stored colours.
+        channel and keeps the stored colours. An 8-bit RGBA file that
+        ``size`` shrinks is resized first (its colours premultiplied by
+        alpha) and composited small: the same picture to one level, at a
+        fraction of the memory and time for large posters.
     dtype : {"uint8", "float32", "float64"} or None, default=None
         Output pixels: "uint8" in 0..255, floats in [0, 1] (uint8 divided by
         255). None keeps uint8 for files and uint8 arrays, and float32 for

@@ -186,3 +186,35 @@ def test_corrupt_gif_names_the_file(tmp_path):
         ImageReader().fit_transform([path])
     with pytest.warns(UserWarning, match="1 of 1 image samples"):
         assert ImageReader(on_error="missing").fit_transform([path]) == [None]
+
+
+@pytest.mark.parametrize("keep_aspect", [True, False])
+@pytest.mark.parametrize("background, level", [("white", 255), ("black", 0), (0.4, 102)])
+@pytest.mark.parametrize("color", ["rgb", "gray"])
+def test_large_transparent_file_shrunk_before_compositing(
+    tmp_path, keep_aspect, background, level, color
+):
+    # An RGBA file larger than ``size`` is resized, then composited: the
+    # picture resized after PIL's compositing, to a level or so.
+    rng = np.random.default_rng(1)
+    rgba = np.repeat(np.repeat(_transparent_rgba(rng, 30, 40), 5, 0), 5, 1)
+    rgba[:40, :, 3] = 0
+    path = tmp_path / "poster.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    reader = ImageReader(
+        color=color,
+        size=(24, 16),
+        keep_aspect=keep_aspect,
+        background=background,
+        pad_value="background",
+    )
+    [small] = reader.fit_transform([path])
+    composited = _pil_composite(path, level)
+    if color == "gray":
+        composited = cv2.cvtColor(composited, cv2.COLOR_RGB2GRAY)
+    [expected] = ImageReader(
+        color=color, size=(24, 16), keep_aspect=keep_aspect, pad_value=level
+    ).fit_transform([composited])
+    assert small.shape == expected.shape and small.dtype == np.uint8
+    assert np.abs(small.astype(int) - expected).max() <= 2
+    assert np.abs(small.astype(int) - expected).mean() < 0.5
