@@ -3,5 +3,6 @@ extraction into ``.npy`` files."""
 
 from skmm.cache._cache import CachedTransformer
 from skmm.cache._extract import extract_features
+from skmm.cache._memory import InMemoryCache
 
-__all__ = ["CachedTransformer", "extract_features"]
+__all__ = ["CachedTransformer", "InMemoryCache", "extract_features"]

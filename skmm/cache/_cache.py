@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 
 from skmm.cache import _entry
 from skmm.cache._fingerprint import estimator_hash, sample_key
+from skmm.cache._memory import InMemoryCache
 from skmm.exceptions import CacheEntryWarning
 from skmm.utils._validation import _is_missing
 
@@ -126,10 +127,11 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         non-missing sample only (which validates its parameters, and is all a
         stateless extractor needs) when there is a cache, on all of ``X``
         without one. None is the identity on 2-D numeric input.
-    memory : str, path-like, joblib.Memory or None, default=None
-        Where to store the features: a directory, or a ``joblib.Memory``
-        whose ``location`` is used. None disables caching (every call
-        computes everything), like ``Pipeline(memory=None)``.
+    memory : str, path-like, joblib.Memory, InMemoryCache or None, default=None
+        Where to store the features: a directory, a ``joblib.Memory``
+        whose ``location`` is used, or an :class:`InMemoryCache` (this
+        process's memory, nothing written to disk). None disables caching
+        (every call computes everything), like ``Pipeline(memory=None)``.
 
     Attributes
     ----------
@@ -137,7 +139,8 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         The fitted clone of ``transformer``.
     cache_dir_ : str or None
         The directory of this transformer's entries:
-        ``{location}/skmm_cache/{class name}-{parameter hash}``.
+        ``{location}/skmm_cache/{class name}-{parameter hash}``; None
+        without a cache or with an :class:`InMemoryCache`.
     n_features_in_ : int
         Number of input features, when ``transformer`` is None.
 
@@ -209,7 +212,7 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "transformer": [HasMethods(["fit", "transform"]), None],
-        "memory": [str, os.PathLike, HasMethods(["cache"]), None],
+        "memory": [str, os.PathLike, HasMethods(["cache"]), InMemoryCache, None],
     }
 
     def __init__(self, transformer=None, *, memory=None):
@@ -231,6 +234,8 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         return tags
 
     def _cache_dir(self):
+        if isinstance(self.memory, InMemoryCache):
+            return None
         if isinstance(self.memory, str | os.PathLike):
             location = os.fspath(self.memory)
         else:
@@ -283,10 +288,14 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         if self.transformer is not None:
             self._check_stateless()
         self.cache_dir_ = self._cache_dir()
+        self._memory_prefix = None
+        if self.transformer is not None and isinstance(self.memory, InMemoryCache):
+            key = estimator_hash(self.transformer)
+            self._memory_prefix = f"{type(self.transformer).__name__}-{key}/"
         if self.transformer is None:
             validate_data(self, X, accept_sparse=("csr", "csc"))
             self.transformer_ = None
-        elif self.cache_dir_ is None:
+        elif not self._caching():
             self.transformer_ = clone(self.transformer).fit(X, y)
         else:
             # Fitting a stateless transformer validates its parameters and
@@ -301,15 +310,23 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
             self.transformer_ = clone(self.transformer).fit(_take(X, rows))
         return self
 
+    def _caching(self):
+        return self.cache_dir_ is not None or self._memory_prefix is not None
+
     def _path(self, key):
+        if self.cache_dir_ is None:
+            return f"{self.memory!r}[{self._memory_prefix}{key}]"
         return os.path.join(self.cache_dir_, key[:2], f"{key}{_entry.SUFFIX}")
 
     def _load(self, key):
         """``(entry, reason)``: ``(kind, item)`` or None, and why it is invalid."""
-        try:
-            data = _entry.read(self._path(key))
-        except OSError as exc:
-            return None, f"unreadable: {exc}"
+        if self.cache_dir_ is None:
+            data = self.memory.get(self._memory_prefix + key)
+        else:
+            try:
+                data = _entry.read(self._path(key))
+            except OSError as exc:
+                return None, f"unreadable: {exc}"
         if data is None:
             return None, None
         try:
@@ -325,6 +342,9 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
             computed[key] = (kind, item)
             data = _entry.encode(key, kind, item)
             if data is None:
+                continue
+            if self.cache_dir_ is None:
+                self.memory.put(self._memory_prefix + key, data)
                 continue
             try:
                 _entry.write(self._path(key), data)
@@ -350,7 +370,7 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "cache_dir_")
         samples = _samples(X)
-        if self.cache_dir_ is None:
+        if not self._caching():
             return np.zeros(len(samples), dtype=bool)
         keys = [sample_key(sample) for sample in samples]
         valid = {key: self._load(key)[0] is not None for key in dict.fromkeys(keys)}
@@ -373,7 +393,7 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "cache_dir_")
         if self.transformer_ is None:
             return validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-        if self.cache_dir_ is None:
+        if not self._caching():
             return self.transformer_.transform(X)
         keys = [sample_key(sample) for sample in _samples(X)]
         if not keys:
@@ -421,8 +441,9 @@ class CachedTransformer(TransformerMixin, BaseEstimator):
         if invalid:
             key, reason = next(iter(invalid.items()))
             warnings.warn(
-                f"{len(invalid)} cache entries under {self.cache_dir_} were invalid "
-                "(corrupt, truncated, not written by skmm, or of another output "
+                f"{len(invalid)} cache entries under "
+                f"{self.cache_dir_ or self.memory} were invalid (corrupt, "
+                "truncated, not written by skmm, or of another output "
                 f"kind) and were recomputed; the first, {self._path(key)}: "
                 f"{reason}.",
                 CacheEntryWarning,
