@@ -112,7 +112,10 @@ def is_stateless(estimator):
 
     A step is stateless when its tags say ``requires_fit=False``; a
     ``Pipeline`` when all its steps are (``"passthrough"`` and None count as
-    stateless); the strings ``"passthrough"`` and ``"drop"`` are.
+    stateless); the strings ``"passthrough"`` and ``"drop"`` are; so is a
+    :class:`~skmm.cache.CachedTransformer` of a stateless transformer (it
+    needs ``fit`` to find its cache, but its output does not depend on the
+    data it was fitted on).
 
     Parameters
     ----------
@@ -129,6 +132,10 @@ def is_stateless(estimator):
     steps = getattr(estimator, "steps", None)
     if isinstance(steps, list):
         return all(is_stateless(step) for _, step in steps)
+    from skmm.cache import CachedTransformer
+
+    if isinstance(estimator, CachedTransformer):
+        return is_stateless(estimator.transformer)
     return not get_tags(estimator).requires_fit
 
 

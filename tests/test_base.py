@@ -23,6 +23,7 @@ from skmm.audio import (
     SpectralShape,
 )
 from skmm.base import INPUT_KINDS, SkmmTags, Tags, get_skmm_tags, is_stateless
+from skmm.cache import CachedTransformer, InMemoryCache
 from skmm.encode import VLAD, BagOfWords, FisherVector, StatsPooling
 from skmm.image import (
     DAISY,
@@ -110,6 +111,8 @@ def test_is_stateless_on_pipelines():
     assert not is_stateless(make_pipeline(AudioReader(), MFCC(pooling=None), VLAD()))
     assert not is_stateless(BagOfWords())
     assert not is_stateless(StandardScaler())
+    assert is_stateless(CachedTransformer(MFCC(), memory=InMemoryCache()))
+    assert not is_stateless(CachedTransformer(StandardScaler()))
 
 
 @pytest.mark.parametrize("cls", STATELESS, ids=lambda c: c.__name__)

@@ -26,14 +26,29 @@ def _text_features():
     return TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1)
 
 
-def _image_features(multi):
+def _cached(reader, memory):
+    """``reader``, or a :class:`~skmm.cache.CachedTransformer` of it."""
+    if memory is None:
+        return reader
+    from skmm.cache import CachedTransformer
+
+    return CachedTransformer(reader, memory=memory)
+
+
+def _image_features(multi, memory):
     from skmm.image import HOG, ImageReader
 
     steps = [
         (
             "read",
-            ImageReader(
-                color="gray", size=_IMAGE_SIZE, keep_aspect=True, on_error="missing"
+            _cached(
+                ImageReader(
+                    color="gray",
+                    size=_IMAGE_SIZE,
+                    keep_aspect=True,
+                    on_error="missing",
+                ),
+                memory,
             ),
         ),
         ("hog", HOG(pixels_per_cell=(8, 8), cells_per_block=(2, 2))),
@@ -41,11 +56,11 @@ def _image_features(multi):
     return _per_item(steps, multi) + [("scale", StandardScaler())]
 
 
-def _audio_features(multi):
+def _audio_features(multi, memory):
     from skmm.audio import MFCC, AudioReader
 
     steps = [
-        ("read", AudioReader(sr=_AUDIO_SR, on_error="missing")),
+        ("read", _cached(AudioReader(sr=_AUDIO_SR, on_error="missing"), memory)),
         (
             "mfcc",
             MFCC(
@@ -113,7 +128,13 @@ def _final(kind, task):
 
 
 def make_default_pipeline(
-    kind, *, multi=False, task="classification", columns=None, features_only=False
+    kind,
+    *,
+    multi=False,
+    task="classification",
+    columns=None,
+    features_only=False,
+    memory=None,
 ):
     """The pipeline :class:`MultimodalClassifier` builds for a column kind.
 
@@ -133,6 +154,11 @@ def make_default_pipeline(
         the column names of each type.
     features_only : bool, default=False
         Leave out the final estimator (for early fusion).
+    memory : str, path-like, joblib.Memory, InMemoryCache or None, default=None
+        Where the reader of an image or audio pipeline caches what it read
+        (:class:`~skmm.cache.CachedTransformer`'s ``memory``; the step
+        "read" is then that ``CachedTransformer``): cross-validation folds
+        and grid points then decode each file once. None reads every time.
 
     Returns
     -------
@@ -166,9 +192,9 @@ def make_default_pipeline(
         if multi:
             steps = _per_item(steps, multi)
     elif kind == "image":
-        steps = _image_features(multi)
+        steps = _image_features(multi, memory)
     elif kind == "audio":
-        steps = _audio_features(multi)
+        steps = _audio_features(multi, memory)
     elif kind == "tabular":
         columns = columns or {}
         steps = [

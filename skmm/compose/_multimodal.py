@@ -1,6 +1,7 @@
 """One line from a multimodal table to a fitted model."""
 
 import numbers
+import os
 import sys
 
 from scipy.sparse import issparse
@@ -14,10 +15,12 @@ from sklearn.base import (
 )
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.pipeline import Pipeline
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from skmm.cache import InMemoryCache
+from skmm.cache._memory import PROCESS_CACHE
 from skmm.compose._defaults import make_default_pipeline
 from skmm.fusion import (
     LateFusionClassifier,
@@ -59,6 +62,14 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         "kinds": [dict, None],
         "cv": ["cv_object"],
         "all_missing": [StrOptions({"raise", "prior"})],
+        "memory": [
+            StrOptions({"auto"}),
+            str,
+            os.PathLike,
+            HasMethods(["cache"]),
+            InMemoryCache,
+            None,
+        ],
         "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
     }
@@ -71,6 +82,7 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         fusion="weighted",
         cv=5,
         all_missing="raise",
+        memory="auto",
         n_jobs=None,
         verbose=False,
     ):
@@ -79,6 +91,7 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         self.fusion = fusion
         self.cv = cv
         self.all_missing = all_missing
+        self.memory = memory
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -173,7 +186,13 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
                 tabular[info.kind].append(column)
                 continue
             pipeline = make_default_pipeline(
-                info.kind, multi=info.multi, task=task, features_only=early
+                info.kind,
+                multi=info.multi,
+                task=task,
+                features_only=early,
+                # Files are worth caching; arrays are cheaper to convert
+                # than to hash.
+                memory=self._memory() if info.source == "path" else None,
             )
             triples.append((str(column), pipeline, column))
         if tabular["numeric"] or tabular["categorical"]:
@@ -195,6 +214,9 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         if len(set(names)) < len(names):
             raise ValueError(f"Two modalities share a name: {names}.")
         return triples
+
+    def _memory(self):
+        return PROCESS_CACHE if self.memory == "auto" else self.memory
 
     def _model(self, triples):
         if self.fusion == "early":
@@ -264,7 +286,7 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         triples = self._build(frame)
         for name, pipeline, _ in triples:
             steps = getattr(pipeline, "steps", [(name, pipeline)])
-            chain = " > ".join(type(step).__name__ for _, step in steps)
+            chain = " > ".join(_step_name(step) for _, step in steps)
             self._say(f"modality {name!r}: {chain}")
         self.model_ = self._model(triples)
         if self.fusion == "early":
@@ -316,6 +338,13 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         return tags
 
 
+def _step_name(step):
+    inner = getattr(step, "transformer", None)
+    if inner is not None and type(step).__name__ == "CachedTransformer":
+        return f"CachedTransformer({type(inner).__name__})"
+    return type(step).__name__
+
+
 def _column_transformer(transformers):
     from sklearn.compose import ColumnTransformer
 
@@ -365,6 +394,19 @@ class MultimodalClassifier(ClassifierMixin, _BaseMultimodal):
         A sample whose every modality is missing (or unreadable): a
         ``ValueError`` naming it, or the training class prior with a
         warning.
+    memory : "auto", str, path-like, joblib.Memory, InMemoryCache or None, \
+            default="auto"
+        Where the default pipelines of columns of files cache what their
+        readers decoded, sample by sample
+        (:class:`~skmm.cache.CachedTransformer`), so that the folds of a
+        cross-validation (the inner one of the fusion, and an outer
+        ``cross_val_score`` or ``GridSearchCV`` whose clones share it) read
+        each file once. "auto": an in-memory store shared by this process
+        (:class:`~skmm.cache.InMemoryCache`, at most 512 MiB, least recently
+        used out; a file is known by its content, so a changed file is read
+        again); a directory or ``joblib.Memory``: on disk; None: read every
+        time. Pipelines given in ``pipelines``, and columns of arrays, are
+        not cached.
     n_jobs : int, default=None
         Jobs of the late fusion (modalities and folds in parallel).
     verbose : bool or int, default=False
@@ -494,6 +536,10 @@ class MultimodalRegressor(RegressorMixin, _BaseMultimodal):
     all_missing : {"raise", "prior"}, default="raise"
         A sample whose every modality is missing: an error, or the training
         mean with a warning.
+    memory : "auto", str, path-like, joblib.Memory, InMemoryCache or None, \
+            default="auto"
+        Where the default pipelines of columns of files cache what their
+        readers decoded (see :class:`MultimodalClassifier`).
     n_jobs : int, default=None
         Jobs of the late fusion.
     verbose : bool or int, default=False

@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmm.audio import Waveform
+from skmm.cache import InMemoryCache
 from skmm.compose import (
     MultimodalClassifier,
     MultimodalRegressor,
@@ -267,3 +268,40 @@ def test_default_audio_pipeline_takes_short_and_long_clips(seconds):
     assert pipeline.predict_proba(clips).shape == (8, 2)
     features = make_default_pipeline("audio", features_only=True).fit_transform(clips)
     assert np.isfinite(features).all() and features.shape == (8, 80)
+
+
+def test_files_are_read_once_across_folds_and_clones(table, monkeypatch):
+    # memory="auto" (an in-process store shared by clones): an outer
+    # cross-validation decodes each picture once; None decodes it in every
+    # fit and predict. The predictions are the same.
+    from sklearn.model_selection import cross_val_predict
+
+    import skmm.image._reader as reader_module
+
+    X, y = table
+    X = X[["caption", "picture"]]
+    decoded = []
+    decode = reader_module._decode
+
+    def counting(path, where, color):
+        decoded.append(path)
+        return decode(path, where, color)
+
+    monkeypatch.setattr(reader_module, "_decode", counting)
+    predictions = {}
+    for memory in (None, InMemoryCache()):
+        decoded.clear()
+        model = MultimodalClassifier(cv=2, memory=memory)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnreadableSampleWarning)
+            predictions[memory is None] = cross_val_predict(model, X, y, cv=3)
+        readable = [p for p in X["picture"] if "absent" not in p]
+        counts = {p: decoded.count(p) for p in readable}
+        if memory is None:
+            assert min(counts.values()) >= 3  # two training fits and a test
+        else:
+            # Once, but the corrupt file is tried again (not cached).
+            assert {p: n for p, n in counts.items() if "corrupt" not in p} == {
+                p: 1 for p in readable if "corrupt" not in p
+            }
+    np.testing.assert_array_equal(predictions[True], predictions[False])
