@@ -5,18 +5,25 @@ titles, 15 categories), stratified 5-fold cross-validation (shuffled, seed
 0): accuracy, macro F1 and the wall time of the whole 5-fold run for
 
 - title only: ``make_default_pipeline("text")``;
-- image only: ``make_default_pipeline("image")``;
+- image only: ``make_default_pipeline("image")``, its reader cached in
+  memory as ``MultimodalClassifier`` caches it;
 - ``MultimodalClassifier()`` with no arguments (learned late-fusion weights);
 - the ablation: the one-liner with each other fusion rule, and with one
-  default changed at a time (word unigrams only in the text pipeline, a
-  larger HOG cell in the image pipeline), so that each default's
-  contribution shows as the difference to the first row.
+  default changed at a time (word unigrams only in the text pipeline; the
+  image pipeline without its colour, shape or texture block; the former
+  image default, gray HOG of 8x8 cells; no cache of decoded files), so that
+  each default's contribution shows as the difference to the one-liner's
+  row.
 
-Timings are of this process on this machine (note its load when you quote
-them).
+The first three rows and the "no cache" row start from an empty in-process
+cache (``skmm.cache._memory.PROCESS_CACHE``): their times include decoding
+every file. The other ablation rows find the decoded pictures in the
+cache (the "cold" column says which). Timings are of this process on this
+machine (note its load when you quote them).
 
-Run: ``PYTHONPATH=. python benchmarks/bench_clipart.py [--data DIR] [--quick]``
-(``--quick``: a stratified sample of 400 items, seed 0).
+Run: ``PYTHONPATH=. python benchmarks/bench_clipart.py [--data DIR] [--quick]
+[--only N]`` (``--quick``: a stratified sample of 400 items, seed 0;
+``--only N``: the first N rows).
 """
 
 import argparse
@@ -26,16 +33,22 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import (
     StratifiedKFold,
     cross_val_predict,
     train_test_split,
 )
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
+from skmm.cache import CachedTransformer
+from skmm.cache._memory import PROCESS_CACHE
 from skmm.compose import MultimodalClassifier, make_default_pipeline
 from skmm.datasets import load_openclipart
 from skmm.exceptions import UnreadableSampleWarning
+from skmm.image import HOG, ImageReader
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -48,26 +61,71 @@ def _run(model, X, y, cv):
 
 
 def _rows(X):
+    def image(**params):
+        pipeline = make_default_pipeline("image", memory=PROCESS_CACHE)
+        return pipeline.set_params(**params)
+
     text_unigrams = make_default_pipeline("text").set_params(tfidf__ngram_range=(1, 1))
-    hog16 = make_default_pipeline("image").set_params(hog__pixels_per_cell=(16, 16))
+    former_image = Pipeline(
+        [
+            (
+                "read",
+                CachedTransformer(
+                    ImageReader(
+                        color="gray",
+                        size=(64, 64),
+                        keep_aspect=True,
+                        on_error="missing",
+                    ),
+                    memory=PROCESS_CACHE,
+                ),
+            ),
+            ("hog", HOG(pixels_per_cell=(8, 8), cells_per_block=(2, 2))),
+            ("scale", StandardScaler()),
+            ("clf", LogisticRegression(C=0.01, max_iter=1000)),
+        ]
+    )
+    # (name, model, column or None for the table, start from an empty cache)
     return [
-        ("title only (default text pipeline)", make_default_pipeline("text"), "title"),
-        ("image only (default image)", make_default_pipeline("image"), "image"),
-        ("MultimodalClassifier()", MultimodalClassifier(), None),
-        ("  fusion='mean'", MultimodalClassifier(fusion="mean"), None),
-        ("  fusion='product'", MultimodalClassifier(fusion="product"), None),
-        ("  fusion='stacking'", MultimodalClassifier(fusion="stacking"), None),
-        ("  fusion='early'", MultimodalClassifier(fusion="early"), None),
+        ("title only (default text)", make_default_pipeline("text"), "title", True),
+        ("image only (default image)", image(), "image", True),
+        ("MultimodalClassifier()", MultimodalClassifier(), None, True),
+        ("  fusion='mean'", MultimodalClassifier(fusion="mean"), None, False),
+        ("  fusion='product'", MultimodalClassifier(fusion="product"), None, False),
+        ("  fusion='stacking'", MultimodalClassifier(fusion="stacking"), None, False),
+        ("  fusion='early'", MultimodalClassifier(fusion="early"), None, False),
         (
             "  text: word unigrams only",
             MultimodalClassifier(pipelines={"title": text_unigrams}),
             None,
+            False,
         ),
         (
-            "  image: HOG 16x16 cells",
-            MultimodalClassifier(pipelines={"image": hog16}),
+            "  image: no colour histogram",
+            MultimodalClassifier(pipelines={"image": image(features__colour="drop")}),
             None,
+            False,
         ),
+        (
+            "  image: no HOG",
+            MultimodalClassifier(pipelines={"image": image(features__hog="drop")}),
+            None,
+            False,
+        ),
+        (
+            "  image: no LBP texture",
+            MultimodalClassifier(pipelines={"image": image(features__texture="drop")}),
+            None,
+            False,
+        ),
+        (
+            "  image: former default (gray HOG 8x8)",
+            MultimodalClassifier(pipelines={"image": former_image}),
+            None,
+            False,
+        ),
+        ("  memory=None (no cache)", MultimodalClassifier(memory=None), None, True),
+        ("image only, former default", former_image, "image", False),
     ]
 
 
@@ -88,12 +146,20 @@ def main():
         X, y = X.iloc[keep].reset_index(drop=True), y[keep]
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     print(f"clip art: {len(y)} items, {np.unique(y).size} categories, 5-fold")
-    print(f"{'model':40s} {'accuracy':>9s} {'macro F1':>9s} {'5-fold s':>9s}")
+    print(
+        f"{'model':40s} {'accuracy':>9s} {'macro F1':>9s} {'5-fold s':>9s} {'cold':>5s}"
+    )
     rows = _rows(X)[: args.only]
-    for name, model, columns in rows:  # columns: one column, or the table
+    for name, model, columns, cold in rows:  # columns: one column, or the table
         data = X if columns is None else X[columns]
+        if cold:
+            PROCESS_CACHE.clear()
         accuracy, f1, seconds = _run(model, data, y, cv)
-        print(f"{name:40s} {accuracy:9.3f} {f1:9.3f} {seconds:9.1f}", flush=True)
+        print(
+            f"{name:40s} {accuracy:9.3f} {f1:9.3f} {seconds:9.1f} "
+            f"{'yes' if cold else 'no':>5s}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from scipy.sparse import issparse
 from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils import Tags as _SklearnTags
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import _BaseComposition
@@ -112,7 +112,8 @@ def is_stateless(estimator):
 
     A step is stateless when its tags say ``requires_fit=False``; a
     ``Pipeline`` when all its steps are (``"passthrough"`` and None count as
-    stateless); the strings ``"passthrough"`` and ``"drop"`` are; so is a
+    stateless), and a ``FeatureUnion`` when all its transformers are; the
+    strings ``"passthrough"`` and ``"drop"`` are; so is a
     :class:`~skmm.cache.CachedTransformer` of a stateless transformer (it
     needs ``fit`` to find its cache, but its output does not depend on the
     data it was fitted on).
@@ -132,6 +133,8 @@ def is_stateless(estimator):
     steps = getattr(estimator, "steps", None)
     if isinstance(steps, list):
         return all(is_stateless(step) for _, step in steps)
+    if type(estimator) is FeatureUnion:
+        return all(is_stateless(step) for _, step in estimator.transformer_list)
     from skmm.cache import CachedTransformer
 
     if isinstance(estimator, CachedTransformer):

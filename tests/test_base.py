@@ -9,7 +9,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
@@ -113,6 +113,8 @@ def test_is_stateless_on_pipelines():
     assert not is_stateless(StandardScaler())
     assert is_stateless(CachedTransformer(MFCC(), memory=InMemoryCache()))
     assert not is_stateless(CachedTransformer(StandardScaler()))
+    assert is_stateless(make_union(MFCC(), MFCC(n_mfcc=5), "drop"))
+    assert not is_stateless(make_union(MFCC(), StandardScaler()))
 
 
 @pytest.mark.parametrize("cls", STATELESS, ids=lambda c: c.__name__)

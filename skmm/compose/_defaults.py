@@ -4,7 +4,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 __all__ = ["make_default_pipeline"]
@@ -15,8 +15,13 @@ DEFAULT_KINDS = ("text", "image", "audio", "tabular")
 # (FSDD, sound effects) at 16 kHz, 20 coefficients of 40 mel bands and their
 # deltas, pooled by mean and standard deviation over the clip.
 _AUDIO_SR = 16000
-# Images are read as gray, fitted into 64x64 keeping their aspect (padded
-# with black); HOG of 8x8 cells and 2x2 blocks gives 1,764 features.
+# Images are read in colour, composited on white, fitted into 64x64 keeping
+# their aspect (padded with white). On the clip-art set (1,968 pictures, 15
+# categories, stratified 5-fold), colour (HSV histograms of 8x8x8 bins in 2x2
+# cells, 2,048) + HOG (16x16 cells, 2x2 blocks, 324) + LBP (uniform, 4x4
+# cells, 160) with a scaled LogisticRegression(C=0.003) scored 0.504
+# accuracy, against 0.437 for the former gray HOG of 8x8 cells (1,764) and
+# 0.524 for the same at 128x128 (four times the pixels to describe).
 _IMAGE_SIZE = (64, 64)
 
 
@@ -36,23 +41,23 @@ def _cached(reader, memory):
 
 
 def _image_features(multi, memory):
-    from skmm.image import HOG, ImageReader
+    from skmm.image import HOG, LBP, ColorHistogram, ImageReader
 
-    steps = [
-        (
-            "read",
-            _cached(
-                ImageReader(
-                    color="gray",
-                    size=_IMAGE_SIZE,
-                    keep_aspect=True,
-                    on_error="missing",
-                ),
-                memory,
-            ),
-        ),
-        ("hog", HOG(pixels_per_cell=(8, 8), cells_per_block=(2, 2))),
-    ]
+    reader = ImageReader(
+        color="rgb",
+        size=_IMAGE_SIZE,
+        keep_aspect=True,
+        pad_value="background",
+        on_error="missing",
+    )
+    features = FeatureUnion(
+        [
+            ("colour", ColorHistogram(color_space="hsv", hist_size=8, grid=(2, 2))),
+            ("hog", HOG(pixels_per_cell=(16, 16), cells_per_block=(2, 2))),
+            ("texture", LBP(P=8, R=1.0, method="uniform", grid=(4, 4))),
+        ]
+    )
+    steps = [("read", _cached(reader, memory)), ("features", features)]
     return _per_item(steps, multi) + [("scale", StandardScaler())]
 
 
@@ -123,8 +128,12 @@ def _final(kind, task):
         return RidgeCV(alphas=(0.1, 1.0, 10.0, 100.0))
     # Text features are sparse and separable: a weak penalty. Dense image
     # and audio features: a stronger one, as chosen on the clip-art set.
-    C = {"text": 10.0, "image": 0.01, "audio": 0.1}.get(kind, 1.0)
-    return LogisticRegression(C=C, max_iter=1000)
+    # A tolerance of 1e-3 (scikit-learn's default is 1e-4) cut the L-BFGS
+    # iterations on clip-art HOG features from 98 to 59; late fusion fits
+    # each modality six times per fit. (On the image default: 0.504
+    # accuracy at 1e-3, 0.498 at 1e-2.)
+    C = {"text": 10.0, "image": 0.003, "audio": 0.1}.get(kind, 1.0)
+    return LogisticRegression(C=C, max_iter=1000, tol=1e-3)
 
 
 def make_default_pipeline(
@@ -165,10 +174,14 @@ def make_default_pipeline(
     pipeline : Pipeline
         - text: ``TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2))``,
           ``LogisticRegression(C=10)``;
-        - image: ``ImageReader(color="gray", size=(64, 64),
-          keep_aspect=True, on_error="missing")``, ``HOG(pixels_per_cell=(8,
-          8), cells_per_block=(2, 2))``, ``StandardScaler``,
-          ``LogisticRegression(C=0.01)``;
+        - image: ``ImageReader(color="rgb", size=(64, 64),
+          keep_aspect=True, pad_value="background", on_error="missing")``
+          (transparency composited on white), then a ``FeatureUnion`` of
+          colour (``ColorHistogram(color_space="hsv", hist_size=8,
+          grid=(2, 2))``), shape (``HOG(pixels_per_cell=(16, 16),
+          cells_per_block=(2, 2))``) and texture (``LBP(P=8, R=1,
+          method="uniform", grid=(4, 4))``), ``StandardScaler``,
+          ``LogisticRegression(C=0.003)``;
         - audio: ``AudioReader(sr=16000, on_error="missing")``, ``MFCC`` (20
           coefficients of 40 mel bands, ``n_fft=512``, ``hop_length=160``,
           first-order deltas with ``delta_mode="nearest"`` so that clips
@@ -179,6 +192,7 @@ def make_default_pipeline(
           ``OneHotEncoder(handle_unknown="ignore", min_frequency=2)`` for
           categorical ones, then ``LogisticRegression(C=1)``.
 
+        The classifiers are ``LogisticRegression(max_iter=1000, tol=1e-3)``.
         Regression ends with ``RidgeCV`` instead.
 
     Examples

@@ -342,6 +342,9 @@ def _step_name(step):
     inner = getattr(step, "transformer", None)
     if inner is not None and type(step).__name__ == "CachedTransformer":
         return f"CachedTransformer({type(inner).__name__})"
+    parts = getattr(step, "transformer_list", None)
+    if parts is not None:
+        return f"{type(step).__name__}({', '.join(_step_name(p) for _, p in parts)})"
     return type(step).__name__
 
 
