@@ -208,7 +208,11 @@ def _demo_sets(data_dir, random_state, modalities):
     cv = StratifiedKFold(5, shuffle=True, random_state=random_state)
     if data_dir is None:
         bunch = make_multimodal_digits(random_state=random_state)
-        X = restrict(bunch.data)
+        X = bunch.data.copy()
+        # The digits' levels are 0..16; float images lie in [0, 1] for
+        # skimage and skmm (colour histograms and LBP check it).
+        X["image"] = [image / 16.0 for image in X["image"]]
+        X = restrict(X)
         models = _models(keep(_embedded_blocks(random_state)), 5, random_state)
         yield _DemoSet(
             "embedded multimodal digits (partly synthetic), stratified 5-fold",
