@@ -40,6 +40,7 @@ from skmm.image import (
 from skmm.text import Word2VecVectorizer
 from skmm.utils import all_estimators
 from skmm.utils.estimator_checks import make_raw_input
+from skmm.video import KeyframeSummarizer, ShotDetector, VideoReader
 
 STATELESS = (
     AudioReader,
@@ -61,6 +62,9 @@ STATELESS = (
     HaralickTexture,
     HuMoments,
     StatsPooling,
+    VideoReader,
+    ShotDetector,
+    KeyframeSummarizer,
 )
 
 
