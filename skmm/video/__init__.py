@@ -8,10 +8,12 @@ from skmm.video._frames import VideoFrames
 from skmm.video._reader import VideoReader
 from skmm.video._shots import ShotDetector
 from skmm.video._summary import KeyframeSummarizer
+from skmm.video._writer import write_video
 
 __all__ = [
     "KeyframeSummarizer",
     "ShotDetector",
     "VideoFrames",
     "VideoReader",
+    "write_video",
 ]

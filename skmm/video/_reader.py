@@ -249,13 +249,11 @@ def _read_cell(cell, where, options):
         path = os.fspath(cell)
         where = f"{where} ({path!r})"
         av = _import_av()
-        sound = None
-        if audio:
-            sound = _decode_sound(av, path, where, sr, audio_reader)
-            if audio == "only":
-                return sound
+        if audio == "only":
+            return _decode_sound(av, path, where, sr, audio_reader)
         video = _decode_frames(av, path, where, sampling, image_reader)
-        video.sound = sound
+        if audio:
+            video.sound = _decode_sound(av, path, where, sr, audio_reader)
         return video
     if isinstance(cell, VideoFrames):
         if audio:
