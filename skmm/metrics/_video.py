@@ -106,18 +106,21 @@ def shot_boundary_scores(y_true, y_pred, *, tolerance=0):
     return float(precision), float(recall), float(f1)
 
 
-def _histograms(keyframes, bins, name):
-    from skmm.video._summary import hue_histograms
+def _histograms(keyframes, hist_size, name):
+    from skmm.video._summary import _hist_size, hue_histograms
 
+    sizes = _hist_size(hist_size)
+    n_bins = int(np.prod(sizes))
     if len(keyframes) == 0:
-        return np.zeros((0, bins))
+        return np.zeros((0, n_bins))
     if isinstance(keyframes, np.ndarray) and keyframes.ndim == 2:
-        if keyframes.shape[1] != bins:
+        if keyframes.shape[1] != n_bins:
             raise ValueError(
-                f"{name} holds histograms of {keyframes.shape[1]} bins; bins={bins}."
+                f"{name} holds histograms of {keyframes.shape[1]} bins; "
+                f"hist_size={hist_size!r} gives {n_bins}."
             )
         return keyframes.astype(np.float64)
-    return hue_histograms(list(keyframes), bins)
+    return hue_histograms(list(keyframes), sizes)
 
 
 @validate_params(
@@ -125,29 +128,31 @@ def _histograms(keyframes, bins, name):
         "reference": ["array-like"],
         "summary": ["array-like"],
         "threshold": [Interval(numbers.Real, 0, 2, closed="both")],
-        "bins": [Interval(numbers.Integral, 2, 180, closed="both")],
+        "hist_size": [Interval(numbers.Integral, 1, 180, closed="both"), tuple, list],
     },
     prefer_skip_nested_validation=True,
 )
-def summary_scores(reference, summary, *, threshold=0.5, bins=16):
+def summary_scores(reference, summary, *, threshold=0.5, hist_size=16):
     """VSUMM's comparison of a keyframe summary with a reference (a user's).
 
-    Keyframes are described by their hue histograms (``bins`` bins, summing
-    to 1, as :class:`~skmm.video.KeyframeSummarizer` describes frames); a
+    Keyframes are described by their HSV histograms (16 hue bins by
+    default, VSUMM's; summing to 1, as
+    :class:`~skmm.video.KeyframeSummarizer` describes frames); a
     summary keyframe matches a reference keyframe when their Manhattan
     distance is at most ``threshold`` (0.5 in VSUMM), each keyframe matching
-    at most one (closest pairs first).
+    at most one (the most matches possible).
 
     Parameters
     ----------
-    reference : list of ndarray, or ndarray of shape (n, bins)
+    reference : list of ndarray, or ndarray of shape (n, n_bins)
         The reference keyframes (images), or their histograms.
-    summary : list of ndarray, or ndarray of shape (n, bins)
+    summary : list of ndarray, or ndarray of shape (n, n_bins)
         The summary's keyframes, or their histograms.
     threshold : float, default=0.5
         Largest histogram distance of a match, in [0, 2].
-    bins : int, default=16
-        Hue bins of the histograms.
+    hist_size : int or tuple of 3 int, default=16
+        Bins of the histograms: hue bins, or hue, saturation and value bins
+        (as :class:`~skmm.video.KeyframeSummarizer`'s).
 
     Returns
     -------
@@ -173,22 +178,17 @@ def summary_scores(reference, summary, *, threshold=0.5, bins=16):
     >>> scores["cus_a"], scores["cus_e"], scores["f_score"]
     (0.5, 0.5, 0.5)
     """
-    ref = _histograms(reference, bins, "reference")
-    auto = _histograms(summary, bins, "summary")
+    ref = _histograms(reference, hist_size, "reference")
+    auto = _histograms(summary, hist_size, "summary")
     if len(ref) == 0:
         raise ValueError("reference holds no keyframe.")
     matched = 0
     if len(auto):
-        distances = np.abs(ref[:, None, :] - auto[None, :, :]).sum(axis=2)
-        free_ref = np.ones(len(ref), bool)
-        free_auto = np.ones(len(auto), bool)
-        for flat in np.argsort(distances, axis=None, kind="stable"):
-            i, j = divmod(int(flat), len(auto))
-            if distances[i, j] > threshold:
-                break
-            if free_ref[i] and free_auto[j]:
-                free_ref[i] = free_auto[j] = False
-                matched += 1
+        from scipy.optimize import linear_sum_assignment
+
+        close = np.abs(ref[:, None, :] - auto[None, :, :]).sum(axis=2) <= threshold
+        rows, cols = linear_sum_assignment(close, maximize=True)
+        matched = int(close[rows, cols].sum())
     recall = matched / len(ref)
     precision = matched / len(auto) if len(auto) else 0.0
     total = precision + recall
@@ -201,12 +201,12 @@ def summary_scores(reference, summary, *, threshold=0.5, bins=16):
     }
 
 
-def summary_f_score(reference, summary, *, threshold=0.5, bins=16):
+def summary_f_score(reference, summary, *, threshold=0.5, hist_size=16):
     """The F-score of :func:`summary_scores`.
 
     Parameters
     ----------
-    reference, summary, threshold, bins
+    reference, summary, threshold, hist_size
         As :func:`summary_scores`.
 
     Returns
@@ -221,4 +221,6 @@ def summary_f_score(reference, summary, *, threshold=0.5, bins=16):
     >>> round(summary_f_score([red], [red, red]), 3)
     0.667
     """
-    return summary_scores(reference, summary, threshold=threshold, bins=bins)["f_score"]
+    return summary_scores(reference, summary, threshold=threshold, hist_size=hist_size)[
+        "f_score"
+    ]

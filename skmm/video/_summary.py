@@ -11,15 +11,30 @@ from skmm.video._shots import _PerVideoMixin
 __all__ = ["KeyframeSummarizer", "hue_histograms"]
 
 
-def hue_histograms(frames, bins=16):
-    """VSUMM's frame features: the hue histogram of each frame (``bins``
-    bins of OpenCV's 8-bit hue), each summing to 1, by
-    :class:`~skmm.image.ColorHistogram`; ``(n_frames, bins)``."""
+def hue_histograms(frames, hist_size=(16, 1, 1)):
+    """VSUMM's frame features: each frame's HSV histogram of ``hist_size``
+    bins (16 hue bins by default, VSUMM's), summing to 1, by
+    :class:`~skmm.image.ColorHistogram`; ``(n_frames, n_bins)``."""
     from skmm.image import ColorHistogram
 
-    return ColorHistogram(color_space="hsv", hist_size=(bins, 1, 1)).fit_transform(
+    return ColorHistogram(color_space="hsv", hist_size=hist_size).fit_transform(
         list(frames)
     )
+
+
+def _hist_size(hist_size):
+    if isinstance(hist_size, numbers.Integral):
+        return (int(hist_size), 1, 1)
+    sizes = tuple(hist_size)
+    if len(sizes) != 3 or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
+        for s in sizes
+    ):
+        raise ValueError(
+            f"hist_size must be an int (hue bins) or 3 ints (H, S, V bins), got "
+            f"{hist_size!r}."
+        )
+    return sizes
 
 
 def _distances(histograms):
@@ -31,10 +46,11 @@ class KeyframeSummarizer(_PerVideoMixin, BaseEstimator):
     """Keyframe summaries of videos by VSUMM (de Avila et al., 2011).
 
     Each video's frames (sample them first: VSUMM takes one frame per
-    second, ``VideoReader(fps=1)``) are described by their hue histograms
-    (16 bins, :class:`~skmm.image.ColorHistogram` in HSV); frames of almost
-    one colour (fades to black, blank frames: their histogram's largest
-    bin holds at least ``max_peak`` of the pixels) are dropped; k-means
+    second, ``VideoReader(fps=1)``) are described by their colour
+    histograms (16 hue bins, VSUMM's, by
+    :class:`~skmm.image.ColorHistogram` in HSV); meaningless frames (blank
+    frames, fades to black: a standard deviation of their gray levels
+    below ``min_std``) are dropped; k-means
     groups the histograms into ``n_keyframes`` clusters (or a number
     estimated from the video), the frame nearest each centre is a keyframe,
     and keyframes whose histograms lie within ``duplicate_threshold`` of an
@@ -49,18 +65,20 @@ class KeyframeSummarizer(_PerVideoMixin, BaseEstimator):
         Clusters of k-means. "auto" estimates it as VSUMM does from the
         content changes: one plus the number of consecutive frames whose
         histograms lie more than ``change_threshold`` apart.
-    bins : int, default=16
-        Hue bins of the histograms.
+    hist_size : int or tuple of 3 int, default=16
+        Bins of the HSV histograms: an int is hue bins alone (VSUMM's
+        feature); 3 ints are joint hue, saturation and value bins, which
+        also tell apart pictures of one hue (gray line art).
     change_threshold : float, default=0.5
         Manhattan distance between consecutive histograms (in [0, 2]) that
         counts as a content change, for ``n_keyframes="auto"``.
     duplicate_threshold : float, default=0.5
         Keyframes whose histogram lies within this Manhattan distance of an
         earlier keyframe's are dropped (VSUMM's near-duplicate removal).
-    max_peak : float, default=1.0
-        Frames whose largest hue bin holds this share of the pixels or more
-        are left out as meaningless (monochrome); 1.0 keeps all but
-        single-hue frames; a video of nothing else keeps them all.
+    min_std : float, default=5.0
+        Frames whose gray levels (0..255) have a smaller standard deviation
+        are left out as meaningless; 0 keeps every frame. A video of
+        nothing else keeps them all.
     random_state : int, RandomState instance or None, default=0
         Seed of k-means.
 
@@ -102,10 +120,10 @@ class KeyframeSummarizer(_PerVideoMixin, BaseEstimator):
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
-        "bins": [Interval(numbers.Integral, 2, 180, closed="both")],
+        "hist_size": [Interval(numbers.Integral, 1, 180, closed="both"), tuple, list],
         "change_threshold": [Interval(numbers.Real, 0, 2, closed="both")],
         "duplicate_threshold": [Interval(numbers.Real, 0, 2, closed="both")],
-        "max_peak": [Interval(numbers.Real, 0, 1, closed="right")],
+        "min_std": [Interval(numbers.Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
 
@@ -113,17 +131,17 @@ class KeyframeSummarizer(_PerVideoMixin, BaseEstimator):
         self,
         *,
         n_keyframes="auto",
-        bins=16,
+        hist_size=16,
         change_threshold=0.5,
         duplicate_threshold=0.5,
-        max_peak=1.0,
+        min_std=5.0,
         random_state=0,
     ):
         self.n_keyframes = n_keyframes
-        self.bins = bins
+        self.hist_size = hist_size
         self.change_threshold = change_threshold
         self.duplicate_threshold = duplicate_threshold
-        self.max_peak = max_peak
+        self.min_std = min_std
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -139,14 +157,18 @@ class KeyframeSummarizer(_PerVideoMixin, BaseEstimator):
         -------
         self : KeyframeSummarizer
         """
+        _hist_size(self.hist_size)
         self.n_features_out_ = 2
         return self
 
     def _positions(self, frames, where):
         from sklearn.cluster import KMeans
 
-        histograms = hue_histograms(frames, self.bins)
-        meaningful = np.flatnonzero(histograms.max(axis=1) < self.max_peak)
+        from skmm.image._features import gray_uint8
+
+        histograms = hue_histograms(frames, _hist_size(self.hist_size))
+        spread = np.array([gray_uint8(f, i).std() for i, f in enumerate(frames)])
+        meaningful = np.flatnonzero(spread >= self.min_std)
         if meaningful.size == 0:
             meaningful = np.arange(len(frames))
         features = histograms[meaningful]
