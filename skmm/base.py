@@ -112,8 +112,9 @@ def is_stateless(estimator):
     """True when ``estimator`` learns nothing from data in ``fit``.
 
     A step is stateless when its tags say ``requires_fit=False``; a
-    ``Pipeline`` when all its steps are (``"passthrough"`` and None count as
-    stateless); the strings ``"passthrough"`` and ``"drop"`` are.
+    ``Pipeline`` when all its steps are, a ``FeatureUnion`` when all its
+    transformers are (``"passthrough"`` and None count as stateless); the
+    strings ``"passthrough"`` and ``"drop"`` are.
 
     Parameters
     ----------
@@ -130,6 +131,10 @@ def is_stateless(estimator):
     steps = getattr(estimator, "steps", None)
     if isinstance(steps, list):
         return all(is_stateless(step) for _, step in steps)
+    # A FeatureUnion learns what its transformers learn.
+    transformers = getattr(estimator, "transformer_list", None)
+    if isinstance(transformers, list):
+        return all(is_stateless(step) for _, step in transformers)
     return not get_tags(estimator).requires_fit
 
 

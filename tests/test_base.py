@@ -9,7 +9,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
@@ -111,6 +111,8 @@ def test_stateless_estimators_are_exactly_those_that_learn_nothing():
 def test_is_stateless_on_pipelines():
     assert is_stateless(make_pipeline(AudioReader(), MFCC()))
     assert is_stateless("passthrough") and is_stateless(None)
+    assert is_stateless(FeatureUnion([("a", HOG()), ("b", ColorHistogram())]))
+    assert not is_stateless(FeatureUnion([("a", HOG()), ("b", PCA())]))
     assert not is_stateless(make_pipeline(AudioReader(), MFCC(pooling=None), VLAD()))
     assert not is_stateless(BagOfWords())
     assert not is_stateless(StandardScaler())

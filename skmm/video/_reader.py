@@ -242,6 +242,34 @@ def _resample_frames(cell, where, sampling, image_reader):
     )
 
 
+def any_sound_track(cells, n_probe=5):
+    """True when one of the first ``n_probe`` present cells of a video column
+    has a sound track (a file with an audio stream, VideoFrames with
+    ``.sound``). Unreadable files count as silent; nothing is decoded."""
+    from skmm.utils._validation import _as_column, _is_missing
+
+    cells, _ = _as_column(cells, kind="video")
+    probed = 0
+    for cell in cells:
+        if isinstance(cell, VideoFrames):
+            if cell.sound is not None:
+                return True
+        elif not _is_missing(cell) and isinstance(cell, str | os.PathLike):
+            av = _import_av()
+            try:
+                with av.open(os.fspath(cell), metadata_errors="ignore") as container:
+                    if container.streams.audio:
+                        return True
+            except (av.FFmpegError, OSError, UnicodeDecodeError):
+                pass
+        else:
+            continue
+        probed += 1
+        if probed >= n_probe:
+            break
+    return False
+
+
 def _read_cell(cell, where, options):
     """One cell as VideoFrames (or a Waveform with ``audio="only"``)."""
     sampling, audio, sr, image_reader, audio_reader = options
