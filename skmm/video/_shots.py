@@ -102,8 +102,12 @@ class _PerVideoMixin(StatelessMixin, PerSampleOutputMixin, TransformerMixin):
         -------
         self : object
         """
+        self._check_params()
         self.n_features_out_ = 2
         return self
+
+    def _check_params(self):
+        """Checks of parameters beyond ``_parameter_constraints``."""
 
     def transform(self, X):
         """Frame indices and times of every video.
@@ -237,27 +241,13 @@ class ShotDetector(_PerVideoMixin, BaseEstimator):
         self.min_scene_len = min_scene_len
         self.weights = weights
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Validate the parameters; nothing is learned and X is not read.
-
-        Parameters
-        ----------
-        X : ignored
-        y : ignored
-
-        Returns
-        -------
-        self : ShotDetector
-        """
+    def _check_params(self):
         weights = np.asarray(self.weights, dtype=float)
         if weights.shape != (3,) or (weights < 0).any() or weights.sum() <= 0:
             raise ValueError(
                 f"weights must be 3 non-negative numbers, not all 0; got "
                 f"{self.weights!r}."
             )
-        self.n_features_out_ = 2
-        return self
 
     def content_values(self, X):
         """Each frame's content value (0 for a video's first frame).

@@ -3,7 +3,7 @@
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skmm.video._shots import _PerVideoMixin
@@ -144,22 +144,8 @@ class KeyframeSummarizer(_PerVideoMixin, BaseEstimator):
         self.min_std = min_std
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Validate the parameters; nothing is learned and X is not read.
-
-        Parameters
-        ----------
-        X : ignored
-        y : ignored
-
-        Returns
-        -------
-        self : KeyframeSummarizer
-        """
+    def _check_params(self):
         _hist_size(self.hist_size)
-        self.n_features_out_ = 2
-        return self
 
     def _positions(self, frames, where):
         from sklearn.cluster import KMeans

@@ -162,3 +162,17 @@ def test_summary_with_a_chosen_k_and_blank_frames_dropped():
     # One per colour; the black frames are meaningless (no contrast).
     assert len(keys) == 4 and (keys[:, 0] < 20).all()
     assert len(set(keys[:, 0] // 5)) == 4
+
+
+@pytest.mark.parametrize(
+    "estimator, message",
+    [
+        (ShotDetector(weights=(1, 1)), "weights must be 3"),
+        (ShotDetector(weights=(0, 0, 0)), "not all 0"),
+        (KeyframeSummarizer(hist_size=(4, 4)), "hist_size must be"),
+        (ShotDetector(adaptive_threshold=0), "adaptive_threshold"),
+    ],
+)
+def test_bad_parameters_raise_in_fit(estimator, message):
+    with pytest.raises(ValueError, match=message):
+        estimator.fit()
