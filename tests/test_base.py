@@ -89,6 +89,9 @@ def test_skmm_tags_extend_sklearn_tags():
         (VLAD(), "descriptor_set"),
         (FisherVector(), "descriptor_set"),
         (Word2VecVectorizer(), "text"),
+        (VideoReader(), "video"),
+        (ShotDetector(), "video"),
+        (KeyframeSummarizer(), "video"),
     ],
     ids=lambda x: type(x).__name__ if not isinstance(x, str) else x,
 )

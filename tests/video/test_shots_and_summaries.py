@@ -176,3 +176,48 @@ def test_summary_with_a_chosen_k_and_blank_frames_dropped():
 def test_bad_parameters_raise_in_fit(estimator, message):
     with pytest.raises(ValueError, match=message):
         estimator.fit()
+
+
+@needs_clipart
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        dict(adaptive_threshold=2.0, min_scene_len=10, window_width=3),
+        dict(min_content_val=8.0, weights=(1.0, 0.5, 2.0)),
+    ],
+)
+@pytest.mark.parametrize("transition", ["cut", "fade"])
+def test_equal_to_pyscenedetect(tmp_path, params, transition):
+    """The same content values and cuts as PySceneDetect's AdaptiveDetector
+    reading the same files through OpenCV (whose frames VideoReader's
+    equal), on clip-art videos of both transitions."""
+    scenedetect = pytest.importorskip("scenedetect")
+    from scenedetect.detectors import AdaptiveDetector, ContentDetector
+
+    pictures = clipart_pictures(12, seed=4)
+    rng = np.random.default_rng(4)
+    for v in range(2):
+        frames, _ = shots_video(
+            pictures[6 * v : 6 * (v + 1)], SHOT_LEN, rng, transition=transition
+        )
+        path = str(tmp_path / f"{transition}{v}.avi")
+        write_video(path, frames, fps=FPS)
+        options = dict(params)
+        if "weights" in options:
+            options["weights"] = ContentDetector.Components(*options["weights"], 0.0)
+        manager = scenedetect.SceneManager(scenedetect.StatsManager())
+        manager.add_detector(AdaptiveDetector(**options))
+        manager.detect_scenes(scenedetect.open_video(path, backend="opencv"))
+        expected = [scene[0].frame_num for scene in manager.get_scene_list()[1:]]
+        reference = [
+            manager.stats_manager.get_metrics(i, ["content_val"])[0]
+            for i in range(2, len(frames))
+        ]
+        [video] = VideoReader().fit_transform([path])
+        detector = ShotDetector(**params)
+        np.testing.assert_allclose(
+            detector.content_values([video])[0][2:], reference, rtol=1e-12
+        )
+        found = detector.transform([video])[0][:, 0]
+        np.testing.assert_array_equal(found, expected)
