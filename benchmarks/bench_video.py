@@ -16,9 +16,9 @@ a. Classification. ``--per-class`` videos (default 60) of each of
    - middle frame alone: the same with ``max_frames=1`` (the frame at the
      middle of the duration);
    - sound alone: ``VideoReader(audio="only")`` > MFCC (mean, std);
-   - late fusion of frames pooled and sound, weights learned on
-     out-of-fold probabilities (``LateFusionClassifier``), both reading
-     the same video column.
+   - late fusion of frames pooled and sound (``LateFusionClassifier``, both
+     reading the same video column): weights learned on out-of-fold
+     probabilities, a product of probabilities, and stacking.
 
 b. Speed. All frames of ``--speed-videos`` videos (default 24) of 96
    frames at 128x128 decoded and turned into HOG (gray, 8x8 cells, 2x2
@@ -164,7 +164,7 @@ def classification(data, n_classes, per_class):
                         n_mels=40,
                         pooling=("mean", "std"),
                     ),
-                ),  # fmt: skip
+                ),
                 ("scale", StandardScaler()),
                 ("clf", LogisticRegression(C=0.1, max_iter=2000)),
             ]
@@ -173,17 +173,18 @@ def classification(data, n_classes, per_class):
             "frames pooled (8 frames)": (_frames_pipeline(8), "video"),
             "middle frame alone": (_frames_pipeline(1), "video"),
             "sound track alone (MFCC)": (sound, "video"),
-            "late fusion: frames pooled + sound": (
+        }
+        for fusion in ("weighted", "product", "stacking"):
+            models[f"late fusion ({fusion}): frames pooled + sound"] = (
                 LateFusionClassifier(
                     [
                         ("frames", _frames_pipeline(8), "video"),
                         ("sound", sound, "video"),
                     ],
-                    fusion="weighted",
+                    fusion=fusion,
                 ),
                 None,
-            ),
-        }
+            )
         cv = StratifiedKFold(5, shuffle=True, random_state=0)
         print("| model | accuracy | macro F1 | time (s) |")
         print("| --- | ---: | ---: | ---: |")
