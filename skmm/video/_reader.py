@@ -159,7 +159,9 @@ def _decode_frames(av, path, where, sampling, image_reader):
                 if sampler.done():
                     break
             else:
-                if n_frames and index + 1 < n_frames:
+                # One frame of slack: an edit list or a last frame the
+                # muxer counted but did not store is no truncation.
+                if n_frames and index + 2 < n_frames:
                     raise ValueError(
                         f"{where} is truncated: its header announces {n_frames} "
                         f"frames, {index + 1} could be decoded."
@@ -399,7 +401,7 @@ class VideoReader(SampleReader):
     A cell is a file path, a :class:`~skmm.video.VideoFrames` (sampled and
     resized again, keeping its times), or None/NaN (missing). A truncated
     file is found by its header's frame count (when the container keeps
-    one: AVI, MP4) or by a decoding error.
+    one: AVI, MP4; more than one frame missing) or by a decoding error.
 
     Examples
     --------
