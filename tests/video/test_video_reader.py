@@ -20,6 +20,7 @@ from _clipart_videos import (  # noqa: E402
 
 from skmm.audio import AudioReader, Waveform  # noqa: E402
 from skmm.compose import PerItem  # noqa: E402
+from skmm.encode import BagOfWords  # noqa: E402
 from skmm.exceptions import UnreadableSampleWarning  # noqa: E402
 from skmm.image import HOG, ImageReader  # noqa: E402
 from skmm.video import VideoFrames, VideoReader, write_video  # noqa: E402
@@ -198,6 +199,10 @@ def test_frames_flow_into_per_item_and_encoders(tmp_path):
     np.testing.assert_allclose(pooled[0], per_frame[:4].mean(axis=0))
     sets = PerItem(hog, pooling=None).fit_transform(videos)
     assert [s.shape for s in sets] == [(4, per_frame.shape[1])] * 3
+    # A descriptor set per video: any encoder of skmm.encode applies.
+    words = BagOfWords(n_clusters=3, random_state=0).fit_transform(sets)
+    assert words.shape == (3, 3)
+    np.testing.assert_allclose(words.sum(axis=1), 1.0)
 
 
 def test_parallel_reading_keeps_order(tmp_path):
