@@ -142,6 +142,10 @@ def _decode_frames(av, path, where, sampling, image_reader):
                 "over it; sample with fps= or every= instead."
             )
         sampler = _Sampler(fps, every, max_frames, start, duration or 0.0, period)
+        # One converter for the whole video: Frame.to_ndarray(format=...)
+        # sets up swscale anew for every frame, which costs 9 times the
+        # conversion itself on small frames.
+        reformatter = av.video.reformatter.VideoReformatter()
         kept, times, indices, pending = [], [], [], []
         index = -1
         try:
@@ -150,7 +154,8 @@ def _decode_frames(av, path, where, sampling, image_reader):
                 if sampler.keep(index, time):
                     # Only kept frames are converted; they are resized a few
                     # at a time, so full-size frames never pile up.
-                    pending.append(frame.to_ndarray(format="rgb24"))
+                    rgb = reformatter.reformat(frame, format="rgb24")
+                    pending.append(rgb.to_ndarray())
                     times.append(time)
                     indices.append(index)
                     if len(pending) == _CHUNK:
