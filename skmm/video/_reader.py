@@ -1,6 +1,5 @@
 """Read video files into sampled, resized frames (and the sound track), with PyAV."""
 
-import math
 import numbers
 import os
 
@@ -553,7 +552,5 @@ class VideoReader(SampleReader):
             self.every,
             self.max_frames,
         )
-        if sampling[0] is not None and not math.isfinite(sampling[0]):
-            raise ValueError(f"fps must be finite, got {self.fps!r}.")
         audio_reader = AudioReader(sr=self.sr).fit()
         return sampling, self.audio, self.sr, self._image_reader().fit(), audio_reader

@@ -308,6 +308,8 @@ def test_missing_cells_and_odd_cells():
         VideoReader().fit_transform([np.zeros((3, 8, 8, 3), np.uint8)])
     with pytest.raises(ValueError, match="at most one of fps and every"):
         VideoReader(fps=2, every=3).fit([])
+    with pytest.raises(ValueError, match="'fps' parameter"):
+        VideoReader(fps=float("inf")).fit([])
 
 
 def test_a_truncated_video_is_not_read_silently_in_parallel(bad_files):
