@@ -152,8 +152,12 @@ class KeyframeSummarizer(_PerVideoMixin, BaseEstimator):
 
         from skmm.image._features import gray_uint8
 
-        histograms = hue_histograms(frames, _hist_size(self.hist_size))
-        spread = np.array([gray_uint8(f, i).std() for i, f in enumerate(frames)])
+        try:
+            histograms = hue_histograms(frames, _hist_size(self.hist_size))
+            spread = np.array([gray_uint8(f, i).std() for i, f in enumerate(frames)])
+        except ValueError as error:
+            # The image checks name the frame ("Image sample 3"): add the video.
+            raise ValueError(f"{where}: {error}") from None
         meaningful = np.flatnonzero(spread >= self.min_std)
         if meaningful.size == 0:
             meaningful = np.arange(len(frames))
@@ -178,9 +182,9 @@ class KeyframeSummarizer(_PerVideoMixin, BaseEstimator):
         kept = []
         for position in nearest:  # time order: earlier keyframes win
             if all(
-                np.abs(features[position] - features[k]).sum()
+                np.abs(features[position] - features[other]).sum()
                 > self.duplicate_threshold
-                for k in kept
+                for other in kept
             ):
                 kept.append(position)
         return meaningful[np.asarray(kept, dtype=np.int64)]

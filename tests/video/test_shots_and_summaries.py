@@ -221,3 +221,12 @@ def test_equal_to_pyscenedetect(tmp_path, params, transition):
         )
         found = detector.transform([video])[0][:, 0]
         np.testing.assert_array_equal(found, expected)
+
+
+def test_bad_frames_name_the_video_and_the_frame():
+    frames = [np.zeros((8, 8, 3))] * 3 + [np.full((8, 8, 3), 2.0)]
+    video = VideoFrames(frames, times=np.arange(4.0))
+    with pytest.raises(ValueError, match=r"Video sample 0: Image sample 3"):
+        KeyframeSummarizer().transform([video])
+    with pytest.raises(ValueError, match=r"Video sample 0, frame 3"):
+        ShotDetector().transform([video])
