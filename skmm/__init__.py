@@ -38,6 +38,9 @@ text
     Text features (Word2Vec/FastText document vectors).
 utils
     Validation, estimator discovery, common checks.
+video
+    Videos: frames and sound track from one file (PyAV, optional), shot
+    boundaries and keyframe summaries.
 """
 
 __version__ = "0.1.0.dev0"
@@ -56,6 +59,7 @@ __all__ = [
     "retrieval",
     "text",
     "utils",
+    "video",
     "extract_features",
     "__version__",
 ]
@@ -77,6 +81,7 @@ def __getattr__(name):
         "retrieval",
         "text",
         "utils",
+        "video",
     }:
         import importlib
 

@@ -49,7 +49,7 @@ __all__ = [
 # -- tags ---------------------------------------------------------------------
 
 #: The kinds of raw (not 2-D numeric) input skmm estimators take.
-INPUT_KINDS = ("text", "image", "waveform", "descriptor_set")
+INPUT_KINDS = ("text", "image", "waveform", "descriptor_set", "video")
 
 
 @dataclass(slots=True)
@@ -58,12 +58,13 @@ class SkmmTags:
 
     Parameters
     ----------
-    input_kind : {"text", "image", "waveform", "descriptor_set"} or None, \
-            default=None
+    input_kind : {"text", "image", "waveform", "descriptor_set", "video"} \
+            or None, default=None
         The raw input ``fit`` and ``transform`` take: documents, images,
-        waveforms, or descriptor sets (one 2-D array of local descriptors
-        per sample). None for a 2-D numeric array or a multimodal table,
-        which scikit-learn's own tags describe.
+        waveforms, descriptor sets (one 2-D array of local descriptors
+        per sample), or videos (files or :class:`~skmm.video.VideoFrames`).
+        None for a 2-D numeric array or a multimodal table, which
+        scikit-learn's own tags describe.
     """
 
     input_kind: str | None = None

@@ -9,7 +9,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline, make_union
+from sklearn.pipeline import FeatureUnion, make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
@@ -41,6 +41,7 @@ from skmm.image import (
 from skmm.text import Word2VecVectorizer
 from skmm.utils import all_estimators
 from skmm.utils.estimator_checks import make_raw_input
+from skmm.video import KeyframeSummarizer, ShotDetector, VideoReader
 
 STATELESS = (
     AudioReader,
@@ -62,6 +63,9 @@ STATELESS = (
     HaralickTexture,
     HuMoments,
     StatsPooling,
+    VideoReader,
+    ShotDetector,
+    KeyframeSummarizer,
 )
 
 
@@ -86,6 +90,9 @@ def test_skmm_tags_extend_sklearn_tags():
         (VLAD(), "descriptor_set"),
         (FisherVector(), "descriptor_set"),
         (Word2VecVectorizer(), "text"),
+        (VideoReader(), "video"),
+        (ShotDetector(), "video"),
+        (KeyframeSummarizer(), "video"),
     ],
     ids=lambda x: type(x).__name__ if not isinstance(x, str) else x,
 )
@@ -108,6 +115,8 @@ def test_stateless_estimators_are_exactly_those_that_learn_nothing():
 def test_is_stateless_on_pipelines():
     assert is_stateless(make_pipeline(AudioReader(), MFCC()))
     assert is_stateless("passthrough") and is_stateless(None)
+    assert is_stateless(FeatureUnion([("a", HOG()), ("b", ColorHistogram())]))
+    assert not is_stateless(FeatureUnion([("a", HOG()), ("b", PCA())]))
     assert not is_stateless(make_pipeline(AudioReader(), MFCC(pooling=None), VLAD()))
     assert not is_stateless(BagOfWords())
     assert not is_stateless(StandardScaler())

@@ -14,11 +14,10 @@ from skmm.utils._validation import _is_missing
 __all__ = ["KINDS", "ModalityInfo", "infer_modalities"]
 
 #: The kinds :func:`infer_modalities` tells apart.
-KINDS = ("text", "image", "audio", "numeric", "categorical")
+KINDS = ("text", "image", "audio", "video", "numeric", "categorical")
 _SOURCES = ("path", "array", "value")
 
-# File formats by their first bytes: (kind, format, offset, magic). A format
-# another issue adds (video) is one more row here and one more kind above.
+# File formats by their first bytes: (kind, format, offset, magic).
 _MAGIC = (
     ("image", "PNG", 0, b"\x89PNG\r\n\x1a\n"),
     ("image", "JPEG", 0, b"\xff\xd8\xff"),
@@ -31,12 +30,23 @@ _MAGIC = (
     ("audio", "OGG", 0, b"OggS"),
     ("audio", "MP3", 0, b"ID3"),
     ("audio", "AIFF", 8, b"AIFF"),
+    # ISO base media (MP4, MOV, 3GP): an "ftyp" box first.
+    ("video", "MP4/MOV", 4, b"ftyp"),
+    # EBML header: Matroska and WebM.
+    ("video", "MKV/WebM", 0, b"\x1a\x45\xdf\xa3"),
 )
-# RIFF containers: the form type at offset 8 tells WebP from WAV.
-_RIFF = {b"WEBP": ("image", "WebP"), b"WAVE": ("audio", "WAV")}
+# RIFF containers: the form type at offset 8 tells WebP from WAV and AVI.
+_RIFF = {
+    b"WEBP": ("image", "WebP"),
+    b"WAVE": ("audio", "WAV"),
+    b"AVI ": ("video", "AVI"),
+}
+# MP4 brands of sound alone (iTunes audio and audiobooks), which are no video.
+_AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
 _MEDIA_EXTENSIONS = {
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp",
     ".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff",
+    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm",
 }  # fmt: skip
 # A string column is text, not categories, when its values have this many
 # words on average, or half as many and mostly distinct values.
@@ -51,7 +61,7 @@ class ModalityInfo(NamedTuple):
 
     Attributes
     ----------
-    kind : {"text", "image", "audio", "numeric", "categorical"}
+    kind : {"text", "image", "audio", "video", "numeric", "categorical"}
         The column's modality.
     multi : bool
         True when some cells hold a list (or tuple) of items
@@ -76,8 +86,8 @@ def sniff_file(path):
     Returns
     -------
     kind_format : tuple of (str, str) or None
-        ``("image", "PNG")``, ``("audio", "WAV")``, ...; None when the
-        bytes match no known format.
+        ``("image", "PNG")``, ``("audio", "WAV")``, ``("video", "AVI")``,
+        ...; None when the bytes match no known format.
 
     Raises
     ------
@@ -88,6 +98,8 @@ def sniff_file(path):
         head = file.read(16)
     if head[:4] in (b"RIFF", b"RF64") and head[8:12] in _RIFF:
         return _RIFF[head[8:12]]
+    if head[4:8] == b"ftyp" and head[8:12] in _AUDIO_BRANDS:
+        return None
     for kind, name, offset, magic in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return kind, name
@@ -101,9 +113,13 @@ def sniff_file(path):
 def _item_kind(item):
     """``(class, source, detail)`` of one present item.
 
-    ``class`` is "image", "audio", "string", "number", "bool", "bad_file" or
-    "other"; ``detail`` says what was seen, for error messages.
+    ``class`` is "image", "audio", "video", "string", "number", "bool",
+    "bad_file" or "other"; ``detail`` says what was seen, for error messages.
     """
+    from skmm.video._frames import VideoFrames
+
+    if isinstance(item, VideoFrames):
+        return "video", "array", f"VideoFrames of {len(item)} frames"
     if isinstance(item, str | os.PathLike):
         path = os.fspath(item)
         if isinstance(path, bytes):
@@ -216,7 +232,7 @@ def _infer_column(name, column, n_rows, random_state):
     multi = False
     for position in positions:
         cell = cells[position]
-        if _is_item_list(cell):
+        if _is_item_list(cell) and not _is_video_frames(cell):
             multi = True
             items = [item for item in cell if not _is_missing(item)]
         else:
@@ -232,11 +248,11 @@ def _infer_column(name, column, n_rows, random_state):
         counts, examples
     )
     classes = set(counts)
-    media = classes & {"image", "audio"}
+    media = classes & {"image", "audio", "video"}
     if classes == {"bad_file"}:
         raise ModalityInferenceError(
-            f"Column {name!r}: no file it names could be read as an image or "
-            f"audio file ({seen}). Check the paths (relative paths are read "
+            f"Column {name!r}: no file it names could be read as an image, "
+            f"audio or video file ({seen}). Check the paths (relative paths are read "
             "from the current directory) or pass kinds={...}."
         )
     if media:
@@ -270,17 +286,23 @@ def _mixed(name, seen):
     )
 
 
+def _is_video_frames(cell):
+    from skmm.video._frames import VideoFrames
+
+    return isinstance(cell, VideoFrames)
+
+
 def _source_of(column):
     """The source of a column whose kind was given, without judging it."""
     for cell in column.to_numpy(dtype=object):
         if _is_missing(cell):
             continue
-        items = list(cell) if _is_item_list(cell) else [cell]
-        multi = _is_item_list(cell)
+        multi = _is_item_list(cell) and not _is_video_frames(cell)
+        items = list(cell) if multi else [cell]
         item = items[0]
         if isinstance(item, str | os.PathLike) and os.path.isfile(os.fspath(item)):
             return multi, "path"
-        if isinstance(item, np.ndarray | tuple):
+        if isinstance(item, np.ndarray | tuple) or _is_video_frames(item):
             return multi, "array"
         return multi, "value"
     return False, "value"
@@ -290,7 +312,7 @@ def infer_modalities(X, *, kinds=None, n_rows=200, random_state=0):
     """The modality of each column of a table, decided by its content.
 
     For every column: its kind (``"text"``, ``"image"``, ``"audio"``,
-    ``"numeric"`` or ``"categorical"``), whether its cells hold lists of
+    ``"video"``, ``"numeric"`` or ``"categorical"``), whether its cells hold lists of
     items, and whether they hold file paths, arrays or plain values. Column
     names play no part.
 
@@ -335,7 +357,10 @@ def infer_modalities(X, *, kinds=None, n_rows=200, random_state=0):
       ``"categorical"``;
     - a string naming an existing file is sniffed by its first bytes: PNG,
       JPEG, GIF, BMP, TIFF and WebP are ``"image"``; WAV, FLAC, OGG, MP3
-      and AIFF are ``"audio"``. Files that are missing or of an unknown
+      and AIFF are ``"audio"``; MP4 and MOV (an ``ftyp`` box, but not
+      the M4A audio brands), AVI (``RIFF....AVI``) and Matroska/WebM (the
+      EBML header ``1A 45 DF A3``) are ``"video"``, and so are
+      :class:`~skmm.video.VideoFrames` cells. Files that are missing or of an unknown
       format are tolerated beside readable ones (readers with
       ``on_error="missing"`` make them missing cells), but a column of
       nothing else raises. A string with a media file extension that names

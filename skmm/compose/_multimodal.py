@@ -34,6 +34,12 @@ __all__ = ["MultimodalClassifier", "MultimodalRegressor"]
 _TABULAR = ("numeric", "categorical")
 
 
+def _has_sound(column):
+    from skmm.video._reader import any_sound_track
+
+    return any_sound_track(column)
+
+
 def _as_frame(X):
     """``X`` as a DataFrame; a 2-D array gets columns ``x0, x1, ...``."""
     import pandas as pd
@@ -195,6 +201,16 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
                 memory=self._memory() if info.source == "path" else None,
             )
             triples.append((str(column), pipeline, column))
+            if info.kind == "video" and not info.multi and _has_sound(X[column]):
+                # A video is two modalities in one file: its sound track is
+                # a second modality read from the same column.
+                pipeline = make_default_pipeline(
+                    "video_sound",
+                    task=task,
+                    features_only=early,
+                    memory=self._memory(),
+                )
+                triples.append((f"{column}_sound", pipeline, column))
         if tabular["numeric"] or tabular["categorical"]:
             columns = tabular["numeric"] + tabular["categorical"]
             if "tabular" in given:
@@ -255,7 +271,8 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
         ----------
         X : pandas DataFrame of shape (n_samples, n_columns)
             One column per modality or tabular feature: text, image (paths
-            or arrays), audio (paths or waveforms), numeric or categorical
+            or arrays), audio (paths or waveforms), video (paths or
+            VideoFrames), numeric or categorical
             values, cells of lists of items; a missing cell is None, NaN or
             an empty list. A 2-D array is a table of columns ``x0, x1, ...``.
         y : array-like of shape (n_samples,)
@@ -368,12 +385,14 @@ class MultimodalClassifier(ClassifierMixin, _BaseMultimodal):
     """A classifier of multimodal tables, in one line.
 
     ``fit`` infers the modality of every column
-    (:func:`~skmm.compose.infer_modalities`: text, image, audio, numeric or
-    categorical, cells of lists), builds one default pipeline per modality
-    (:func:`~skmm.compose.make_default_pipeline`; numeric and categorical
-    columns together form one "tabular" modality) unless ``pipelines`` gives
-    one, and fuses them: late fusion with weights learned on out-of-fold
-    probabilities (:class:`~skmm.fusion.LateFusionClassifier`) by default.
+    (:func:`~skmm.compose.infer_modalities`: text, image, audio, video,
+    numeric or categorical, cells of lists), builds one default pipeline per
+    modality (:func:`~skmm.compose.make_default_pipeline`; numeric and
+    categorical columns together form one "tabular" modality; a video
+    column whose files have sound tracks gives two, its frames and
+    ``"<column>_sound"``) unless ``pipelines`` gives one, and fuses them:
+    late fusion with weights learned on out-of-fold probabilities
+    (:class:`~skmm.fusion.LateFusionClassifier`) by default.
 
     Parameters
     ----------

@@ -153,7 +153,47 @@ def _bad_images():
     ]
 
 
+def _make_videos(n_samples, rng, size=16, n_frames=24):
+    """Videos (:class:`~skmm.video.VideoFrames` at 10 frames per second) of
+    noisy frames of one colour (label 0) or two shots of two colours cut
+    halfway (label 1)."""
+    from skmm.video import VideoFrames
+
+    y = np.arange(n_samples) % 2
+    videos = []
+    for label in y:
+        colours = rng.integers(0, 256, (2, 3))
+        if label == 0:
+            colours[1] = colours[0]
+        frames = []
+        for i in range(n_frames):
+            colour = colours[int(i >= n_frames // 2)]
+            noise = rng.integers(-8, 9, (size, size, 3))
+            frames.append(np.clip(colour + noise, 0, 255).astype(np.uint8))
+        videos.append(VideoFrames(frames, times=np.arange(n_frames) / 10))
+    return videos, y
+
+
+def _bad_videos():
+    """Bad videos, each at position 1 among good ones."""
+    from skmm.video import VideoFrames
+
+    frame = np.zeros((16, 16, 3), np.uint8)
+    good = VideoFrames([frame] * 4, times=np.arange(4) / 10)
+    with_nan = VideoFrames(
+        [frame.astype(float)] * 3 + [np.full((16, 16, 3), np.nan)],
+        times=np.arange(4) / 10,
+    )
+    return [
+        ([good, None, good], ValueError, "sample 1"),
+        ([good, VideoFrames([], times=[]), good], ValueError, "sample 1"),
+        ([good, with_nan, good], ValueError, "sample 1"),
+        ([good, np.zeros((4, 16, 16, 3)), good], TypeError, "sample 1"),
+    ]
+
+
 _INPUT_KINDS = {
+    "video": (_make_videos, _bad_videos),
     "text": (_make_text, _bad_text),
     "waveform": (_make_waveforms, _bad_waveforms),
     "descriptor_set": (_make_descriptor_sets, _bad_descriptor_sets),
@@ -166,10 +206,11 @@ def make_raw_input(kind, n_samples=40, random_state=0):
 
     Parameters
     ----------
-    kind : {"text", "waveform", "descriptor_set", "image"}
+    kind : {"text", "waveform", "descriptor_set", "image", "video"}
         The kind of raw input: documents, float32 clips at 22,050 Hz, sets
-        of local descriptors (one ``(n_local, 6)`` array per sample), or
-        32x32 float gray images.
+        of local descriptors (one ``(n_local, 6)`` array per sample),
+        32x32 float gray images, or videos of 24 RGB frames of 16x16
+        (:class:`~skmm.video.VideoFrames`).
     n_samples : int, default=40
     random_state : int, default=0
 

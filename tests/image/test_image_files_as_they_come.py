@@ -189,7 +189,9 @@ def test_corrupt_gif_names_the_file(tmp_path):
 
 
 @pytest.mark.parametrize("keep_aspect", [True, False])
-@pytest.mark.parametrize("background, level", [("white", 255), ("black", 0), (0.4, 102)])
+@pytest.mark.parametrize(
+    "background, level", [("white", 255), ("black", 0), (0.4, 102)]
+)
 @pytest.mark.parametrize("color", ["rgb", "gray"])
 def test_large_transparent_file_shrunk_before_compositing(
     tmp_path, keep_aspect, background, level, color
