@@ -193,7 +193,7 @@ def test_override_a_column_with_any_classifier(table):
     assert model.modality_scores_ is None  # a fixed rule: no inner cv
 
 
-@pytest.mark.parametrize("fusion", ["stacking", "early"])
+@pytest.mark.parametrize("fusion", ["stacking", "early", "weighted_mean", "product"])
 def test_other_fusions(table, fusion):
     X, y = table
     X = X[["caption", "picture", "weight"]]
@@ -202,6 +202,16 @@ def test_other_fusions(table, fusion):
         warnings.simplefilter("ignore", UnreadableSampleWarning)
         y_pred = model.predict(X)
     assert (y_pred == y).mean() >= 0.9
+    if fusion == "weighted_mean":
+        # learned weights of the arithmetic mean
+        assert model.model_.fusion == "weighted" and model.model_.weights is None
+        assert model.model_.weights_.sum() == pytest.approx(1.0)
+
+
+def test_default_fusion_is_the_product_with_learned_weights(fitted):
+    # "weighted": the weighted geometric mean, weights learned out of fold.
+    assert fitted.model_.fusion == "product" and fitted.model_.weights == "learn"
+    assert fitted.model_.weights_.min() >= 0
 
 
 def test_grouped_grid_search(table):
