@@ -68,7 +68,7 @@ def _image_features(multi, memory):
 _VIDEO_FRAMES = 8
 
 
-def _video_features(multi, memory):
+def _video_features(multi):
     from sklearn.pipeline import FeatureUnion
 
     from skmm.compose import PerItem
@@ -84,10 +84,9 @@ def _video_features(multi, memory):
     reader = VideoReader(
         max_frames=_VIDEO_FRAMES, size=_IMAGE_SIZE, keep_aspect=True, on_error="missing"
     )
-    steps = [
-        ("read", _cached(reader, memory)),
-        ("frames", PerItem(frame_features, pooling="mean")),
-    ]
+    # Not cached: the cache stores arrays and waveforms, not a VideoFrames
+    # (frames with their times).
+    steps = [("read", reader), ("frames", PerItem(frame_features, pooling="mean"))]
     return _per_item(steps, multi) + [("scale", StandardScaler())]
 
 
@@ -212,10 +211,12 @@ def make_default_pipeline(
     features_only : bool, default=False
         Leave out the final estimator (for early fusion).
     memory : str, path-like, joblib.Memory, InMemoryCache or None, default=None
-        Where the reader of an image or audio pipeline caches what it read
-        (:class:`~skmm.cache.CachedTransformer`'s ``memory``; the step
-        "read" is then that ``CachedTransformer``): cross-validation folds
-        and grid points then decode each file once. None reads every time.
+        Where the reader of an image, audio or "video_sound" pipeline caches
+        what it read (:class:`~skmm.cache.CachedTransformer`'s ``memory``;
+        the step "read" is then that ``CachedTransformer``):
+        cross-validation folds and grid points then decode each file once.
+        None reads every time. Video frames are not cached (the cache holds
+        arrays and waveforms, not frames with their times).
 
     Returns
     -------
@@ -267,7 +268,7 @@ def make_default_pipeline(
     elif kind == "audio":
         steps = _audio_features(multi, memory)
     elif kind == "video":
-        steps = _video_features(multi, memory)
+        steps = _video_features(multi)
     elif kind == "video_sound":
         steps = _video_sound_features(multi, memory)
     elif kind == "tabular":
