@@ -44,6 +44,7 @@ from skmm.base import (
     _split_front,
     _warn_unread,
 )
+from skmm.utils._parallel import budgeted, budgeted_blas
 from skmm.utils._progress import progress_bar
 from skmm.utils._validation import _sample_label
 
@@ -177,6 +178,14 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         y = self._check_targets(column_or_1d(y, warn=True))
         learn = self._learns_weights()
         stacking = self.fusion == "stacking"
+        # Many small fits: the BLAS pools get their budget (see
+        # ``skmm.utils._parallel``), or two OpenBLAS pools spinning against
+        # each other make every logistic regression several times slower.
+        with budgeted_blas(self.n_jobs):
+            self._fit_all(X, y, groups, fit_params, learn, stacking)
+        return self
+
+    def _fit_all(self, X, y, groups, fit_params, learn, stacking):
         oof, oof_present, final_params = self._fit_base(
             X, y, groups, fit_params, need_oof=stacking or learn
         )
@@ -203,7 +212,6 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
             if weights is None:
                 weights = np.full(n_estimators, 1.0 / n_estimators)
             self.weights_ = weights
-        return self
 
     def _final_or_default(self):
         if self.final_estimator is not None:
@@ -321,7 +329,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         with_front = [m for m, split in enumerate(splits_front) if split]
         if with_front:
             computed = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_front)(
+                delayed(budgeted(_fit_front, self.n_jobs))(
                     names[m],
                     clone(splits_front[m][0]),
                     _safe_indexing(selections[m], present_rows[m]),
@@ -366,7 +374,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                 params = _check_method_params(X, routed[name], rows)
                 yield (
                     (m, None, None),
-                    delayed(_fit_estimator)(
+                    delayed(budgeted(_fit_estimator, self.n_jobs))(
                         name,
                         clone(fitted_parts[m]),
                         _rows_of(m, rows),
@@ -387,7 +395,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                     params = _check_method_params(X, routed[name], train)
                     yield (
                         (m, train, test),
-                        delayed(_fit_and_predict)(
+                        delayed(budgeted(_fit_and_predict, self.n_jobs))(
                             name,
                             clone(fitted_parts[m]),
                             _rows_of(m, train),
