@@ -44,7 +44,7 @@ from skmm.base import (
     _split_front,
     _warn_unread,
 )
-from skmm.utils._parallel import budgeted, budgeted_blas
+from skmm.utils._parallel import budgeted, small_fits_blas
 from skmm.utils._progress import progress_bar
 from skmm.utils._validation import _sample_label
 
@@ -178,10 +178,10 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         y = self._check_targets(column_or_1d(y, warn=True))
         learn = self._learns_weights()
         stacking = self.fusion == "stacking"
-        # Many small fits: the BLAS pools get their budget (see
-        # ``skmm.utils._parallel``), or two OpenBLAS pools spinning against
-        # each other make every logistic regression several times slower.
-        with budgeted_blas(self.n_jobs):
+        # Many small fits: one BLAS thread each (several, in NumPy's and
+        # SciPy's OpenBLAS pools, made each logistic regression up to 20x
+        # slower on a busy two-core machine); n_jobs runs fits in parallel.
+        with small_fits_blas():
             self._fit_all(X, y, groups, fit_params, learn, stacking)
         return self
 

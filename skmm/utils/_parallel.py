@@ -23,14 +23,18 @@ by joblib itself (it sets ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``,
 ``NUMBA_NUM_THREADS``... in them), which :func:`thread_budget` reads too.
 
 BLAS: PyPI's NumPy and SciPy wheels each carry their own OpenBLAS, so a
-process holds two BLAS thread pools. When both run several threads, their
-threads wait for work by spinning and take the cores from each other: a
-scikit-learn ``LogisticRegression`` fit (NumPy's BLAS for the products,
-SciPy's inside L-BFGS-B) ran 4x to 27x slower with two threads in each pool
-than with one, on two cores (``LogisticRegression`` on 1,437 x 200 to
-5,000 x 2,000 standardised features). Budgeted work therefore gives NumPy's
-pool its share and any other BLAS library one thread (:func:`blas_limits`),
-which was faster than one thread everywhere in the same measurements.
+process holds two BLAS thread pools, whose threads wait for work by
+spinning. A scikit-learn ``LogisticRegression`` fit uses both (NumPy's for
+the products, SciPy's inside L-BFGS-B). On the two-core development machine
+while other jobs ran (load average 7), 100 iterations on 1,797 x 324
+standardised features took 5.2 to 7.9 s with two threads in each pool, 0.9
+to 1.9 s with two in one pool and one in the other, 0.35 to 0.47 s with one
+thread in each (at load average 3, 5,000 x 2,000 features: 18.6 s against
+3.8 s). Budgeted work therefore never runs two BLAS libraries with several
+threads: NumPy's pool gets the share, any other one thread
+(:func:`blas_limits`); many small fits (late fusion's base and fold fits) run
+one BLAS thread each and spend the cores on fits in parallel
+(:func:`small_fits_blas`).
 """
 
 import functools
@@ -52,6 +56,7 @@ __all__ = [
     "numba_threads",
     "parallel_map",
     "runs_in_threads",
+    "small_fits_blas",
     "thread_budget",
 ]
 
@@ -210,6 +215,24 @@ def budgeted_blas(n_jobs):
         with threadpool_limits(limits=limits):
             yield
     else:
+        yield
+
+
+@contextmanager
+def small_fits_blas():
+    """One BLAS thread in every pool, for a block of many small fits.
+
+    The fits of a late fusion (one per modality, and one per modality and
+    inner fold) are small and numerous: several BLAS threads inside each
+    buy little on an idle machine and cost several times the time on a busy
+    one (see the module's notes), so they run on one thread each and the
+    cores go to fits in parallel (``n_jobs``). Process workers are limited by
+    their tasks (:func:`budgeted`), whose share is one thread wherever the
+    workers fill the cores.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
         yield
 
 
