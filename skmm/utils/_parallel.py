@@ -223,10 +223,11 @@ def small_fits_blas():
     """One BLAS thread in every pool, for a block of many small fits.
 
     The fits of a late fusion (one per modality, and one per modality and
-    inner fold) are small and numerous: several BLAS threads inside each
-    buy little on an idle machine and cost several times the time on a busy
-    one (see the module's notes), so they run on one thread each and the
-    cores go to fits in parallel (``n_jobs``). Process workers are limited by
+    inner fold) or of a matching (CCA, a classifier per modality) are small:
+    several BLAS threads inside each buy little on an idle machine and cost
+    several times the time on a busy one (see the module's notes), so they
+    run on one thread each and the cores go to fits in parallel
+    (``n_jobs``). Process workers are limited by
     their tasks (:func:`budgeted`), whose share is one thread wherever the
     workers fill the cores.
     """
