@@ -1,7 +1,10 @@
 """Late fusion fits on one BLAS thread each, with unchanged results."""
 
+from contextlib import nullcontext
+
 import numpy as np
 import pytest
+from joblib import parallel_config
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -80,3 +83,16 @@ def test_budget_leaves_results_unchanged(fusion, weights):
     np.testing.assert_array_equal(late.predict_proba(X), single.predict_proba(X))
     if weights == "learn":
         np.testing.assert_array_equal(late.weights_, single.weights_)
+
+
+@pytest.mark.parametrize("backend", [None, "loky"])
+def test_parallel_fits_give_the_sequential_numbers(backend):
+    # One BLAS thread in every fit, whoever runs it: n_jobs changes nothing.
+    X, y = _data()
+    sequential = _late(LogisticRegression(), weights="learn").fit(X, y)
+    with parallel_config(backend=backend) if backend else nullcontext():
+        parallel = clone(sequential).set_params(n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(parallel.weights_, sequential.weights_)
+    np.testing.assert_array_equal(
+        parallel.predict_proba(X), sequential.predict_proba(X)
+    )
