@@ -61,17 +61,25 @@ def _fit_front(name, front, X, y, rows, labels):
     return front, features, kept, messages
 
 
+# The fit tasks limit BLAS themselves too (the caller's limit already holds
+# in its threads): a process worker of n_jobs then fits on one BLAS thread
+# as well, so that n_jobs never changes the numbers.
+
+
 def _fit_estimator(name, estimator, X, y, params, rows, labels):
     # ``rows`` of the table are those of ``X``; None when ``X`` holds features.
     cells = None if rows is None else X
-    with _named_errors(name, "fit", cells, rows, labels):
+    with small_fits_blas(), _named_errors(name, "fit", cells, rows, labels):
         return estimator.fit(X, y, **params)
 
 
 def _fit_and_predict(
     name, estimator, X_train, y_train, X_test, params, method, train, test, labels
 ):
-    with _named_errors(name, "fit", None if train is None else X_train, train, labels):
+    with (
+        small_fits_blas(),
+        _named_errors(name, "fit", None if train is None else X_train, train, labels),
+    ):
         estimator.fit(X_train, y_train, **params)
     with _named_errors(name, method, None if test is None else X_test, test, labels):
         return estimator, getattr(estimator, method)(X_test)

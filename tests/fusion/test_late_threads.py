@@ -22,6 +22,8 @@ class _RecordsBlas(LogisticRegression):
 
     def fit(self, X, y, sample_weight=None):
         SEEN.append(_blas_pools())
+        # What a process worker saw comes back on the fitted estimator.
+        self.blas_pools_ = SEEN[-1]
         return super().fit(X, y, sample_weight=sample_weight)
 
 
@@ -96,3 +98,15 @@ def test_parallel_fits_give_the_sequential_numbers(backend):
     np.testing.assert_array_equal(
         parallel.predict_proba(X), sequential.predict_proba(X)
     )
+
+
+def test_process_workers_fit_on_one_blas_thread_too():
+    # joblib lets each worker run two BLAS threads, and skmm's budget gives
+    # NumPy's pool cores // 2 (so this can fail on more than two cores).
+    X, y = _data()
+    with parallel_config(backend="loky", inner_max_num_threads=2):
+        late = _late(_RecordsBlas(), n_jobs=2).fit(X, y)
+    for name in ("a", "b"):
+        fitted = late.named_estimators_[name]
+        pools = fitted[-1].blas_pools_ if name == "a" else fitted.blas_pools_
+        assert set(pools.values()) == {1}, pools
