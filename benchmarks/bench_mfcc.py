@@ -24,7 +24,9 @@ says how many threads each side had. Times are the best of
   FSDD clips, against the size of the decoded float32 audio.
 
 ``--profile`` prints instead where case a's time goes on one thread
-(cProfile's own time per function), the table issue 18 asks for.
+(cProfile's own time per function), the table issue 18 asks for, with the
+default float64 FFT and with ``fft_precision="input"`` (float32 FFTs of the
+float32 clips). Case a is also timed with that option.
 
 Run: ``PYTHONPATH=. python benchmarks/bench_mfcc.py [--fsdd DIR] [--device cuda]
 [--n-jobs N]``.
@@ -73,8 +75,24 @@ def _blas_threads():
     return max(counts, default=1)
 
 
-def _case(label, clips, params, device, repeat, n_jobs, reference_repeat=1, blas=None):
-    model = MFCC(pooling=None, device=device, n_jobs=n_jobs, **params).fit()
+def _case(
+    label,
+    clips,
+    params,
+    device,
+    repeat,
+    n_jobs,
+    reference_repeat=1,
+    blas=None,
+    fft_precision="float64",
+):
+    model = MFCC(
+        pooling=None,
+        device=device,
+        n_jobs=n_jobs,
+        fft_precision=fft_precision,
+        **params,
+    ).fit()
     ours = model.transform(clips[:3])
 
     def reference():
@@ -148,7 +166,7 @@ def memory(clips, n_jobs):
         )
 
 
-def profile(n_clips, top=8):
+def profile(n_clips, top=8, fft_precision="float64"):
     """Where case a's time goes: cProfile's own time per function, one
     thread (``n_jobs=1``), frames out (``pooling=None``)."""
     import cProfile
@@ -163,6 +181,7 @@ def profile(n_clips, top=8):
         hop_length=160,
         n_mels=40,
         n_mfcc=13,
+        fft_precision=fft_precision,
     ).fit()
     model.transform(clips[:10])
     profiler = cProfile.Profile()
@@ -177,7 +196,10 @@ def profile(n_clips, top=8):
         ),
         reverse=True,
     )
-    print(f"\nprofile of case a, {n_clips:,} clips, one thread: {total:.3f} s")
+    print(
+        f"\nprofile of case a, {n_clips:,} clips, one thread, "
+        f"fft_precision={fft_precision!r}: {total:.3f} s"
+    )
     print("| function | own time (s) | share |")
     print("| --- | ---: | ---: |")
     for tt, name in rows[:top]:
@@ -210,7 +232,8 @@ def main():
     args = parser.parse_args()
     blas = args.librosa_blas_threads
     if args.profile:
-        profile(args.clips)
+        for fft_precision in ("float64", "input"):
+            profile(args.clips, fft_precision=fft_precision)
         return
 
     print(
@@ -226,15 +249,21 @@ def main():
     small = dict(sr=16000, n_fft=512, hop_length=160, n_mels=40, n_mfcc=13)
     devices = ["cpu"] if args.device == "cpu" else ["cpu", "cuda"]
     for device in devices:
-        _case(
-            "a. 1 s at 16 kHz, 40 mels",
-            _noise(args.clips, 16000),
-            small,
-            device,
-            args.repeat,
-            args.n_jobs,
-            blas=blas,
-        )
+        # On the CPU also with float32 FFTs of the float32 clips.
+        precisions = {"float64": "", "input": ", fft_precision='input'"}
+        for precision, note in precisions.items():
+            if precision == "input" and device != "cpu":
+                continue
+            _case(
+                "a. 1 s at 16 kHz, 40 mels" + note,
+                _noise(args.clips, 16000),
+                small,
+                device,
+                args.repeat,
+                args.n_jobs,
+                blas=blas,
+                fft_precision=precision,
+            )
         _case(
             "b. 1 s at 22.05 kHz, defaults",
             _noise(args.clips, 22050),

@@ -154,6 +154,17 @@ class MFCC(
         Statistics over the frames of each clip, concatenated statistic by
         statistic (any of :class:`~skmm.encode.StatsPooling`'s). None returns
         the frames themselves as a descriptor set.
+    fft_precision : {"float64", "input"}, default="float64"
+        Precision of the CPU's FFT. "float64" transforms float32 clips in
+        float64 and rounds the spectrum, as ``librosa.stft`` does (its window
+        is float64): on FSDD speech the float32 coefficients are then within
+        3.4e-8 (relative, per clip) of librosa's float64 ones, closer than
+        librosa's own float32 path (1e-7). "input" transforms float32 clips
+        in float32, about 1.4x faster on one thread, within 6e-7 of
+        librosa's float64 coefficients on the same clips (median 7e-8;
+        ``tests/audio/test_mfcc_precision.py`` holds it to 1e-6). Float64
+        clips are transformed in float64 either way, and the GPU transforms
+        in the input's precision.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to compute. "cuda" needs CuPy and a CUDA device; "auto" takes
         the GPU when there is one. The output's array library follows the
@@ -262,6 +273,7 @@ class MFCC(
         "delta_width": [Interval(numbers.Integral, 3, None, closed="left")],
         "delta_mode": [StrOptions(set(_DELTA_MODES))],
         "pooling": [tuple, list, None],
+        "fft_precision": [StrOptions({"float64", "input"})],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "n_jobs": [None, numbers.Integral],
         "verbose": ["verbose"],
@@ -292,6 +304,7 @@ class MFCC(
         delta_width=9,
         delta_mode="interp",
         pooling=("mean", "std"),
+        fft_precision="float64",
         device="cpu",
         n_jobs=None,
         verbose=False,
@@ -318,6 +331,7 @@ class MFCC(
         self.delta_width = delta_width
         self.delta_mode = delta_mode
         self.pooling = pooling
+        self.fft_precision = fft_precision
         self.device = device
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -468,7 +482,11 @@ class MFCC(
         else:
             from skmm.audio import _mfcc_cpu
 
-            compute = functools.partial(_mfcc_cpu.mfcc_batch, n_threads=n_threads)
+            compute = functools.partial(
+                _mfcc_cpu.mfcc_batch,
+                n_threads=n_threads,
+                fft_dtype=np.float64 if self.fft_precision == "float64" else None,
+            )
         signal, frame_starts, frame_offsets = self._frame_layout(clips, n_frames)
         top_db = -1.0 if self.top_db is None else float(self.top_db)
         return compute(

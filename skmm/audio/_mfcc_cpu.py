@@ -100,8 +100,8 @@ def mfcc_batch(
     Frames go through the FFT in chunks; the log-mel spectrogram of the whole
     batch is kept, so that a long clip split across chunks is floored at its
     own maximum. ``n_threads`` threads share the chunks. The FFT runs in
-    ``fft_dtype`` (see ``power_spectrum``), the rest in the signal's
-    precision.
+    ``fft_dtype`` (see ``power_spectrum``; None: the signal's), the rest in
+    the signal's precision.
     """
     dtype = signal.dtype
     n_total = frame_starts.shape[0]

@@ -30,6 +30,7 @@ from skmm.base import (
 )
 from skmm.retrieval._cca import CrossModalCCA
 from skmm.retrieval._retrieve import _METRICS, retrieve
+from skmm.utils._parallel import small_fits_blas
 
 
 def _present_rows(Xm, rows):
@@ -127,7 +128,11 @@ class _BaseMatching(TransformerMixin, MetaEstimatorMixin, _ModalityColumnsMixin)
                     f"present rows ({np.unique(y[rows]).tolist()}); at least 2 "
                     "are needed."
                 )
-        self._fit(estimators, selections, present, y)
+        # A few small fits (extraction's rest, CCA, classifiers): one BLAS
+        # thread each was 10x to 17x faster than two on a busy two-core
+        # machine (benchmarks/bench_fusion_speed.py).
+        with small_fits_blas():
+            self._fit(estimators, selections, present, y)
         return self
 
     def _fit_transformers(self, estimators, selections, present, y):
