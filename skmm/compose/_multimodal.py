@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skmm.cache import InMemoryCache
 from skmm.cache._memory import PROCESS_CACHE
 from skmm.compose._defaults import make_default_pipeline
+from skmm.utils._parallel import small_fits_blas
 from skmm.fusion import (
     LateFusionClassifier,
     LateFusionRegressor,
@@ -312,7 +313,11 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
             self._say(f"modality {name!r}: {chain}")
         self.model_ = self._model(triples)
         if self.fusion == "early":
-            self.model_.fit(frame, y, **fit_params)
+            # One logistic regression: as late fusion's fits, on one BLAS
+            # thread (two spinning OpenBLAS pools make it several times
+            # slower; see skmm.utils._parallel).
+            with small_fits_blas():
+                self.model_.fit(frame, y, **fit_params)
         else:
             self.model_.fit(frame, y, groups=groups, **fit_params)
         self._set_fitted(y)
