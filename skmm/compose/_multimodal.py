@@ -22,13 +22,13 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skmm.cache import InMemoryCache
 from skmm.cache._memory import PROCESS_CACHE
 from skmm.compose._defaults import make_default_pipeline
-from skmm.utils._parallel import small_fits_blas
 from skmm.fusion import (
     LateFusionClassifier,
     LateFusionRegressor,
     ModalityImputer,
     SkipMissing,
 )
+from skmm.utils._parallel import small_fits_blas
 
 __all__ = ["MultimodalClassifier", "MultimodalRegressor"]
 
