@@ -11,7 +11,8 @@ titles, 15 categories), stratified 5-fold cross-validation (shuffled, seed
 - the ablation: the one-liner with each other fusion rule, and with one
   default changed at a time (the former text default, words and bigrams,
   instead of character n-grams; the
-  image pipeline without its colour, shape or texture block; the former
+  image pipeline without its colour, shape or texture block, or with a
+  finer colour histogram; five inner folds instead of three; the former
   image default, gray HOG of 8x8 cells; no cache of decoded files), so that
   each default's contribution shows as the difference to the one-liner's
   row.
@@ -49,7 +50,7 @@ from skmm.cache._memory import PROCESS_CACHE
 from skmm.compose import MultimodalClassifier, make_default_pipeline
 from skmm.datasets import load_openclipart
 from skmm.exceptions import UnreadableSampleWarning
-from skmm.image import HOG, ImageReader
+from skmm.image import HOG, ColorHistogram, ImageReader
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -103,6 +104,21 @@ def _rows(X):
             None,
             False,
         ),
+        (
+            "  image: finer colour (8x8x8 bins, 2x2)",
+            MultimodalClassifier(
+                pipelines={
+                    "image": image(
+                        features__colour=ColorHistogram(
+                            color_space="hsv", hist_size=8, grid=(2, 2)
+                        )
+                    )
+                }
+            ),
+            None,
+            False,
+        ),
+        ("  cv=5 (inner folds)", MultimodalClassifier(cv=5), None, False),
         (
             "  image: no colour histogram",
             MultimodalClassifier(pipelines={"image": image(features__colour="drop")}),
