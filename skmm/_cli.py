@@ -153,7 +153,14 @@ def _models(blocks, inner_cv, random_state):
         models["late: stacking (LR)"] = LateFusionClassifier(
             base, fusion="stacking", cv=inner_cv
         )
-    models["MultimodalClassifier()"] = MultimodalClassifier()
+    if isinstance(inner_cv, int):
+        models["MultimodalClassifier()"] = MultimodalClassifier()
+    else:
+        # Grouped data: the one-liner's inner split is grouped too, as the
+        # hand-built late fusion's (a StratifiedKFold would mix speakers
+        # between inner folds, and scikit-learn warns that it ignores them).
+        name = type(inner_cv).__name__
+        models[f"MultimodalClassifier(cv={name})"] = MultimodalClassifier(cv=inner_cv)
     return models
 
 
@@ -303,7 +310,7 @@ def _evaluate(model, X, y, cv, groups, n_jobs):
 
 def _format_row(row):
     return (
-        f"{row['pipeline']:<28} {row['accuracy']:>6.3f} ± {row['accuracy_std']:.3f}"
+        f"{row['pipeline']:<36} {row['accuracy']:>6.3f} ± {row['accuracy_std']:.3f}"
         f" {row['f1_macro']:>9.3f} {row['seconds']:>8.1f}"
     )
 
@@ -374,7 +381,7 @@ def _demo(data_dir, pipelines, modalities, output, n_jobs, random_state, out):
                 file=out,
             )
             print(
-                f"{'pipeline':<28} {'accuracy':>14} {'macro F1':>9} {'seconds':>8}",
+                f"{'pipeline':<36} {'accuracy':>14} {'macro F1':>9} {'seconds':>8}",
                 file=out,
                 flush=True,
             )

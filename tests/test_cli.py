@@ -65,3 +65,18 @@ def test_demo_rejects_unknown_modalities(capsys):
 def test_demo_missing_data_folder(tmp_path, capsys):
     assert main(["demo", "--data", str(tmp_path / "absent")]) == 2
     assert "skmm demo:" in capsys.readouterr().err
+
+
+def test_grouped_data_gets_a_grouped_one_liner():
+    # On grouped data (AV digits, leave-one-speaker-out), the one-liner's
+    # inner split is grouped, as the hand-built late fusion's is.
+    from sklearn.model_selection import GroupKFold
+
+    from skmm._cli import _embedded_blocks, _models
+
+    blocks = _embedded_blocks(0)
+    grouped = _models(blocks, GroupKFold(5), 0)
+    model = grouped["MultimodalClassifier(cv=GroupKFold)"]
+    assert isinstance(model.cv, GroupKFold)
+    assert grouped["late: learned weights"].cv is model.cv
+    assert _models(blocks, 5, 0)["MultimodalClassifier()"].cv == 3
