@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skmm.cache import InMemoryCache
+from skmm.cache import CachedTransformer, InMemoryCache
 from skmm.cache._memory import PROCESS_CACHE
 from skmm.compose._defaults import make_default_pipeline
 from skmm.fusion import (
@@ -366,9 +366,8 @@ class _BaseMultimodal(MetaEstimatorMixin, BaseEstimator):
 
 
 def _step_name(step):
-    inner = getattr(step, "transformer", None)
-    if inner is not None and type(step).__name__ == "CachedTransformer":
-        return f"CachedTransformer({type(inner).__name__})"
+    if isinstance(step, CachedTransformer):
+        return f"CachedTransformer({type(step.transformer).__name__})"
     parts = getattr(step, "transformer_list", None)
     if parts is not None:
         return f"{type(step).__name__}({', '.join(_step_name(p) for _, p in parts)})"

@@ -240,11 +240,7 @@ def _shrink_transparent(image, size, interpolation, keep_aspect, background):
     result is RGB uint8 at the size the image would have
     inside ``size``; :func:`_resize` pads it.
     """
-    height, width = size
-    if keep_aspect:
-        scale = min(height / image.shape[0], width / image.shape[1])
-        height = max(1, min(height, round(image.shape[0] * scale)))
-        width = max(1, min(width, round(image.shape[1] * scale)))
+    height, width = _inner_size(image.shape, size) if keep_aspect else size
     premultiplied = cv2.cvtColor(image, cv2.COLOR_RGBA2mRGBA)
     small = cv2.resize(premultiplied, (width, height), interpolation=interpolation)
     alpha = small[:, :, 3:].astype(np.float32) / np.float32(255)
@@ -311,13 +307,21 @@ def _resize(image, size, interpolation, keep_aspect, pad_value):
     return _resize_unclipped(image, size, interpolation, keep_aspect, pad_value)
 
 
+def _inner_size(shape, size):
+    """``(height, width)`` of an image of ``shape`` fitted into ``size``
+    keeping its aspect (at least one pixel each)."""
+    height, width = size
+    scale = min(height / shape[0], width / shape[1])
+    inner_h = max(1, min(height, round(shape[0] * scale)))
+    inner_w = max(1, min(width, round(shape[1] * scale)))
+    return inner_h, inner_w
+
+
 def _resize_unclipped(image, size, interpolation, keep_aspect, pad_value):
     height, width = size
     if not keep_aspect:
         return cv2.resize(image, (width, height), interpolation=interpolation)
-    scale = min(height / image.shape[0], width / image.shape[1])
-    inner_h = max(1, min(height, round(image.shape[0] * scale)))
-    inner_w = max(1, min(width, round(image.shape[1] * scale)))
+    inner_h, inner_w = _inner_size(image.shape, size)
     inner = cv2.resize(image, (inner_w, inner_h), interpolation=interpolation)
     top = (height - inner_h) // 2
     left = (width - inner_w) // 2
