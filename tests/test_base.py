@@ -38,7 +38,7 @@ from skmm.image import (
     ImageReader,
     Pixels,
 )
-from skmm.text import Word2VecVectorizer
+from skmm.text import TextAnalyzer, Word2VecVectorizer
 from skmm.utils import all_estimators
 from skmm.utils.estimator_checks import make_raw_input
 from skmm.video import KeyframeSummarizer, ShotDetector, VideoReader
@@ -66,6 +66,7 @@ STATELESS = (
     VideoReader,
     ShotDetector,
     KeyframeSummarizer,
+    TextAnalyzer,
 )
 
 

@@ -7,6 +7,8 @@ from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from skmm.text._analyzer import TextAnalyzer, analyzed
+
 __all__ = ["make_default_pipeline"]
 
 #: The kinds with a default pipeline.
@@ -29,12 +31,27 @@ _AUDIO_SR = 16000
 _IMAGE_SIZE = (64, 64)
 
 
-def _text_features():
+def _text_features(multi=None):
     # Clip-art titles and captions are short, with names, numbers and
     # compounds: character 3- to 5-grams within words, sublinear term
     # frequencies. On the clip-art titles (stratified 5-fold) they scored
     # 0.649 accuracy, words and their bigrams 0.576, both together 0.641.
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    # n-grams of a single document (min_df=2) are dropped: half of the
+    # vocabulary, for the same accuracy (0.648 on the titles, 0.867 against
+    # 0.864 on the embedded captions) at half the time: the logistic
+    # regression's cost grows with its number of coefficients (L-BFGS-B
+    # took 13 ms an iteration for 29,000 n-grams x 10 classes).
+    ngrams = {"analyzer": "char_wb", "ngram_range": (3, 5)}
+    weighting = {"sublinear_tf": True, "min_df": 2}
+    if multi:
+        return [("tfidf", TfidfVectorizer(**ngrams, **weighting))]
+    # The analysis as a stateless step of its own: late fusion's inner folds
+    # then analyse each document once per fit, not once per fold (the
+    # same matrix; 0.31 s -> 0.16 s a fold on the embedded captions).
+    return [
+        ("analyze", TextAnalyzer(**ngrams)),
+        ("tfidf", TfidfVectorizer(analyzer=analyzed, **weighting)),
+    ]
 
 
 def _cached(reader, memory):
@@ -232,9 +249,15 @@ def make_default_pipeline(
     Returns
     -------
     pipeline : Pipeline
-        - text: ``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5),
-          sublinear_tf=True)`` (character n-grams within words: short
-          captions, names, compounds), ``LogisticRegression(C=10)``;
+        - text: ``TextAnalyzer(analyzer="char_wb", ngram_range=(3, 5))``
+          and ``TfidfVectorizer(analyzer=analyzed, sublinear_tf=True,
+          min_df=2)``: the matrix of ``TfidfVectorizer(analyzer="char_wb",
+          ngram_range=(3, 5), sublinear_tf=True, min_df=2)`` (character
+          n-grams within words: short captions, names, compounds; those of a
+          single document dropped), analysed by a stateless step of its own
+          so that late fusion's inner folds analyse each document once (a
+          list cell's texts go through the one vectorizer);
+          ``LogisticRegression(C=10)``;
         - image: ``ImageReader(color="rgb", size=(64, 64),
           keep_aspect=True, pad_value="background", on_error="missing",
           n_jobs=-1)``
@@ -272,7 +295,7 @@ def make_default_pipeline(
     ['read', 'mfcc', 'scale', 'clf']
     """
     if kind == "text":
-        steps = [("tfidf", _text_features())]
+        steps = _text_features(multi)
         if multi:
             steps = _per_item(steps, multi)
     elif kind == "image":
