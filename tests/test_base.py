@@ -222,3 +222,37 @@ def test_reader_feature_names():
     assert list(ImageReader().get_feature_names_out(["photo"])) == ["photo"]
     assert list(ImageReader().get_feature_names_out()) == ["image"]
     assert list(AudioReader().get_feature_names_out(["clip"])) == ["clip"]
+
+
+def test_readers_convert_small_arrays_in_turn(monkeypatch, tmp_path):
+    import skmm.base
+
+    calls = []
+
+    class CountingParallel(skmm.base.Parallel):
+        def __call__(self, iterable):
+            calls.append(self.n_jobs)
+            return super().__call__(iterable)
+
+    monkeypatch.setattr(skmm.base, "Parallel", CountingParallel)
+    rng = np.random.default_rng(0)
+    small = [rng.random((8, 8)) for _ in range(20)]
+    reader = ImageReader(size=(16, 16), n_jobs=2)
+    # Threads cost more than they save on small arrays in memory: no pool,
+    # and the output of reading them in turn.
+    out = reader.transform(small)
+    assert calls == []
+    expected = ImageReader(size=(16, 16), n_jobs=1).transform(small)
+    for a, b in zip(out, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # A large array, or files, still go to the threads.
+    reader.transform(small + [rng.random((600, 600))])
+    assert calls == [2]
+    import soundfile
+
+    paths = []
+    for i in range(4):
+        paths.append(str(tmp_path / f"{i}.wav"))
+        soundfile.write(paths[-1], rng.uniform(-0.5, 0.5, 800), 8000)
+    clips = AudioReader(sr=8000, n_jobs=2).transform(paths)
+    assert calls == [2, 2] and all(clip.shape == (800,) for clip in clips)
