@@ -8,15 +8,39 @@ that they give the same numbers; a test compares them with librosa's over
 many settings.
 """
 
+import numbers
 import warnings
 
 import numpy as np
+
+# Generalised Hamming windows computed as scipy.signal's general_cosine does,
+# operation for operation (the same bits, tested): importing scipy.signal
+# took 0.2 to 0.4 s of a first MFCC call in a fresh process.
+_COSINE_WINDOWS = {"hann": (0.5, 1.0 - 0.5), "hamming": (0.54, 1.0 - 0.54)}
+
+
+def _periodic_cosine_window(coefficients, n):
+    if n == 1:
+        return np.ones(1)
+    # Periodic: n + 1 points of the symmetric window, the last dropped.
+    fac = np.linspace(-np.pi, np.pi, n + 1, dtype=np.float64)
+    w = np.zeros(n + 1, dtype=np.float64)
+    for k, a in enumerate(coefficients):
+        w += a * np.cos(k * fac)
+    return w[:-1]
 
 
 def get_window(window, n):
     """``librosa.filters.get_window(window, n, fftbins=True)``."""
     if callable(window):
         return window(n)
+    if (
+        isinstance(window, str)
+        and window in _COSINE_WINDOWS
+        and isinstance(n, numbers.Integral)
+        and n > 0
+    ):
+        return _periodic_cosine_window(_COSINE_WINDOWS[window], int(n))
     if isinstance(window, str | tuple) or np.isscalar(window):
         import scipy.signal
 

@@ -25,6 +25,21 @@ def test_padded_window_equals_librosa(window, sizes):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("window", ["hann", "hamming"])
+def test_cosine_windows_equal_scipy_bit_for_bit(window):
+    # Computed without importing scipy.signal; the same bits at every size.
+    import scipy.signal
+
+    for n in [1, 2, 3, 4, 5, 255, 256, 300, 400, 511, 512, 1023, 1024, 2048, 4096]:
+        expected = scipy.signal.get_window(window, n, fftbins=True)
+        got = _filters.get_window(window, n)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+    # Sizes scipy refuses still reach scipy, and its error.
+    with pytest.raises(ValueError, match="not a positive integer"):
+        _filters.get_window(window, 0)
+
+
 def test_window_size_mismatch_raises():
     with pytest.raises(ValueError, match="Window size mismatch"):
         _filters.get_window(np.ones(3), 4)
