@@ -759,6 +759,14 @@ def _run_front(front, X, y=None, *, fit):
                 )
         if isinstance(data, list):
             good = [i for i, sample in enumerate(data) if sample is not None]
+            if fit and data and not good:
+                # Nothing to fit on: the next step would fail on no samples
+                # without saying why. (At predict time such samples are
+                # simply missing, and the other modalities predict them.)
+                raise ValueError(
+                    f"None of the {len(data)} samples could be read. "
+                    + " ".join(messages)
+                )
             if len(good) < len(data):
                 data = [data[i] for i in good]
                 kept = kept[good]

@@ -343,6 +343,19 @@ def _finish(image, dtype):
     return image.astype(dtype, copy=False)
 
 
+def _check_unit_range(image, where):
+    """Float pixels bound for uint8 must lie in [0, 1]: the rest would be
+    clipped without a word (levels 0..16 or 0..255 all turning white)."""
+    low, high = float(image.min()), float(image.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(
+            f"{where} has float pixels from {low:g} to {high:g}; float pixels "
+            "are taken to lie in [0, 1], and 8-bit output (dtype='uint8') "
+            "would clip the rest: rescale the image (levels 0..255 divided by "
+            "255)."
+        )
+
+
 def _read_cell(cell, where, options):
     """One input cell as an image array; raises a sample error naming it."""
     color, size, interpolation, keep_aspect, pad_value, dtype, background = options
@@ -367,6 +380,8 @@ def _read_cell(cell, where, options):
         dtype = "uint8" if dtype is None else dtype
     elif isinstance(cell, np.ndarray | numbers.Number | np.generic):
         image = _convert_array(cell, where, color, background)
+        if dtype == "uint8" and image.dtype.kind == "f":
+            _check_unit_range(image, where)
     else:
         raise TypeError(
             f"{where} is of type {type(cell).__name__}; expected a file path or "
@@ -430,7 +445,8 @@ class ImageReader(SampleReader):
     dtype : {"uint8", "float32", "float64"} or None, default=None
         Output pixels: "uint8" in 0..255, floats in [0, 1] (uint8 divided by
         255). None keeps uint8 for files and uint8 arrays, and float32 for
-        other arrays (see Notes).
+        other arrays (see Notes). A float array read as "uint8" must lie in
+        [0, 1]: other values are a sample error, not clipped.
     on_error : {"raise", "missing"}, default="raise"
         What to do with a sample that cannot be read (missing file, corrupt
         image, bad array) or is missing (None, NaN): raise an error naming

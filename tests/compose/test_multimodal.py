@@ -315,3 +315,22 @@ def test_files_are_read_once_across_folds_and_clones(table, monkeypatch):
                 p: 1 for p in readable if "corrupt" not in p
             }
     np.testing.assert_array_equal(predictions[True], predictions[False])
+
+
+def test_a_column_of_which_nothing_reads_says_why(table):
+    X, y = table
+    X = X[["caption", "picture"]].copy()
+    # Float arrays with levels 0..16, which 8-bit pixels would clip white.
+    levels = np.random.default_rng(0).integers(0, 17, size=(len(X), 8, 8)) * 1.0
+    bad = X.assign(picture=list(levels))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnreadableSampleWarning)
+        with pytest.raises(ValueError, match=r"'picture'.*None of the \d+ samples"):
+            MultimodalClassifier(cv=2).fit(bad, y)
+    # At predict time they are missing pictures: the captions predict them.
+    model = MultimodalClassifier(cv=2).fit(X.assign(picture=list(levels / 16)), y)
+    with pytest.warns(UnreadableSampleWarning, match=r"\[0, 1\]"):
+        predicted = model.predict(bad)
+    np.testing.assert_array_equal(
+        predicted, model.model_.named_estimators_["caption"].predict(X["caption"])
+    )

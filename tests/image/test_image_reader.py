@@ -339,3 +339,19 @@ def test_clipart_folder_reads_quietly(capfd):
     out = _read(paths, color="rgb", size=(32, 32), n_jobs=2)
     assert len(out) == len(paths)
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("levels", [16.0, 255.0, -1.0])
+def test_float_levels_outside_unit_range_are_refused_for_uint8(levels):
+    # Digits' levels 0..16 would all turn white if clipped: a sample error
+    # naming the sample, or a missing sample with on_error="missing".
+    good = np.random.default_rng(0).random((8, 8))
+    bad = good * levels
+    with pytest.raises(ValueError, match="sample 1 has float pixels from"):
+        ImageReader(dtype="uint8").transform([good, bad])
+    with pytest.warns(UnreadableSampleWarning, match=r"\[0, 1\]"):
+        out = ImageReader(dtype="uint8", on_error="missing").transform([good, bad])
+    assert out[1] is None and out[0].dtype == np.uint8
+    # Other dtypes keep floats as they are, as before.
+    [kept] = ImageReader(dtype="float64").transform([bad])
+    np.testing.assert_allclose(kept, bad, rtol=1e-6)
