@@ -80,3 +80,33 @@ def test_grouped_data_gets_a_grouped_one_liner():
     assert isinstance(model.cv, GroupKFold)
     assert grouped["late: learned weights"].cv is model.cv
     assert _models(blocks, 5, 0)["MultimodalClassifier()"].cv == 3
+
+
+def test_demo_hides_loky_worker_restarts_only(monkeypatch):
+    import warnings
+
+    import numpy as np
+
+    import skmm._cli
+
+    def evaluate(*args):
+        # What loky's executor says when it replaces a worker that grew.
+        warnings.warn(
+            "A worker stopped while some jobs were given to the executor. This "
+            "can be caused by a too short worker timeout or by a memory leak.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return np.array([0.9, 0.8]), np.array([0.9, 0.8])
+
+    monkeypatch.setattr(skmm._cli, "_evaluate", evaluate)
+    rows = demo(pipelines=["image*"], file=io.StringIO())  # warnings are errors
+    assert rows[0]["accuracy"] == pytest.approx(0.85)
+
+    def other(*args):
+        warnings.warn("something else", UserWarning, stacklevel=2)
+        return np.array([0.9]), np.array([0.9])
+
+    monkeypatch.setattr(skmm._cli, "_evaluate", other)
+    with pytest.warns(UserWarning, match="something else"):
+        demo(pipelines=["image*"], file=io.StringIO())
