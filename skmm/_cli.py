@@ -112,9 +112,9 @@ def _speech_blocks(random_state):
     }
 
 
-def _models(blocks, inner_cv, random_state):
-    """Per-block models, early fusion, each late fusion rule and
-    MultimodalClassifier, by label."""
+def _models(blocks, inner_cv, random_state, every_rule=False):
+    """Per-block models, early fusion, the late fusion rules (max and vote
+    too with ``every_rule``) and MultimodalClassifier, by label."""
     from sklearn.base import clone
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import make_pipeline
@@ -151,6 +151,9 @@ def _models(blocks, inner_cv, random_state):
         ]
         models["late: mean"] = LateFusionClassifier(base, fusion="mean")
         models["late: product"] = LateFusionClassifier(base, fusion="product")
+        if every_rule:
+            models["late: max"] = LateFusionClassifier(base, fusion="max")
+            models["late: vote"] = LateFusionClassifier(base, fusion="vote")
         models["late: learned weights"] = LateFusionClassifier(
             base, fusion="product", weights="learn", cv=inner_cv
         )
@@ -228,7 +231,9 @@ def _demo_sets(data_dir, random_state, modalities):
         # skimage and skmm (colour histograms and LBP check it).
         X["image"] = [image / 16.0 for image in X["image"]]
         X = restrict(X)
-        models = _models(keep(_embedded_blocks(random_state)), 3, random_state)
+        models = _models(
+            keep(_embedded_blocks(random_state)), 3, random_state, every_rule=True
+        )
         yield _DemoSet(
             "embedded multimodal digits (partly synthetic), stratified 4-fold",
             X,

@@ -110,3 +110,17 @@ def test_demo_hides_loky_worker_restarts_only(monkeypatch):
     monkeypatch.setattr(skmm._cli, "_evaluate", other)
     with pytest.warns(UserWarning, match="something else"):
         demo(pipelines=["image*"], file=io.StringIO())
+
+
+def test_embedded_demo_shows_every_fusion_rule():
+    from skmm._cli import _demo_sets
+    from skmm.compose import MultimodalClassifier
+    from skmm.fusion import LateFusionClassifier
+
+    (data,) = list(_demo_sets(None, 0, None))
+    late = [m for m in data.models.values() if isinstance(m, LateFusionClassifier)]
+    assert {m.fusion for m in late} == {"mean", "product", "max", "vote", "stacking"}
+    assert any(m.weights == "learn" for m in late)
+    assert any(label.startswith("early fusion") for label in data.models)
+    assert any(isinstance(m, MultimodalClassifier) for m in data.models.values())
+    assert data.cv.get_n_splits() == 4
