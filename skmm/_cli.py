@@ -142,9 +142,8 @@ def _models(blocks, inner_cv, random_state, every_rule=False):
             ]
         )
         models["early fusion (concatenation)"] = make_pipeline(fused, _classifier())
-    # Late fusion: one classifier per modality, fused by each rule; learned
-    # weights and stacking use an inner cross-validation.
-    if len(first) > 1:
+        # Late fusion: one classifier per modality, fused by each rule;
+        # learned weights and stacking use an inner cross-validation.
         base = [
             (column, make_pipeline(clone(transformer), _classifier()), column)
             for column, transformer in first.items()
