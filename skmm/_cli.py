@@ -143,22 +143,23 @@ def _models(blocks, inner_cv, random_state, every_rule=False):
         )
         models["early fusion (concatenation)"] = make_pipeline(fused, _classifier())
         # Late fusion: one classifier per modality, fused by each rule;
-        # learned weights and stacking use an inner cross-validation.
+        # learned weights and stacking use an inner cross-validation. The
+        # rules share each fold's fits (cross_validate_rules), which are the
+        # same for every rule.
         base = [
             (column, make_pipeline(clone(transformer), _classifier()), column)
             for column, transformer in first.items()
         ]
-        models["late: mean"] = LateFusionClassifier(base, fusion="mean")
-        models["late: product"] = LateFusionClassifier(base, fusion="product")
+        rules = {
+            "late: mean": {"fusion": "mean"},
+            "late: product": {"fusion": "product"},
+        }
         if every_rule:
-            models["late: max"] = LateFusionClassifier(base, fusion="max")
-            models["late: vote"] = LateFusionClassifier(base, fusion="vote")
-        models["late: learned weights"] = LateFusionClassifier(
-            base, fusion="product", weights="learn", cv=inner_cv
-        )
-        models["late: stacking (LR)"] = LateFusionClassifier(
-            base, fusion="stacking", cv=inner_cv
-        )
+            rules["late: max"] = {"fusion": "max"}
+            rules["late: vote"] = {"fusion": "vote"}
+        rules["late: learned weights"] = {"fusion": "product", "weights": "learn"}
+        rules["late: stacking (LR)"] = {"fusion": "stacking"}
+        models["late fusion"] = _Rules(LateFusionClassifier(base, cv=inner_cv), rules)
     if isinstance(inner_cv, int):
         models["MultimodalClassifier()"] = MultimodalClassifier()
     else:
@@ -168,6 +169,15 @@ def _models(blocks, inner_cv, random_state, every_rule=False):
         name = type(inner_cv).__name__
         models[f"MultimodalClassifier(cv={name})"] = MultimodalClassifier(cv=inner_cv)
     return models
+
+
+class _Rules:
+    """Late fusion rules cross-validated together: one fit of each modality
+    (and of the inner cross-validation) per fold, shared by the rules."""
+
+    def __init__(self, estimator, rules):
+        self.estimator = estimator
+        self.rules = rules
 
 
 def _clipart_models():
@@ -290,11 +300,19 @@ def _select(models, patterns):
     """The models whose label matches one of the shell-style ``patterns``."""
     if not patterns:
         return models
-    return {
-        label: model
-        for label, model in models.items()
-        if any(fnmatch.fnmatch(label.lower(), p.lower()) for p in patterns)
-    }
+
+    def matches(label):
+        return any(fnmatch.fnmatch(label.lower(), p.lower()) for p in patterns)
+
+    selected = {}
+    for label, model in models.items():
+        if isinstance(model, _Rules):
+            rules = {rule: p for rule, p in model.rules.items() if matches(rule)}
+            if rules:
+                selected[label] = _Rules(model.estimator, rules)
+        elif matches(label):
+            selected[label] = model
+    return selected
 
 
 def _evaluate(model, X, y, cv, groups, n_jobs):
@@ -320,10 +338,31 @@ def _evaluate(model, X, y, cv, groups, n_jobs):
     return scores["test_accuracy"], scores["test_f1_macro"]
 
 
-def _format_row(row):
+def _evaluate_rules(rules, X, y, cv, groups, n_jobs):
+    """Accuracy and macro F1 per fold of each rule of ``rules``."""
+    from skmm.fusion import cross_validate_rules
+
+    results = cross_validate_rules(
+        rules.estimator,
+        X,
+        y,
+        rules=rules.rules,
+        groups=groups,
+        cv=cv,
+        scoring=("accuracy", "f1_macro"),
+        n_jobs=n_jobs,
+    )
+    return {
+        label: (scores["test_accuracy"], scores["test_f1_macro"])
+        for label, scores in results.items()
+    }
+
+
+def _format_row(row, ditto=False):
+    seconds = '"'.rjust(8) if ditto else f"{row['seconds']:>8.1f}"
     return (
         f"{row['pipeline']:<36} {row['accuracy']:>6.3f} ± {row['accuracy_std']:.3f}"
-        f" {row['f1_macro']:>9.3f} {row['seconds']:>8.1f}"
+        f" {row['f1_macro']:>9.3f} {seconds}"
     )
 
 
@@ -367,7 +406,10 @@ def demo(
     -------
     rows : list of dict
         One per pipeline: data set, pipeline, mean and standard deviation of
-        accuracy, mean macro F1 and seconds.
+        accuracy, mean macro F1, seconds, and ``shared``: how many rows those
+        seconds are for (the late fusion rules are cross-validated together
+        by :func:`~skmm.fusion.cross_validate_rules`, one fit of each
+        modality per fold; 1 for the other rows).
     """
     from threadpoolctl import threadpool_limits
 
@@ -403,29 +445,52 @@ def _demo(data_dir, pipelines, modalities, output, n_jobs, random_state, out):
                 file=out,
                 flush=True,
             )
-        for position, (label, model) in enumerate(models.items(), start=1):
+        n_rows = sum(
+            len(model.rules) if isinstance(model, _Rules) else 1
+            for model in models.values()
+        )
+        shared = False
+        for label, model in models.items():
             X = data.X
             if label in data.columns:
                 X = X[data.columns[label]]
             start = time.perf_counter()
-            accuracy, f1 = _evaluate(model, X, data.y, data.cv, data.groups, n_jobs)
-            row = {
-                "data": data.title,
-                "pipeline": label,
-                "accuracy": float(accuracy.mean()),
-                "accuracy_std": float(accuracy.std()),
-                "f1_macro": float(f1.mean()),
-                "seconds": round(time.perf_counter() - start, 2),
-            }
-            rows.append(row)
-            if output == "table":
-                print(_format_row(row), file=out, flush=True)
+            if isinstance(model, _Rules):
+                scores = _evaluate_rules(model, X, data.y, data.cv, data.groups, n_jobs)
             else:
-                print(
-                    f"skmm demo: [{position}/{len(models)}] {_format_row(row)}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                scores = {
+                    label: _evaluate(model, X, data.y, data.cv, data.groups, n_jobs)
+                }
+            seconds = round(time.perf_counter() - start, 2)
+            for position, (pipeline, (accuracy, f1)) in enumerate(scores.items()):
+                row = {
+                    "data": data.title,
+                    "pipeline": pipeline,
+                    "accuracy": float(accuracy.mean()),
+                    "accuracy_std": float(accuracy.std()),
+                    "f1_macro": float(f1.mean()),
+                    # Rules cross-validated together share their time.
+                    "seconds": seconds,
+                    "shared": len(scores),
+                }
+                rows.append(row)
+                shared = shared or len(scores) > 1
+                line = _format_row(row, ditto=position > 0)
+                if output == "table":
+                    print(line, file=out, flush=True)
+                else:
+                    print(
+                        f"skmm demo: [{len(rows)}/{n_rows}] {line}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+        if output == "table" and shared:
+            print(
+                'Rows marked " share the time above: the late fusion rules are '
+                "cross-validated together,\none fit of each modality per fold "
+                "(skmm.fusion.cross_validate_rules).",
+                file=out,
+            )
         if output == "table":
             print(file=out)
     if not rows:

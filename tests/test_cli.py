@@ -37,7 +37,7 @@ def test_demo_csv_and_modalities():
     )
     assert [row["pipeline"] for row in rows] == ["audio (MFCC)"]
     lines = out.getvalue().splitlines()
-    assert lines[0] == "data,pipeline,accuracy,accuracy_std,f1_macro,seconds"
+    assert lines[0] == "data,pipeline,accuracy,accuracy_std,f1_macro,seconds,shared"
     assert len(lines) == 2 and ",audio (MFCC)," in lines[1]
 
 
@@ -78,7 +78,7 @@ def test_grouped_data_gets_a_grouped_one_liner():
     grouped = _models(blocks, GroupKFold(5), 0)
     model = grouped["MultimodalClassifier(cv=GroupKFold)"]
     assert isinstance(model.cv, GroupKFold)
-    assert grouped["late: learned weights"].cv is model.cv
+    assert grouped["late fusion"].estimator.cv is model.cv
     assert _models(blocks, 5, 0)["MultimodalClassifier()"].cv == 3
 
 
@@ -113,14 +113,43 @@ def test_demo_hides_loky_worker_restarts_only(monkeypatch):
 
 
 def test_embedded_demo_shows_every_fusion_rule():
-    from skmm._cli import _demo_sets
+    from skmm._cli import _demo_sets, _Rules
     from skmm.compose import MultimodalClassifier
     from skmm.fusion import LateFusionClassifier
 
     (data,) = list(_demo_sets(None, 0, None))
-    late = [m for m in data.models.values() if isinstance(m, LateFusionClassifier)]
-    assert {m.fusion for m in late} == {"mean", "product", "max", "vote", "stacking"}
-    assert any(m.weights == "learn" for m in late)
+    (late,) = [m for m in data.models.values() if isinstance(m, _Rules)]
+    assert isinstance(late.estimator, LateFusionClassifier)
+    rules = list(late.rules.values())
+    assert {r["fusion"] for r in rules} == {
+        "mean",
+        "product",
+        "max",
+        "vote",
+        "stacking",
+    }
+    assert any(r.get("weights") == "learn" for r in rules)
     assert any(label.startswith("early fusion") for label in data.models)
     assert any(isinstance(m, MultimodalClassifier) for m in data.models.values())
     assert data.cv.get_n_splits() == 4
+
+
+def test_demo_late_rules_share_their_time(capsys):
+    # Rules selected among the late ones run together: one row each, the
+    # same seconds, and how many rows share them.
+    code = main(["demo", "--pipelines", "late: m*", "--output", "json"])
+    assert code == 0
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [row["pipeline"] for row in rows] == ["late: mean", "late: max"]
+    assert rows[0]["seconds"] == rows[1]["seconds"] > 0
+    assert [row["shared"] for row in rows] == [2, 2]
+    assert rows[0]["accuracy"] > rows[1]["accuracy"] > 0.5
+    assert "[2/2] late: max" in captured.err
+    # The table shows the time once.
+    out = io.StringIO()
+    demo(pipelines=["late: m*"], file=out)
+    lines = out.getvalue().splitlines()
+    assert lines[2].startswith("late: mean") and lines[2].split()[-1] != '"'
+    assert lines[3].startswith("late: max") and lines[3].split()[-1] == '"'
+    assert lines[4].startswith('Rows marked " share the time above')

@@ -6,6 +6,7 @@ from skmm.fusion._elementwise import CommonSpaceFusion
 from skmm.fusion._late import LateFusionClassifier, LateFusionRegressor
 from skmm.fusion._missing import ModalityImputer, SkipMissing
 from skmm.fusion._product import ProductFusion
+from skmm.fusion._rules import cross_validate_rules
 
 __all__ = [
     "BlockScaler",
@@ -16,5 +17,6 @@ __all__ = [
     "ModalityImputer",
     "ProductFusion",
     "SkipMissing",
+    "cross_validate_rules",
     "make_block_fusion",
 ]

@@ -190,15 +190,21 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         # SciPy's OpenBLAS pools, made each logistic regression up to 20x
         # slower on a busy two-core machine); n_jobs runs fits in parallel.
         with small_fits_blas():
-            self._fit_all(X, y, groups, fit_params, learn, stacking)
+            oof, oof_present, final_params = self._fit_base(
+                X, y, groups, fit_params, need_oof=stacking or learn
+            )
+            self._fit_fusion(y, oof, oof_present, final_params)
         return self
 
-    def _fit_all(self, X, y, groups, fit_params, learn, stacking):
-        oof, oof_present, final_params = self._fit_base(
-            X, y, groups, fit_params, need_oof=stacking or learn
-        )
+    def _fit_fusion(self, y, oof, oof_present, final_params):
+        """Fit the fusion itself (weights or final estimator) once the base
+        estimators are fitted; ``oof`` may come from a fit shared with other
+        rules (see :func:`~skmm.fusion.cross_validate_rules`), and is only
+        used when this rule needs it."""
+        learn = self._learns_weights()
+        stacking = self.fusion == "stacking"
         self.modality_scores_ = None
-        if oof is not None:
+        if learn or stacking:
             self.modality_scores_ = {
                 name: self._modality_score(y[rows], oof[m, rows])
                 if rows.any()
@@ -943,7 +949,10 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        probas, present = self._base_outputs(X)
+        return self._proba_from(*self._base_outputs(X))
+
+    def _proba_from(self, probas, present):
+        """``predict_proba`` from the base estimators' outputs."""
         if self.fusion == "stacking":
             proba = self.final_estimator_.predict_proba(
                 self._meta_features(probas, present)
@@ -964,7 +973,10 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
             For two classes, a 1-D score whose sign gives the second class.
         """
-        probas, present = self._base_outputs(X)
+        return self._decision_from(*self._base_outputs(X))
+
+    def _decision_from(self, probas, present):
+        """``decision_function`` from the base estimators' outputs."""
         if self.fusion == "stacking":
             meta = self._meta_features(probas, present)
             empty = ~present.any(axis=0)
@@ -990,7 +1002,10 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        probas, present = self._base_outputs(X)
+        return self._predict_from(*self._base_outputs(X))
+
+    def _predict_from(self, probas, present):
+        """``predict`` from the base estimators' outputs."""
         if self.fusion == "stacking":
             y_pred = self.final_estimator_.predict(self._meta_features(probas, present))
             y_pred[~present.any(axis=0)] = self.classes_[self.class_prior_.argmax()]
@@ -1155,7 +1170,10 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        predictions, present = self._base_outputs(X)
+        return self._predict_from(*self._base_outputs(X))
+
+    def _predict_from(self, predictions, present):
+        """``predict`` from the base estimators' outputs."""
         if self.fusion == "stacking":
             y_pred = self.final_estimator_.predict(
                 self._meta_features(predictions, present)
