@@ -19,13 +19,20 @@ What has to match scikit-image bit for bit, read from its Cython kernel
 - a cell's vote is summed in float32 (each addition of a float64 magnitude
   rounded to float32), then divided by the cell area in float32;
 - cells cover whole cells from the top-left; the rows and columns past the
-  last whole cell are ignored.
+  last whole cell are ignored;
+- block norms are ``np.sum`` of the block's squares (or absolute values),
+  summed in NumPy's pairwise order: eight running sums, then halves above 128
+  values.
 
 ``arctan2`` is the costly part of the pass, so the bin comes from a
 polynomial arctangent accurate to 4e-7 degrees; only orientations within
 ``_MARGIN`` degrees of a bin boundary are recomputed with ``atan2`` and
 compared with the boundaries exactly (about 1 pixel in 10^5 for random
-data; every pixel whose gradient lies on an axis or a diagonal). NumPy's
+data, and pixels whose gradient lies on an axis or a diagonal that is a bin
+boundary; a gradient with ``g_row == 0``, on every flat stretch of an 8-bit
+image, goes to bin 0 directly). Each row votes pixel ``j`` of every cell,
+then pixel ``j + 1``, so that consecutive float32 sums do not wait on each
+other. NumPy's
 ``arctan2`` (SIMD on AVX-512) and the C library's ``atan2`` differ in the
 last bit at times; pixels within :data:`AMBIGUOUS` degrees of a boundary are
 counted, and the estimator recomputes the few images that have them with
@@ -165,7 +172,8 @@ def _row_bins(g_row, g_col, width, bins_per_degree, magnitude, bins):
     The bin is ``floor(angle * bins_per_degree)`` with a polynomial angle;
     pixels whose angle lies within ``_MARGIN`` degrees of a multiple of the
     bin width are marked ``_EXACT`` (scikit-image's float32 boundaries lie
-    within 1.1e-5 degrees of those multiples), zero gradients ``_NO_VOTE``.
+    within 1.1e-5 degrees of those multiples); gradients with ``g_row == 0``
+    (zero ones included) get bin 0.
     """
     margin = _MARGIN * bins_per_degree
     for x in range(width):
@@ -198,7 +206,12 @@ def _row_bins(g_row, g_col, width, bins_per_degree, magnitude, bins):
         b = np.int32(position)
         fraction = position - b
         code = _EXACT if (fraction < margin or fraction > 1.0 - margin) else b
-        bins[x] = _NO_VOTE if squared == 0.0 else code
+        # A gradient along the rows' axis (g_row 0, on every flat stretch of
+        # an 8-bit image) has orientation 0 whatever g_col's sign (atan2 of
+        # +-0 and a negative is +-180, 0 modulo 180): bin 0, without the
+        # exact path. A zero gradient votes its zero magnitude there too,
+        # which leaves the float32 sum as it is (no branch per pixel).
+        bins[x] = 0 if gr == 0.0 or squared == 0.0 else code
 
 
 @njit(cache=True, nogil=True)
@@ -227,9 +240,13 @@ def _histograms(
             _dominant_channel(work, y, width, g_row, g_col, r_ch, c_ch, tolerance)
         _row_bins(g_row, g_col, width, bins_per_degree, magnitude, bins)
         cell_row = y // cell_rows
-        for cell_col in range(n_cells_col):
-            cell = hist[cell_row, cell_col]
-            for x in range(cell_col * cell_cols, (cell_col + 1) * cell_cols):
+        cells_of_row = hist[cell_row]
+        # Pixel j of every cell, then pixel j + 1: consecutive votes go to
+        # different cells, whose float32 sums do not wait on each other;
+        # each cell still sums its pixels in scikit-image's order.
+        for j in range(cell_cols):
+            for cell_col in range(n_cells_col):
+                x = cell_col * cell_cols + j
                 b = bins[x]
                 if b < 0:
                     if b == _NO_VOTE:
@@ -243,19 +260,101 @@ def _histograms(
                             b = override[y, x]
                     if b < 0:
                         continue
-                cell[b] = np.float32(np.float64(cell[b]) + magnitude[x])
+                cells_of_row[cell_col, b] = np.float32(
+                    np.float64(cells_of_row[cell_col, b]) + magnitude[x]
+                )
     return n_ambiguous
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pairwise_leaf(a, begin, n):
+    """``a[begin:begin + n].sum()`` in NumPy's order for ``n <= 128``: in
+    turn below 8 values, else eight running sums, combined pairwise, then
+    the remainder."""
+    if n < 8:
+        total = 0.0
+        for i in range(begin, begin + n):
+            total += a[i]
+        return total
+    r0 = a[begin]
+    r1 = a[begin + 1]
+    r2 = a[begin + 2]
+    r3 = a[begin + 3]
+    r4 = a[begin + 4]
+    r5 = a[begin + 5]
+    r6 = a[begin + 6]
+    r7 = a[begin + 7]
+    stop = begin + n - n % 8
+    for i in range(begin + 8, stop, 8):
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(stop, begin + n):
+        total += a[i]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _pairwise_sum(a, n):
+    """``a[:n].sum()`` as NumPy computes it (pairwise summation): above 128
+    values, the sum of two halves (the first a multiple of 8 values).
+
+    NumPy recurses; this walks the same tree with a stack (Numba's on-disk
+    cache does not hold recursive functions).
+    """
+    if n <= 128:
+        return _pairwise_leaf(a, 0, n)
+    begins = np.empty(64, dtype=np.int64)
+    sizes = np.empty(64, dtype=np.int64)
+    # 0: halves not summed yet; 1: first half summed (in ``partial``).
+    stage = np.empty(64, dtype=np.int64)
+    partial = np.empty(64)
+    top = 0
+    begins[0], sizes[0], stage[0] = 0, n, 0
+    while True:
+        size = sizes[top]
+        if size > 128:
+            half = size // 2
+            half -= half % 8
+            top += 1
+            begins[top], sizes[top], stage[top] = begins[top - 1], half, 0
+            continue
+        value = _pairwise_leaf(a, begins[top], size)
+        top -= 1
+        # Hand the value up: a first half waits for the second, a second
+        # half completes its parent.
+        while top >= 0 and stage[top] == 1:
+            value = partial[top] + value
+            top -= 1
+        if top < 0:
+            return value
+        partial[top] = value
+        stage[top] = 1
+        half = sizes[top] // 2
+        half -= half % 8
+        top += 1
+        begins[top] = begins[top - 1] + half
+        sizes[top] = sizes[top - 1] - half
+        stage[top] = 0
 
 
 @njit(cache=True, nogil=True)
 def _normalise_blocks(cells, block_rows, block_cols, norm, block, out):
     """Normalise every block of ``cells`` (float64) into ``out``, raveled as
     ``(n_blocks_row, n_blocks_col, block_rows, block_cols, orientations)``;
-    ``block`` is scratch of one block's size."""
+    ``block`` is scratch of twice one block's size. Sums are NumPy's
+    (pairwise), as scikit-image's ``np.sum``."""
     n_cells_row, n_cells_col, n_orient = cells.shape
     n_blocks_row = n_cells_row - block_rows + 1
     n_blocks_col = n_cells_col - block_cols + 1
     size = block_rows * block_cols * n_orient
+    terms = block[size:]
     k = 0
     for br in range(n_blocks_row):
         for bc in range(n_blocks_col):
@@ -266,28 +365,25 @@ def _normalise_blocks(cells, block_rows, block_cols, norm, block, out):
                         block[j] = cells[r, c, o]
                         j += 1
             if norm == 0 or norm == 1:
-                total = 0.0
                 for j in range(size):
-                    total += abs(block[j])
-                total += _EPS
+                    terms[j] = abs(block[j])
+                total = _pairwise_sum(terms, size) + _EPS
                 for j in range(size):
                     v = block[j] / total
                     out[k + j] = np.sqrt(v) if norm == 1 else v
             else:
-                total = 0.0
                 for j in range(size):
-                    total += block[j] * block[j]
-                scale = np.sqrt(total + _EPS * _EPS)
+                    terms[j] = block[j] * block[j]
+                scale = np.sqrt(_pairwise_sum(terms, size) + _EPS * _EPS)
                 if norm == 2:
                     for j in range(size):
                         out[k + j] = block[j] / scale
                 else:
-                    total = 0.0
                     for j in range(size):
                         v = min(block[j] / scale, 0.2)
                         block[j] = v
-                        total += v * v
-                    scale = np.sqrt(total + _EPS * _EPS)
+                        terms[j] = v * v
+                    scale = np.sqrt(_pairwise_sum(terms, size) + _EPS * _EPS)
                     for j in range(size):
                         out[k + j] = block[j] / scale
             k += size
@@ -399,7 +495,7 @@ def hog_batch(
     rows = np.empty((4, w), dtype=out.dtype)
     magnitude = np.empty(w)
     bins = np.empty(w, dtype=np.int32)
-    block = np.empty(block_rows * block_cols * n_orient)
+    block = np.empty(2 * block_rows * block_cols * n_orient)
     for i in range(n_images):
         override = overrides[i if overrides.shape[1] else 0]
         n_ambiguous[i] = _cells(

@@ -92,8 +92,11 @@ def assert_equals_skimage(images, tolerance=None, **params):
     assert features.dtype == expected.dtype
     assert features.shape == expected.shape
     if tolerance is None:
-        tolerance = TOLERANCE.get(np.dtype(np.asarray(images[0]).dtype), 1e-6)
-    np.testing.assert_allclose(features, expected, rtol=0, atol=tolerance)
+        # Bit for bit: the same votes, float32 sums, and NumPy's pairwise
+        # sums in the block norms.
+        np.testing.assert_array_equal(features, expected)
+    else:
+        np.testing.assert_allclose(features, expected, rtol=0, atol=tolerance)
     return features
 
 
@@ -177,9 +180,8 @@ def test_integer_gradients_on_bin_boundaries():
     # Every integer gradient of uint8 images (including the axes and
     # diagonals, which lie exactly on bin boundaries) bins as scikit-image.
     @njit
-    def fast_bins(g_row, g_col, bounds, out):
+    def fast_bins(g_row, g_col, bounds, out, magnitude):
         bins_per_degree = (bounds.shape[0] - 1) / 180.0
-        magnitude = np.empty(g_row.shape[0])
         _hog_numba._row_bins(
             g_row, g_col, g_row.shape[0], bins_per_degree, magnitude, out
         )
@@ -189,15 +191,46 @@ def test_integer_gradients_on_bin_boundaries():
 
     values = np.arange(-255.0, 256.0, 3.0)
     g_row, g_col = (a.ravel().copy() for a in np.meshgrid(values, values))
+    # Gradients along the rows' axis of either sign, signed zeros included.
+    g_row = np.concatenate([g_row, [0.0, -0.0, -0.0, 0.0, -0.0]])
+    g_col = np.concatenate([g_col, [-3.0, -3.0, 5.0, -0.0, -0.0]])
+    zero = (g_row == 0) & (g_col == 0)
     for orientations in (1, 2, 4, 6, 7, 8, 9, 12, 17, 36):
         bounds = _hog_numba.bin_bounds(orientations)
         out = np.empty(g_row.shape[0], dtype=np.int32)
-        fast_bins(g_row, g_col, bounds, out)
+        magnitude = np.empty(g_row.shape[0])
+        fast_bins(g_row, g_col, bounds, out, magnitude)
         orientation = np.rad2deg(np.arctan2(g_row, g_col)) % 180
         expected = np.searchsorted(bounds, orientation, side="right") - 1
         expected[expected >= orientations] = -1
-        expected[(g_row == 0) & (g_col == 0)] = -1  # zero votes are skipped
+        # A zero gradient votes its zero magnitude into bin 0 (its sum does
+        # not change), as scikit-image's orientation 0 does.
+        assert np.all(expected[zero] == 0)
         np.testing.assert_array_equal(out, expected)
+        np.testing.assert_array_equal(magnitude[zero], 0.0)
+        # sqrt(r * r + c * c): hypot's up to the last bit at times.
+        np.testing.assert_allclose(magnitude, np.hypot(g_row, g_col), rtol=1e-15)
+
+
+def test_pairwise_sum_is_numpys():
+    # The block norms sum as np.sum does, below and above its 128-value
+    # blocks (blocks of 4x4 cells of 9 bins hold 144 values).
+    rng = np.random.default_rng(0)
+    for n in [*range(0, 140), 255, 256, 257, 1000, 1031, 4096]:
+        values = rng.random(n) * 10.0 ** rng.integers(-3, 4, size=n)
+        assert _hog_numba._pairwise_sum(values, n) == np.sum(values)
+
+
+def test_equals_skimage_large_blocks():
+    image = crop(skimage.data.camera())
+    for cells_per_block in ((4, 4), (5, 3), (15, 14)):
+        for block_norm in ("L1", "L1-sqrt", "L2", "L2-Hys"):
+            assert_equals_skimage(
+                [image],
+                pixels_per_cell=(4, 4),
+                cells_per_block=cells_per_block,
+                block_norm=block_norm,
+            )
 
 
 @pytest.mark.data
