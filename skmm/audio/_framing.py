@@ -83,13 +83,16 @@ class _FramedAudioMixin:
         ``joblib.parallel_config`` (dask, say) takes the batches instead, each
         task carrying only its own clips.
         """
-        from threadpoolctl import threadpool_limits
-
-        from skmm.utils._parallel import n_workers, parallel_map, runs_in_threads
+        from skmm.utils._parallel import (
+            n_workers,
+            parallel_map,
+            runs_in_threads,
+            thread_limits,
+        )
 
         n_threads = n_workers(self.n_jobs)
         in_threads = runs_in_threads()
-        with threadpool_limits(limits=1, user_api="blas"):
+        with thread_limits(limits=1, user_api="blas"):
             if in_threads and (n_threads == 1 or len(batches) == 1):
                 outputs = []
                 for b in batches:

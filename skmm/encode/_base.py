@@ -7,7 +7,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from skmm.base import with_input_kind
 from skmm.encode import _assign_numba
@@ -19,7 +18,7 @@ from skmm.utils._device import (
     resolve_device,
     to_numpy,
 )
-from skmm.utils._parallel import n_workers, numba_threads
+from skmm.utils._parallel import n_workers, numba_threads, thread_limits
 from skmm.utils._progress import progress_bar
 from skmm.utils._validation import _as_column, _sample_label, check_descriptor_sets
 
@@ -138,7 +137,7 @@ def nearest_centre(X, centres, *, device="cpu", n_jobs=None):
     with numba_threads(n_jobs):
         if X.shape[1] >= _assign_numba._GEMM_MIN_FEATURES:
             # The row blocks run in parallel; BLAS threads would fight them.
-            with threadpool_limits(limits=1, user_api="blas"):
+            with thread_limits(limits=1, user_api="blas"):
                 _assign_numba.assign_gemm(X, centres_t, centre_sq_norms, labels)
         else:
             _assign_numba.assign_direct(X, centres_t, centre_sq_norms, labels)

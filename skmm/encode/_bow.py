@@ -9,7 +9,6 @@ from sklearn.base import _fit_context
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from skmm.encode._base import (
     _DescriptorSetEncoder,
@@ -18,7 +17,7 @@ from skmm.encode._base import (
     output_follows_input,
     power_normalise,
 )
-from skmm.utils._parallel import n_workers
+from skmm.utils._parallel import n_workers, thread_limits
 
 # Rows per block of the soft-assignment distance matrix.
 _SOFT_BLOCK_ELEMENTS = 1 << 22
@@ -29,7 +28,7 @@ def _soft_weights_cpu(X, centres, bandwidth, n_jobs=None):
     on ``n_workers(n_jobs)`` threads. Overflow is not warned about here:
     ``transform`` names the sample it made non-finite."""
     with (
-        threadpool_limits(limits=n_workers(n_jobs), user_api="blas"),
+        thread_limits(limits=n_workers(n_jobs), user_api="blas"),
         np.errstate(over="ignore", invalid="ignore", divide="ignore"),
     ):
         return _soft_weights_unchecked(X, centres, bandwidth)

@@ -39,6 +39,7 @@ one BLAS thread each and spend the cores on fits in parallel
 
 import functools
 import os
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -58,6 +59,7 @@ __all__ = [
     "runs_in_threads",
     "small_fits_blas",
     "thread_budget",
+    "thread_limits",
 ]
 
 # The budget of the task the current thread runs, set by ``limit_threads``.
@@ -116,7 +118,6 @@ def limit_threads(n_threads, *, blas=True):
     is restored on exit.
     """
     import numba
-    from threadpoolctl import threadpool_limits
 
     n_threads = max(1, int(n_threads))
     previous_budget = getattr(_local, "budget", None)
@@ -129,11 +130,49 @@ def limit_threads(n_threads, *, blas=True):
     if blas:
         limits.update(blas_limits(n_threads))
     try:
-        with threadpool_limits(limits=limits):
+        with thread_limits(limits=limits):
             yield n_threads
     finally:
         numba.set_num_threads(previous_numba)
         _local.budget = previous_budget
+
+
+# threadpoolctl's view of the loaded thread pools, and how many modules were
+# imported when it was taken.
+_controller = (None, -1)
+
+
+def _threadpool_controller():
+    """A ``threadpoolctl.ThreadpoolController``, rebuilt only when modules
+    were imported since the last one (a new extension may have loaded a
+    thread pool). Building one scans every loaded library: 3 ms here, which
+    each of a transform's batch tasks paid in turn, holding the GIL (25
+    batches of MFCC took 0.1 s of 0.28 s on two threads)."""
+    global _controller
+    controller, n_modules = _controller
+    if controller is None or n_modules != len(sys.modules):
+        from threadpoolctl import ThreadpoolController
+
+        n_modules = len(sys.modules)
+        controller = ThreadpoolController()
+        _controller = (controller, n_modules)
+    return controller
+
+
+def thread_limits(limits=None, user_api=None):
+    """``threadpoolctl.threadpool_limits(limits, user_api)`` (a context
+    manager; the limits hold from the call), without rescanning the loaded
+    libraries each time (see :func:`_threadpool_controller`).
+
+    Parameters
+    ----------
+    limits : int, dict or None
+        As threadpoolctl's: threads for every pool, or ``{user_api,
+        internal_api, prefix or library path: threads}``.
+    user_api : {"blas", "openmp"} or None
+        The pools an int ``limits`` applies to; None for all.
+    """
+    return _threadpool_controller().limit(limits=limits, user_api=user_api)
 
 
 def blas_limits(n_threads):
@@ -154,9 +193,10 @@ def blas_limits(n_threads):
         ``{library path: threads}``, for ``threadpool_limits(limits=...)``.
     """
     import numpy as np
-    from threadpoolctl import threadpool_info
 
-    pools = [info for info in threadpool_info() if info["user_api"] == "blas"]
+    pools = [
+        info for info in _threadpool_controller().info() if info["user_api"] == "blas"
+    ]
     numpy_libraries = os.path.dirname(np.__file__)
     limits = {}
     for pool in pools:
@@ -206,13 +246,11 @@ def budgeted_blas(n_jobs):
     (one worker). A no-op for other backends, whose workers have pools of
     their own, budgeted inside each task by :func:`budgeted`."""
     if runs_in_threads():
-        from threadpoolctl import threadpool_limits
-
         workers = n_workers(n_jobs)
         limits = blas_limits(_share(workers))
         if workers > 1:
             limits["openmp"] = _share(workers)
-        with threadpool_limits(limits=limits):
+        with thread_limits(limits=limits):
             yield
     else:
         yield
@@ -231,9 +269,7 @@ def small_fits_blas():
     their tasks (:func:`budgeted`), whose share is one thread wherever the
     workers fill the cores.
     """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with thread_limits(limits=1, user_api="blas"):
         yield
 
 

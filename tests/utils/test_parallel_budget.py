@@ -1,12 +1,15 @@
 """Thread budget: workers share the cores instead of multiplying threads."""
 
 import pickle
+import sys
+import types
 
 import numba
 import pytest
 from joblib import Parallel, cpu_count, delayed, parallel_config
 from threadpoolctl import threadpool_info
 
+from skmm.utils import _parallel
 from skmm.utils._parallel import (
     budgeted,
     budgeted_blas,
@@ -14,6 +17,7 @@ from skmm.utils._parallel import (
     n_workers,
     parallel_map,
     thread_budget,
+    thread_limits,
 )
 
 
@@ -105,3 +109,23 @@ def test_n_workers_outside_workers_is_joblibs(n_jobs):
     from joblib import effective_n_jobs
 
     assert n_workers(n_jobs) == max(1, effective_n_jobs(n_jobs))
+
+
+def test_thread_limits_limits_and_restores_like_threadpoolctl():
+    before = [(i["filepath"], i["num_threads"]) for i in threadpool_info()]
+    with thread_limits(limits=1, user_api="blas"):
+        for info in threadpool_info():
+            if info["user_api"] == "blas":
+                assert info["num_threads"] == 1
+    assert [(i["filepath"], i["num_threads"]) for i in threadpool_info()] == before
+
+
+def test_thread_limits_rescans_libraries_only_after_imports(monkeypatch):
+    # Scanning the loaded libraries costs milliseconds; a new import may have
+    # loaded a thread pool, so it is scanned again then.
+    first = _parallel._threadpool_controller()
+    assert _parallel._threadpool_controller() is first
+    monkeypatch.setitem(sys.modules, "skmm_test_new_module", types.ModuleType("m"))
+    second = _parallel._threadpool_controller()
+    assert second is not first
+    assert _parallel._threadpool_controller() is second
