@@ -218,6 +218,13 @@ def cross_validate_rules(
         base estimators plus the rule's scoring) and, with
         ``return_estimator``, ``estimator``.
 
+    Notes
+    -----
+    An error in a fold is raised, as ``cross_validate(...,
+    error_score="raise")`` does, naming the modality as ``fit`` does; a rule
+    that cannot apply (``weights="learn"`` with ``fusion="max"``) is refused
+    before any fit.
+
     See Also
     --------
     sklearn.model_selection.cross_validate : Cross-validation of one model.

@@ -259,3 +259,25 @@ def test_refuses_other_estimators():
     X, y = _table(7)
     with pytest.raises(TypeError, match="LateFusionClassifier or"):
         cross_validate_rules(LogisticRegression(), X[["b0", "b1"]], y)
+
+
+def test_arrays_and_samples_without_any_modality():
+    # A NumPy table; rows missing both modalities get the prior under
+    # all_missing="prior", with the warning of each fit, in every rule.
+    rng = np.random.default_rng(8)
+    y = np.repeat([0, 1, 2], 40)
+    X = rng.normal(size=(120, 4)) + y[:, None]
+    X[::15] = np.nan
+    late = LateFusionClassifier(
+        [("a", LogisticRegression(), [0, 1]), ("b", GaussianNB(), [2, 3])],
+        all_missing="prior",
+        cv=3,
+    )
+    rules = {"vote": {"fusion": "vote"}, "stacking": {"fusion": "stacking"}}
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    with pytest.warns(UserWarning, match="Every modality"):
+        shared = cross_validate_rules(late, X, y, rules=rules, cv=cv)
+    for label, params in rules.items():
+        with pytest.warns(UserWarning, match="Every modality"):
+            alone = cross_validate(clone(late).set_params(**params), X, y, cv=cv)
+        assert_array_equal(shared[label]["test_score"], alone["test_score"])
