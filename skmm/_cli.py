@@ -449,7 +449,7 @@ def _demo(data_dir, pipelines, modalities, output, n_jobs, random_state, out):
             len(model.rules) if isinstance(model, _Rules) else 1
             for model in models.values()
         )
-        shared = False
+        first_row = len(rows)
         for label, model in models.items():
             X = data.X
             if label in data.columns:
@@ -474,17 +474,16 @@ def _demo(data_dir, pipelines, modalities, output, n_jobs, random_state, out):
                     "shared": len(scores),
                 }
                 rows.append(row)
-                shared = shared or len(scores) > 1
                 line = _format_row(row, ditto=position > 0)
                 if output == "table":
                     print(line, file=out, flush=True)
                 else:
                     print(
-                        f"skmm demo: [{len(rows)}/{n_rows}] {line}",
+                        f"skmm demo: [{len(rows) - first_row}/{n_rows}] {line}",
                         file=sys.stderr,
                         flush=True,
                     )
-        if output == "table" and shared:
+        if output == "table" and any(row["shared"] > 1 for row in rows[first_row:]):
             print(
                 'Rows marked " share the time above: the late fusion rules are '
                 "cross-validated together,\none fit of each modality per fold "

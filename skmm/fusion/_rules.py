@@ -28,7 +28,8 @@ _RULE_PARAMS = ("fusion", "weights", "final_estimator")
 
 
 def _check_rules(estimator, rules):
-    """The rules as ``{label: params}``, every rule a valid estimator."""
+    """The rules as ``{label: params}``, every rule a valid estimator, and
+    whether one of them needs the inner cross-validation's outputs."""
     if rules is None:
         options = type(estimator)._parameter_constraints["fusion"][0].options
         rules = {fusion: {"fusion": fusion, "weights": None} for fusion in options}
@@ -45,6 +46,7 @@ def _check_rules(estimator, rules):
         rules = {fusion: {"fusion": fusion} for fusion in rules}
     if not rules:
         raise ValueError("rules is empty: there is nothing to cross-validate.")
+    need_oof = False
     for label, params in rules.items():
         unknown = sorted(set(params) - set(_RULE_PARAMS))
         if unknown:
@@ -56,12 +58,9 @@ def _check_rules(estimator, rules):
         candidate = clone(estimator).set_params(**params)
         candidate._validate_params()
         # "learn" with a rule that ignores weights is an error here too.
-        candidate._learns_weights()
-    return rules
-
-
-def _needs_oof(candidate):
-    return candidate._learns_weights() or candidate.fusion == "stacking"
+        learns = candidate._learns_weights()
+        need_oof = need_oof or learns or candidate.fusion == "stacking"
+    return rules, need_oof
 
 
 class _FoldOutputs:
@@ -100,18 +99,17 @@ class _RegressorOutputs(RegressorMixin, _FoldOutputs, BaseEstimator):
     pass
 
 
-def _fit_and_score_fold(estimator, rules, X, y, groups, train, test, scorer, keep):
-    """Fit ``estimator``'s base estimators once on ``train``, then each rule's
-    fusion; score every rule on ``test``."""
+def _fit_and_score_fold(
+    shared, rules, need_oof, X, y, groups, train, test, scorer, keep
+):
+    """Fit the base estimators of ``shared`` (an unfitted clone) once on
+    ``train``, with the inner cross-validation if ``need_oof``, then each
+    rule's fusion; score every rule on ``test``."""
     start = time.perf_counter()
     X_train, y_train = _safe_indexing(X, train), y[train]
     groups_train = None if groups is None else groups[train]
-    shared = estimator
     shared._validate_params()
     y_train = shared._check_targets(column_or_1d(y_train, warn=True))
-    need_oof = any(
-        _needs_oof(clone(estimator).set_params(**params)) for params in rules.values()
-    )
     with small_fits_blas():
         oof, oof_present, final_params = shared._fit_base(
             X_train, y_train, groups_train, {}, need_oof=need_oof
@@ -122,7 +120,7 @@ def _fit_and_score_fold(estimator, rules, X, y, groups, train, test, scorer, kee
     X_test = _safe_indexing(X, test)
     outputs, present = shared._base_outputs(X_test)
     shared_score = time.perf_counter() - start
-    wrapper = _ClassifierOutputs if is_classifier(estimator) else _RegressorOutputs
+    wrapper = _ClassifierOutputs if is_classifier(shared) else _RegressorOutputs
     results = {}
     for label, params in rules.items():
         start = time.perf_counter()
@@ -251,7 +249,7 @@ def cross_validate_rules(
             "cross_validate_rules needs a LateFusionClassifier or "
             f"LateFusionRegressor, got {type(estimator).__name__}."
         )
-    rules = _check_rules(estimator, rules)
+    rules, need_oof = _check_rules(estimator, rules)
     X, y, groups = indexable(X, y, groups)
     y = np.asarray(y)
     if groups is not None:
@@ -261,7 +259,16 @@ def cross_validate_rules(
     scorer = check_scoring(estimator, scoring=scoring)
     folds = Parallel(n_jobs=n_jobs, verbose=verbose)(
         delayed(_fit_and_score_fold)(
-            clone(estimator), rules, X, y, groups, train, test, scorer, return_estimator
+            clone(estimator),
+            rules,
+            need_oof,
+            X,
+            y,
+            groups,
+            train,
+            test,
+            scorer,
+            return_estimator,
         )
         for train, test in splits
     )
