@@ -67,9 +67,10 @@ def _check_finite_features(features):
     1e36 and beyond); float64 gradients square past 1e154.
     """
     xp = array_module(features)
-    # Two reductions, no temporary of the output's size: NaN and inf
-    # propagate through both.
-    if bool(xp.isfinite(xp.stack([features.max(), features.min()])).all()):
+    # One reduction, no temporary of the output's size: finite features lie
+    # in [0, 1] (each block divided by at least its norm), so their sum is
+    # finite, and NaN and inf propagate through it.
+    if bool(xp.isfinite(features.sum())):
         return
     position = int(xp.argmin(xp.isfinite(features).all(axis=1)))
     raise ValueError(
@@ -89,6 +90,19 @@ def _numpy_bins(batch, transform_sqrt, dtype, orientations):
     g_row, g_col = _hog_xp.dominant_gradients(batch, transform_sqrt, dtype, np)
     bins = _hog_xp.orientation_bins(g_row, g_col, orientations, np)
     return bins.astype(np.int64)
+
+
+def _bin_table(dtype, transform_sqrt, orientations):
+    """The kernels' ``table`` argument: the bins of every integer gradient
+    for images of 8-bit integers (whose gradients are such integers) without
+    the square root, else none."""
+    from skmm.image import _hog_numba as kernels
+
+    if not transform_sqrt and np.dtype(dtype) in (np.uint8, np.int8):
+        table = kernels.integer_gradient_bins(orientations)
+        if table is not None:
+            return table
+    return kernels.no_table()
 
 
 def cell_histograms(
@@ -140,7 +154,13 @@ def cell_histograms(
     c_row, c_col = pixels_per_cell
     cells = np.empty((height // c_row, width // c_col, orientations))
     work = np.empty((n_channels, height, width), dtype=dtype)
-    arguments = (c_row, c_col, kernels.bin_bounds(orientations), bool(transform_sqrt))
+    arguments = (
+        c_row,
+        c_col,
+        kernels.bin_bounds(orientations),
+        _bin_table(batch.dtype, transform_sqrt, orientations),
+        bool(transform_sqrt),
+    )
     n_ambiguous = kernels.cell_histograms(
         batch[0], *arguments, np.zeros((0, 0), dtype=np.int64), work, cells
     )
@@ -507,6 +527,7 @@ class HOG(StatelessMixin, TransformerMixin, BaseEstimator):
             b_row,
             b_col,
             kernels.bin_bounds(self.orientations),
+            _bin_table(batch.dtype, self.transform_sqrt, self.orientations),
             kernels.NORMS[self.block_norm],
             bool(self.transform_sqrt),
         )

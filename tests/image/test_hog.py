@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from skmm.datasets import load_mnist_csv
-from skmm.image import _hog_numba, _hog_xp
+from skmm.image import _hog, _hog_numba, _hog_xp
 from skmm.image._hog import HOG
 from skmm.utils._device import cuda_is_available
 from skmm.utils.estimator_checks import check_estimator, make_raw_input
@@ -176,18 +176,20 @@ def test_colour_ties_pick_first_channel():
         )
 
 
+@njit
+def arctangent_bins(g_row, g_col, bounds, out, magnitude):
+    """The kernel's bins without a table: polynomial, then atan2 near a
+    boundary."""
+    bins_per_degree = (bounds.shape[0] - 1) / 180.0
+    _hog_numba._row_bins(g_row, g_col, g_row.shape[0], bins_per_degree, magnitude, out)
+    for x in range(out.shape[0]):
+        if out[x] == _hog_numba._EXACT:
+            out[x] = _hog_numba._exact_bin(g_row[x], g_col[x], bounds)[0]
+
+
 def test_integer_gradients_on_bin_boundaries():
     # Every integer gradient of uint8 images (including the axes and
     # diagonals, which lie exactly on bin boundaries) bins as scikit-image.
-    @njit
-    def fast_bins(g_row, g_col, bounds, out, magnitude):
-        bins_per_degree = (bounds.shape[0] - 1) / 180.0
-        _hog_numba._row_bins(
-            g_row, g_col, g_row.shape[0], bins_per_degree, magnitude, out
-        )
-        for x in range(out.shape[0]):
-            if out[x] == _hog_numba._EXACT:
-                out[x] = _hog_numba._exact_bin(g_row[x], g_col[x], bounds)[0]
 
     values = np.arange(-255.0, 256.0, 3.0)
     g_row, g_col = (a.ravel().copy() for a in np.meshgrid(values, values))
@@ -199,7 +201,7 @@ def test_integer_gradients_on_bin_boundaries():
         bounds = _hog_numba.bin_bounds(orientations)
         out = np.empty(g_row.shape[0], dtype=np.int32)
         magnitude = np.empty(g_row.shape[0])
-        fast_bins(g_row, g_col, bounds, out, magnitude)
+        arctangent_bins(g_row, g_col, bounds, out, magnitude)
         orientation = np.rad2deg(np.arctan2(g_row, g_col)) % 180
         expected = np.searchsorted(bounds, orientation, side="right") - 1
         expected[expected >= orientations] = -1
@@ -210,6 +212,79 @@ def test_integer_gradients_on_bin_boundaries():
         np.testing.assert_array_equal(magnitude[zero], 0.0)
         # sqrt(r * r + c * c): hypot's up to the last bit at times.
         np.testing.assert_allclose(magnitude, np.hypot(g_row, g_col), rtol=1e-15)
+
+
+@pytest.mark.parametrize("orientations", [1, 4, 7, 9, 17, 128])
+def test_integer_gradient_table_is_every_gradients_bin(orientations):
+    # The table that 8-bit images read holds, for all 511 x 511 integer
+    # gradients, the bin of NumPy's arctan2 (scikit-image's), and the
+    # polynomial-and-atan2 path of other images agrees with it.
+    @njit
+    def table_bins(g_row, g_col, table, out, magnitude):
+        _hog_numba._row_table_bins(g_row, g_col, g_row.shape[0], table, magnitude, out)
+
+    table = _hog_numba.integer_gradient_bins(orientations)
+    assert table.shape == (511 * 511,) and not table.flags.writeable
+    assert table.dtype == (np.int8 if orientations < 128 else np.int16)
+    values = np.arange(-255.0, 256.0)
+    g_row, g_col = (a.ravel().copy() for a in np.meshgrid(values, values))
+    bounds = _hog_numba.bin_bounds(orientations)
+    orientation = np.rad2deg(np.arctan2(g_row, g_col)) % 180
+    expected = np.searchsorted(bounds, orientation, side="right") - 1
+    expected[expected >= orientations] = -1
+    out = np.empty(g_row.shape[0], dtype=np.int32)
+    magnitude = np.empty(g_row.shape[0])
+    table_bins(g_row, g_col, table, out, magnitude)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(magnitude, np.sqrt(g_row**2 + g_col**2))
+    arctangent_bins(g_row, g_col, bounds, out, magnitude)
+    np.testing.assert_array_equal(out, expected)
+    # The same table object each time (built once per orientation count).
+    assert _hog_numba.integer_gradient_bins(orientations) is table
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {},
+        dict(orientations=128, pixels_per_cell=(4, 4), block_norm="L1"),
+        dict(orientations=7, pixels_per_cell=(5, 3), cells_per_block=(1, 2)),
+    ],
+)
+def test_8_bit_images_read_the_table_and_equal_the_arctangent_path(
+    setting, monkeypatch
+):
+    # Every gradient from -255 to 255 occurs (extreme values side by side);
+    # uint8 and int8 images read the table, the same values as uint16 or
+    # float64 go through the arctangent; all equal scikit-image's, bit for
+    # bit, in grey and colour.
+    rng = np.random.default_rng(7)
+    grey = rng.choice(np.array([0, 1, 2, 127, 128, 253, 254, 255]), (6, 40, 33))
+    grey[:3] = rng.integers(0, 256, (3, 40, 33))
+    colour = rng.integers(0, 256, (3, 24, 26, 3))
+    used = []
+    real_table = _hog.__dict__["_bin_table"]
+
+    def spy(dtype, transform_sqrt, orientations):
+        table = real_table(dtype, transform_sqrt, orientations)
+        used.append((np.dtype(dtype), table.size > 0))
+        return table
+
+    monkeypatch.setattr(_hog, "_bin_table", spy)
+    for images in (grey, colour):
+        expected = assert_equals_skimage(images.astype(np.uint8), **setting)
+        for dtype in (np.uint16, np.float64):
+            features = HOG(n_jobs=1, **setting).fit_transform(images.astype(dtype))
+            np.testing.assert_array_equal(features, expected)
+        shifted = (images - 128).astype(np.int8)
+        assert_equals_skimage(shifted, **setting)
+    assert (np.dtype(np.uint8), True) in used and (np.dtype(np.int8), True) in used
+    assert (np.dtype(np.uint16), False) in used
+    assert (np.dtype(np.float64), False) in used
+    # The square root makes the gradients non-integer: no table then.
+    used.clear()
+    assert_equals_skimage(grey.astype(np.uint8), transform_sqrt=True, **setting)
+    assert used == [(np.dtype(np.uint8), False)]
 
 
 def test_pairwise_sum_is_numpys():
