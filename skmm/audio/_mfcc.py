@@ -30,6 +30,7 @@ class _Constants:
     hop_length: int
     mel_basis_t: np.ndarray  # (n_bins, n_mels), librosa's filter bank
     mel_sparse: tuple | None  # (weights, lo, hi, offsets) when sparse pays
+    mel_supports: tuple  # (weights, lo, hi, offsets), float64, always
     dct_t: np.ndarray  # (n_mels, n_mfcc), DCT rows with the lifter folded in
     delta_filters: tuple  # (order, kernel, head, tail) for each delta order
     delta_mode: int
@@ -390,7 +391,7 @@ class MFCC(
 
     def _constants(self, dtype, device="cpu"):
         from skmm.audio import _filters
-        from skmm.audio._mfcc_cpu import sparse_filters, spectral_taps
+        from skmm.audio._mfcc_cpu import filter_supports, sparse_filters, spectral_taps
 
         n_fft = self.n_fft
         window = _filters.padded_window(self.window, self.win_length or n_fft, n_fft)
@@ -416,6 +417,7 @@ class MFCC(
             hop_length=self.hop_length,
             mel_basis_t=np.ascontiguousarray(mel_basis.T, dtype=dtype),
             mel_sparse=sparse_filters(mel_basis, dtype),
+            mel_supports=filter_supports(mel_basis),
             dct_t=np.ascontiguousarray(dct.T),
             delta_filters=filters,
             delta_mode=_DELTA_MODES[self.delta_mode],

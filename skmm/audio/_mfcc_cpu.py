@@ -18,6 +18,7 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import as_strided
 
+from skmm.audio import _fft_numba as fft_kernels
 from skmm.audio import _mfcc_numba as kernels
 
 
@@ -54,19 +55,28 @@ def sparse_filters(mel_basis, dtype):
     measured to beat a dense BLAS product (filters much narrower than the
     number of bands: librosa's default 128 bands at ``n_fft=2048``); else
     None."""
+    weights, lo, hi, offsets = filter_supports(mel_basis)
+    if (hi - lo).mean() * 4 > mel_basis.shape[0]:
+        return None
+    return weights.astype(dtype), lo, hi, offsets
+
+
+def filter_supports(mel_basis):
+    """``(weights, lo, hi, offsets)``: filter ``m`` is ``weights[offsets[m] :
+    offsets[m + 1]]`` (float64) on bins ``lo[m]`` to ``hi[m] - 1``, the span
+    from its first to its last non-zero weight (empty for a filter without
+    any)."""
     nonzero = mel_basis != 0
     has_support = nonzero.any(axis=1)
     lo = np.where(has_support, nonzero.argmax(axis=1), 0).astype(np.int64)
     hi = np.where(
         has_support, nonzero.shape[1] - nonzero[:, ::-1].argmax(axis=1), 0
     ).astype(np.int64)
-    if (hi - lo).mean() * 4 > mel_basis.shape[0]:
-        return None
     offsets = np.zeros(mel_basis.shape[0] + 1, dtype=np.int64)
     np.cumsum(hi - lo, out=offsets[1:])
     weights = np.concatenate(
         [mel_basis[m, lo[m] : hi[m]] for m in range(mel_basis.shape[0])]
-    ).astype(dtype)
+    ).astype(np.float64)
     return weights, lo, hi, offsets
 
 
@@ -242,6 +252,20 @@ def _log_mel_chunk(signal, frame_starts, constants, power, db, fft_dtype, bounds
     """Mel power spectrogram of frames ``begin:end`` into ``db[begin:end]``."""
     begin, end = bounds
     n_fft = constants.window.shape[0]
+    dtype = signal.dtype if fft_dtype is None else np.dtype(fft_dtype)
+    if fft_kernels.supported(n_fft):
+        # Frames in SIMD lanes, projected onto the filters as they come out
+        # of the FFT (no spectra stored): see _fft_numba.
+        fft_kernels.mel_frames(
+            signal,
+            frame_starts[begin:end],
+            constants.window.astype(dtype, copy=False),
+            *fft_kernels.plan(n_fft, dtype),
+            float(power),
+            *constants.mel_supports,
+            db[begin:end],
+        )
+        return
     powers = np.empty((end - begin, n_fft // 2 + 1), dtype=signal.dtype)
     _power_chunk(signal, frame_starts[begin:end], constants, power, powers, fft_dtype)
     project_mel(powers, constants, db[begin:end])

@@ -138,6 +138,21 @@ def test_frames_equal_librosa_on_random_audio(setting, seed):
         assert relative_error(got, expected) <= 1e-5
 
 
+@pytest.mark.parametrize("setting", SETTINGS, ids=str)
+def test_float64_frames_equal_librosa_to_float64_rounding(setting):
+    # float64 clips: every path (the lane FFT of power-of-two n_fft, NumPy's
+    # FFT of the others) is as close to librosa's float64 numbers as
+    # float64 rounding allows.
+    low = setting.get("n_fft", 2048) if setting.get("center") is False else 300
+    if setting.get("deltas") and setting.get("delta_mode", "interp") == "interp":
+        low = 9 * setting.get("hop_length", 512)
+    clips = _random_clips(2, n_clips=3, low=low, dtype=np.float64)
+    frames = MFCC(pooling=None, **setting).fit_transform(clips)
+    for clip, got in zip(clips, frames, strict=True):
+        assert got.dtype == np.float64
+        assert relative_error(got, librosa_mfcc(clip, **setting)) <= 1e-12
+
+
 @pytest.mark.parametrize(
     "setting",
     [
