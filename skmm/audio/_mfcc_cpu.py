@@ -1,11 +1,15 @@
-"""MFCC of a batch of clips on the CPU: NumPy's and scipy's FFTs, BLAS and the
-Numba kernels.
+"""MFCC of a batch of clips on the CPU: the Numba kernels, NumPy's and scipy's
+FFTs and BLAS.
 
 ``mfcc_batch`` has the contract of ``_mfcc_xp.mfcc_batch``: the frames of a
 batch of clips laid out by ``MFCC._frame_layout`` in, their coefficients (with
 deltas) out. It runs serially unless given threads, so that the caller decides
 how many cores a transform takes: the FFTs run on one thread and the caller
-limits BLAS to one thread.
+limits BLAS to one thread. A power-of-two ``n_fft`` (librosa's default 2048,
+and the 256 to 1024 of speech features) goes through ``_fft_numba``'s lane
+FFT, which projects onto the mel filters as it goes; other sizes through
+NumPy's or scipy's FFT, the power spectrum, then a BLAS (or sparse)
+projection.
 
 ``spectral_taps`` and ``sparse_filters`` derive from the parameters the two
 shortcuts this pipeline takes (windowing after the FFT, a sparse mel

@@ -13,8 +13,10 @@ from skmm.audio import MFCC
 
 FSDD_DIR = Path(__file__).parents[2].parent / "shared" / "data" / "fsdd"
 
-# The bound MFCC's docstring states for fft_precision="input" (relative
-# error of a clip's coefficients against librosa's float64 ones).
+# The bound MFCC's docstring states for fft_precision="input" on random
+# clips and a sample of FSDD (relative error of a clip's coefficients
+# against librosa's float64 ones; over all 3,000 FSDD clips 99% are within
+# 5.2e-7 and the worst is at 1.4e-6).
 BOUND = 1e-6
 
 SETTINGS = [
