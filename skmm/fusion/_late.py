@@ -184,17 +184,21 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
                 "y is None."
             )
         y = self._check_targets(column_or_1d(y, warn=True))
-        learn = self._learns_weights()
-        stacking = self.fusion == "stacking"
         # Many small fits: one BLAS thread each (several, in NumPy's and
         # SciPy's OpenBLAS pools, made each logistic regression up to 20x
         # slower on a busy two-core machine); n_jobs runs fits in parallel.
         with small_fits_blas():
             oof, oof_present, final_params = self._fit_base(
-                X, y, groups, fit_params, need_oof=stacking or learn
+                X, y, groups, fit_params, need_oof=self._needs_oof()
             )
             self._fit_fusion(y, oof, oof_present, final_params)
         return self
+
+    def _needs_oof(self):
+        """Whether the fusion learns from out-of-fold outputs (learned
+        weights, stacking), so that the base fits need the inner
+        cross-validation."""
+        return self._learns_weights() or self.fusion == "stacking"
 
     def _fit_fusion(self, y, oof, oof_present, final_params):
         """Fit the fusion itself (weights or final estimator) once the base
@@ -204,7 +208,7 @@ class _BaseLateFusion(MetaEstimatorMixin, _ModalityColumnsMixin):
         learn = self._learns_weights()
         stacking = self.fusion == "stacking"
         self.modality_scores_ = None
-        if learn or stacking:
+        if self._needs_oof():
             self.modality_scores_ = {
                 name: self._modality_score(y[rows], oof[m, rows])
                 if rows.any()

@@ -58,8 +58,7 @@ def _check_rules(estimator, rules):
         candidate = clone(estimator).set_params(**params)
         candidate._validate_params()
         # "learn" with a rule that ignores weights is an error here too.
-        learns = candidate._learns_weights()
-        need_oof = need_oof or learns or candidate.fusion == "stacking"
+        need_oof = candidate._needs_oof() or need_oof
     return rules, need_oof
 
 
